@@ -1,0 +1,39 @@
+"""The exceptions archit raises.
+
+Every exception derives from :class:`ArchitError` and from the builtin it stands in for, so callers that
+already catch ``ValueError`` or ``OSError`` keep working. Each message says what was expected, what was
+found, and what to do.
+"""
+
+
+class ArchitError(Exception):
+    """Base class of every error archit raises on purpose."""
+
+
+class UnknownArchitectureError(ArchitError, ValueError):
+    """Raised when a model type, config, checkpoint or tokenizer matches no registered family and cannot be
+    served by the generic family either (it produces no text hidden states)."""
+
+
+class RegistrationError(ArchitError, ValueError):
+    """Raised when a registry entry is invalid or its name is already taken (pass ``exist_ok=True`` to
+    replace it on purpose)."""
+
+
+class CheckpointError(ArchitError, OSError):
+    """Raised when a checkpoint path does not exist, holds no weights, holds unreadable weights, or holds
+    weights that do not fit the requested model."""
+
+
+class HeadConfigError(ArchitError, ValueError):
+    """Raised when a head configuration is invalid or disagrees with the checkpoint it is loaded with."""
+
+
+class DataError(ArchitError, ValueError):
+    """Raised when task data (a file or a batch of labels) is malformed; the message names the file and line
+    or the argument."""
+
+
+class DeclarationError(ArchitError, ValueError):
+    """Raised when the declaration compiler cannot write code that would rebuild a modified module, for
+    example because a new module's constructor arguments cannot be recovered."""

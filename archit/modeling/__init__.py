@@ -1,0 +1,28 @@
+"""Backbones behind one interface, heads, tasks and the factory that puts them together."""
+
+from archit.modeling.base_models import BaseModel, base_model_class
+from archit.modeling.wrappers import (
+    ArchitWrapper,
+    BackboneOutput,
+    EncoderDecoderWrapper,
+    GenericWrapper,
+    get_wrapper_class,
+    is_wrapped,
+    register_wrapper,
+    unwrap,
+    wrap,
+)
+
+__all__ = [
+    "ArchitWrapper",
+    "BackboneOutput",
+    "BaseModel",
+    "EncoderDecoderWrapper",
+    "GenericWrapper",
+    "base_model_class",
+    "get_wrapper_class",
+    "is_wrapped",
+    "register_wrapper",
+    "unwrap",
+    "wrap",
+]

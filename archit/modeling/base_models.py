@@ -1,0 +1,186 @@
+"""ArchIt's ``<Family>BaseModel`` names: build or load a family's bare backbone, already wrapped.
+
+``RobertaBaseModel(RobertaConfig(...))`` returns a wrapped ``RobertaModel`` (not a ``RobertaBaseModel``
+instance: these classes are constructors and ``isinstance`` tests, the object stays the HF model).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, ClassVar
+
+import transformers
+from transformers import AutoConfig, PretrainedConfig
+from transformers.models.auto.modeling_auto import MODEL_MAPPING
+
+from archit.errors import CheckpointError, UnknownArchitectureError
+from archit.modeling.wrappers import ArchitWrapper, wrap
+from archit.resolution import ARCHIT_MODEL_TYPE, Family, ModelArchitectures, resolve
+
+__all__ = [
+    "BaseModel",
+    "BertBaseModel",
+    "RobertaBaseModel",
+    "XLMRobertaBaseModel",
+    "DebertaBaseModel",
+    "DebertaV2BaseModel",
+    "ElectraBaseModel",
+    "AlbertBaseModel",
+    "DistilBertBaseModel",
+    "XLMBaseModel",
+    "ModernBertBaseModel",
+    "CanineBaseModel",
+    "BartBaseModel",
+    "MBartBaseModel",
+    "T5BaseModel",
+    "GPT2BaseModel",
+    "GPTBigCodeBaseModel",
+    "LlamaBaseModel",
+    "MistralBaseModel",
+    "Qwen3BaseModel",
+    "backbone_class",
+    "backbone_config",
+    "base_model_class",
+    "check_checkpoint_directory",
+]
+
+
+def backbone_class(family: Family, config: PretrainedConfig) -> type:
+    """The transformers class that serves as bare backbone of ``family`` for ``config``.
+
+    Raises:
+        UnknownArchitectureError: transformers has no bare model class for the config.
+    """
+    if family.backbone_class is not None:
+        return getattr(transformers, family.backbone_class)
+    try:
+        return MODEL_MAPPING[type(config)]
+    except KeyError:
+        raise UnknownArchitectureError(
+            f"transformers maps no bare model class (AutoModel) to {type(config).__name__}; register one with "
+            "transformers.AutoModel.register(config_class, model_class)."
+        ) from None
+
+
+def check_checkpoint_directory(path: str | os.PathLike) -> str:
+    """Check that ``path`` is a local checkpoint directory with a config and weights; return it as ``str``.
+
+    Raises:
+        CheckpointError: the path does not exist, is not a directory, or lacks ``config.json`` or weights.
+    """
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise CheckpointError(
+            f"Checkpoint {path!r} does not exist. archit loads local directories written by save_pretrained(); "
+            "download hub models first (huggingface-cli download NAME --local-dir DIR) and pass the directory."
+        )
+    if not os.path.isdir(path):
+        raise CheckpointError(f"Checkpoint {path!r} is a file; pass the directory save_pretrained() wrote.")
+    if not os.path.isfile(os.path.join(path, "config.json")):
+        raise CheckpointError(
+            f"Checkpoint directory {path!r} has no config.json; it was not written by save_pretrained()."
+        )
+    weights = [name for name in os.listdir(path) if name.endswith((".safetensors", ".bin", ".safetensors.index.json"))]
+    if not weights:
+        raise CheckpointError(
+            f"Checkpoint directory {path!r} holds a config but no weights (*.safetensors or *.bin); "
+            "save the model again with save_pretrained()."
+        )
+    return path
+
+
+def backbone_config(config: PretrainedConfig) -> PretrainedConfig:
+    """The backbone part of a config: itself, or the ``backbone_config`` of an archit model-with-head config."""
+    return config.backbone_config if config.model_type == ARCHIT_MODEL_TYPE else config
+
+
+class _BaseModelMeta(type):
+    def __instancecheck__(cls, instance: Any) -> bool:
+        if not isinstance(instance, ArchitWrapper):
+            return False
+        return cls.family_name is None or instance.family.name == cls.family_name
+
+
+class BaseModel(metaclass=_BaseModelMeta):
+    """Builds (``BaseModel(config)``) or loads (``BaseModel.from_pretrained(path)``) a wrapped backbone.
+
+    The family is the class's own for the ``<Family>BaseModel`` subclasses, and resolved from the config for
+    ``BaseModel`` itself.
+    """
+
+    family_name: ClassVar[str | None] = None
+
+    def __new__(cls, config: PretrainedConfig, **kwargs: Any) -> ArchitWrapper:  # type: ignore[misc]
+        config = backbone_config(config)
+        family = cls.family(config)
+        return wrap(backbone_class(family, config)(config, **kwargs), family)
+
+    @classmethod
+    def family(cls, config: PretrainedConfig | None = None) -> Family:
+        """The family this class builds; for ``BaseModel`` itself, the family of ``config``.
+
+        Raises:
+            UnknownArchitectureError: ``config`` belongs to another family than the class's.
+        """
+        if cls.family_name is None:
+            return resolve(config)
+        family = ModelArchitectures.get(cls.family_name)
+        if config is not None and resolve(config) is not family and family.model_types:
+            raise UnknownArchitectureError(
+                f"{cls.__name__} builds {family.name} backbones (model types {', '.join(family.model_types)}), "
+                f"but the config is of model type {config.model_type!r}; use "
+                "archit.modeling.BaseModel, which resolves the family from the config."
+            )
+        return family
+
+    @classmethod
+    def from_config(cls, config: PretrainedConfig, **kwargs: Any) -> ArchitWrapper:
+        """Same as ``cls(config)``: a backbone with random weights."""
+        return cls(config, **kwargs)
+
+    @classmethod
+    def from_pretrained(cls, path: str | os.PathLike, **kwargs: Any) -> ArchitWrapper:
+        """Load the backbone weights of any checkpoint kind (bare, HF ``XForY`` or archit) and wrap them.
+
+        Args:
+            path: a local directory written by ``save_pretrained``.
+            **kwargs: passed to transformers' ``from_pretrained`` (``dtype``, ``device_map``,
+                ``attn_implementation``...).
+
+        Raises:
+            CheckpointError: the directory is missing, or has no config or weights.
+        """
+        path = check_checkpoint_directory(path)
+        config = kwargs.pop("config", None) or AutoConfig.from_pretrained(path)
+        config = backbone_config(config)
+        family = cls.family(config)
+        model = backbone_class(family, config).from_pretrained(path, config=config, **kwargs)
+        return wrap(model, family)
+
+
+def base_model_class(family: Family | str, class_name: str | None = None) -> type[BaseModel]:
+    """Create the ``<Family>BaseModel`` class of a family (for user-registered families too)."""
+    family = ModelArchitectures.get(family)
+    name = class_name or family.name.title().replace("_", "") + "BaseModel"
+    return _BaseModelMeta(name, (BaseModel,), {"family_name": family.name, "__module__": __name__})
+
+
+BertBaseModel = base_model_class("BERT", "BertBaseModel")
+RobertaBaseModel = base_model_class("ROBERTA", "RobertaBaseModel")
+XLMRobertaBaseModel = base_model_class("XLM_ROBERTA", "XLMRobertaBaseModel")
+DebertaBaseModel = base_model_class("DEBERTA", "DebertaBaseModel")
+DebertaV2BaseModel = base_model_class("DEBERTA_V2", "DebertaV2BaseModel")
+ElectraBaseModel = base_model_class("ELECTRA", "ElectraBaseModel")
+AlbertBaseModel = base_model_class("ALBERT", "AlbertBaseModel")
+DistilBertBaseModel = base_model_class("DISTILBERT", "DistilBertBaseModel")
+XLMBaseModel = base_model_class("XLM", "XLMBaseModel")
+ModernBertBaseModel = base_model_class("MODERNBERT", "ModernBertBaseModel")
+CanineBaseModel = base_model_class("CANINE", "CanineBaseModel")
+BartBaseModel = base_model_class("BART", "BartBaseModel")
+MBartBaseModel = base_model_class("MBART", "MBartBaseModel")
+T5BaseModel = base_model_class("T5", "T5BaseModel")
+GPT2BaseModel = base_model_class("GPT2", "GPT2BaseModel")
+GPTBigCodeBaseModel = base_model_class("GPT_BIGCODE", "GPTBigCodeBaseModel")
+LlamaBaseModel = base_model_class("LLAMA", "LlamaBaseModel")
+MistralBaseModel = base_model_class("MISTRAL", "MistralBaseModel")
+Qwen3BaseModel = base_model_class("QWEN3", "Qwen3BaseModel")

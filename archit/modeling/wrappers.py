@@ -1,0 +1,361 @@
+"""``ArchitWrapper``: one interface over every backbone, by swapping the loaded object's class.
+
+``wrap(model)`` does not copy or re-nest the model. It gives the object a new class that derives from the
+family's wrapper and from the object's own class, so the state dict, ``isinstance`` relations and every HF
+method stay as they were, and the object gains ``encode()`` and the family's facts. The new classes are
+cached per (wrapper, HF class, family), are attributes of this module, and pickle through
+:func:`_rebuild_wrapped`, so ``pickle``, ``copy.deepcopy`` and ``torch.save`` work in a fresh interpreter too.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar, TypeVar
+
+import torch
+from torch import nn
+from transformers.utils import ModelOutput
+
+from archit.errors import RegistrationError, UnknownArchitectureError
+from archit.resolution import Family, ModelArchitectures, resolve
+
+__all__ = [
+    "ArchitWrapper",
+    "BackboneOutput",
+    "CanineWrapper",
+    "EncoderDecoderWrapper",
+    "GenericWrapper",
+    "get_wrapper_class",
+    "is_wrapped",
+    "register_wrapper",
+    "unwrap",
+    "wrap",
+]
+
+ModelT = TypeVar("ModelT", bound=nn.Module)
+
+# Config attributes that hold the hidden dropout probability, for families without an entry.
+_DROPOUT_ATTRIBUTES = ("hidden_dropout_prob", "hidden_dropout", "dropout", "resid_pdrop", "dropout_rate")
+_MAX_LENGTH_ATTRIBUTES = ("max_position_embeddings", "n_positions", "max_seq_len", "seq_length")
+
+
+@dataclass
+class BackboneOutput(ModelOutput):
+    """What :meth:`ArchitWrapper.encode` returns.
+
+    Args:
+        last_hidden_state: ``(batch_size, seq_len, hidden_size)``, the output of the last layer.
+        hidden_states: one ``(batch_size, seq_len, hidden_size)`` tensor per layer (embeddings first), when
+            requested with ``output_hidden_states=True``.
+        past_key_values: the backbone's cache, when a causal backbone was called with ``use_cache=True``.
+    """
+
+    last_hidden_state: torch.FloatTensor | None = None
+    hidden_states: tuple[torch.FloatTensor, ...] | None = None
+    past_key_values: Any = None
+
+
+class family_fact:  # noqa: N801 (used like @property)
+    """A read-only property that yields to an instance attribute of the same name.
+
+    Some HF models set attributes such as ``self.vocab_size`` in ``__init__``; a plain property would make
+    those assignments fail when a wrapped class is instantiated, so the instance value wins when present.
+    """
+
+    def __init__(self, getter: Callable[[Any], Any]) -> None:
+        self.getter = getter
+        self.__doc__ = getter.__doc__
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        return self if instance is None else self.getter(instance)
+
+
+class ArchitWrapper:
+    """The normalised backbone interface archit's heads rely on; a mixin placed before the HF class.
+
+    Class attributes of a swapped class:
+        family: the :class:`~archit.resolution.Family` the model belongs to.
+        _archit_original_class: the HF class the object had before wrapping.
+        _archit_wrapper_class: the wrapper class that was mixed in.
+    """
+
+    family: ClassVar[Family]
+    _archit_original_class: ClassVar[type]
+    _archit_wrapper_class: ClassVar[type[ArchitWrapper]]
+
+    @classmethod
+    def wrap(cls, model: ModelT, family: Family | str | None = None) -> ModelT:
+        """Give ``model`` this wrapper's interface in place and return it (already wrapped: unchanged).
+
+        Called on :class:`ArchitWrapper` itself, the wrapper registered for the model's family is used.
+
+        Raises:
+            UnknownArchitectureError: the model's family cannot be resolved.
+        """
+        if isinstance(model, ArchitWrapper):
+            return model
+        family = resolve(model) if family is None else ModelArchitectures.get(family)
+        wrapper = get_wrapper_class(family) if cls is ArchitWrapper else cls
+        model.__class__ = _swapped_class(wrapper, type(model), family)
+        return model
+
+    def __reduce_ex__(self, protocol: int) -> tuple:
+        # Rebuild the swapped class from its parts, so unpickling needs no prior wrap() in the new process.
+        parts = (self._archit_wrapper_class, self._archit_original_class, self.family)
+        return _rebuild_wrapped, parts, self.__getstate__()
+
+    # --- the interface -------------------------------------------------------------------------------
+    def encoder_module(self) -> nn.Module:
+        """The module ``encode`` calls: the model itself, or the encoder of an encoder-decoder model."""
+        return self
+
+    def encode(
+        self,
+        input_ids: torch.LongTensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        token_type_ids: torch.LongTensor | None = None,
+        output_hidden_states: bool = False,
+        **kwargs: Any,
+    ) -> BackboneOutput:
+        """Run the backbone and return its hidden states.
+
+        Args:
+            input_ids: ``(batch_size, seq_len)`` token ids.
+            attention_mask: ``(batch_size, seq_len)``, 1 for real tokens and 0 for padding.
+            token_type_ids: ``(batch_size, seq_len)`` segment ids; ignored by families without them.
+            output_hidden_states: also return the hidden states of every layer.
+            **kwargs: passed on to the backbone when its ``forward`` accepts them (``inputs_embeds``,
+                ``position_ids``, ``past_key_values``, ``use_cache``...).
+
+        Returns:
+            :class:`BackboneOutput` with ``last_hidden_state`` of shape ``(batch_size, seq_len, hidden_size)``.
+        """
+        inputs = {"input_ids": input_ids, "attention_mask": attention_mask, **kwargs}
+        if token_type_ids is not None and self.has_token_type_ids:
+            inputs["token_type_ids"] = token_type_ids
+        if self.is_causal:
+            inputs.setdefault("use_cache", False)
+        encoder = self.encoder_module()
+        accepted = _forward_parameters(type(encoder))
+        outputs = encoder(
+            **{name: value for name, value in inputs.items() if accepted is None or name in accepted},
+            output_hidden_states=output_hidden_states,
+            return_dict=True,
+        )
+        last_hidden_state = getattr(outputs, "last_hidden_state", None)
+        if last_hidden_state is None:
+            last_hidden_state = outputs.hidden_states[-1]
+        return BackboneOutput(
+            last_hidden_state=last_hidden_state,
+            hidden_states=outputs.hidden_states if output_hidden_states else None,
+            past_key_values=getattr(outputs, "past_key_values", None),
+        )
+
+    # --- facts -------------------------------------------------------------------------------------
+    @family_fact
+    def hidden_size(self) -> int:
+        """Width of the hidden states ``encode`` returns."""
+        config = self.config.get_text_config() if hasattr(self.config, "get_text_config") else self.config
+        for name in ("hidden_size", "d_model", "n_embd", "dim", "embed_dim"):
+            value = getattr(config, name, None)
+            if isinstance(value, int):
+                return value
+        return self.get_input_embeddings().embedding_dim
+
+    @family_fact
+    def hidden_dropout_prob(self) -> float:
+        """Dropout for heads: the config's hidden dropout, else the family's ``default_dropout`` (0.1)."""
+        names = (self.family.dropout_attribute,) if self.family.dropout_attribute else ()
+        if self.family is ModelArchitectures.GENERIC:
+            names = _DROPOUT_ATTRIBUTES
+        for name in names:
+            value = getattr(self.config, name, None)
+            if isinstance(value, (int, float)):
+                return float(value)
+        return self.family.default_dropout
+
+    @family_fact
+    def is_causal(self) -> bool:
+        """Whether the backbone attends left to right only."""
+        if self.family is ModelArchitectures.GENERIC:
+            return bool(getattr(self.config, "is_decoder", False)) or _is_causal_only_type(self.config.model_type)
+        return self.family.is_causal
+
+    @family_fact
+    def has_token_type_ids(self) -> bool:
+        """Whether ``encode`` passes segment ids on to the backbone."""
+        if self.family is ModelArchitectures.GENERIC:
+            accepted = _forward_parameters(type(self.encoder_module())) or {"token_type_ids"}
+            return "token_type_ids" in accepted and getattr(self.config, "type_vocab_size", 0) > 0
+        return self.family.has_token_type_ids
+
+    @family_fact
+    def vocab_size(self) -> int:
+        """Number of distinct input ids (rows of the input embedding matrix)."""
+        return self.get_input_embeddings().num_embeddings
+
+    @family_fact
+    def max_length(self) -> int | None:
+        """Most tokens one forward pass takes (``None`` for position-free backbones such as T5)."""
+        for name in _MAX_LENGTH_ATTRIBUTES:
+            value = getattr(self.config, name, None)
+            if isinstance(value, int):
+                return value - self.family.position_offset
+        return None
+
+    @family_fact
+    def padding_side(self) -> str:
+        """Where the family's tokenizer pads."""
+        return self.family.padding_side
+
+    @family_fact
+    def word_boundary(self) -> str:
+        """How the family's subword pieces mark word starts (a :class:`~archit.resolution.WordBoundary`)."""
+        return self.family.word_boundary
+
+    @family_fact
+    def tokenizer_class_name(self) -> str | None:
+        """Name of the family's tokenizer class in transformers."""
+        return self.family.tokenizer_class
+
+
+class GenericWrapper(ArchitWrapper):
+    """The wrapper of every family without quirks: ``encode`` calls the model's own ``forward``."""
+
+
+class CanineWrapper(ArchitWrapper):
+    """CANINE reads Unicode code points through hash embeddings: it has no embedding matrix to count."""
+
+    UNICODE_CODE_POINTS = 0x110000
+
+    @family_fact
+    def vocab_size(self) -> int:
+        return self.UNICODE_CODE_POINTS
+
+
+class EncoderDecoderWrapper(ArchitWrapper):
+    """For encoder-decoder models used through their encoder (BART, mBART)."""
+
+    def encoder_module(self) -> nn.Module:
+        return self.get_encoder()
+
+
+_WRAPPERS: dict[str, type[ArchitWrapper]] = {"CANINE": CanineWrapper}
+
+
+def register_wrapper(family: Family | str, exist_ok: bool = False) -> Callable[[type], type]:
+    """Class decorator registering a wrapper for a family (from user code too).
+
+    Raises:
+        RegistrationError: the class does not derive from :class:`ArchitWrapper`, or the family already has
+            a wrapper and ``exist_ok`` is false.
+    """
+    name = ModelArchitectures.get(family).name
+
+    def decorator(wrapper: type) -> type:
+        if not (isinstance(wrapper, type) and issubclass(wrapper, ArchitWrapper)):
+            raise RegistrationError(f"A wrapper must subclass archit.modeling.ArchitWrapper; got {wrapper!r}.")
+        if name in _WRAPPERS and not exist_ok:
+            raise RegistrationError(
+                f"Family {name} already has wrapper {_WRAPPERS[name].__name__}; pass exist_ok=True to replace it."
+            )
+        _WRAPPERS[name] = wrapper
+        return wrapper
+
+    return decorator
+
+
+def get_wrapper_class(family: Family | str) -> type[ArchitWrapper]:
+    """The wrapper registered for a family; :class:`GenericWrapper` when it has none."""
+    family = ModelArchitectures.get(family)
+    if family.uses_encoder and family.name not in _WRAPPERS:
+        return EncoderDecoderWrapper
+    return _WRAPPERS.get(family.name, GenericWrapper)
+
+
+def wrap(model: ModelT, family: Family | str | None = None) -> ModelT:
+    """Wrap ``model`` in place with its family's wrapper and return it; see :meth:`ArchitWrapper.wrap`."""
+    return ArchitWrapper.wrap(model, family)
+
+
+def unwrap(model: ModelT) -> ModelT:
+    """Give a wrapped model its original class back, in place, and return it (unwrapped: unchanged)."""
+    if isinstance(model, ArchitWrapper):
+        model.__class__ = model._archit_original_class
+    return model
+
+
+def is_wrapped(model: Any) -> bool:
+    """Whether ``model`` has been through :func:`wrap`."""
+    return isinstance(model, ArchitWrapper)
+
+
+_SWAPPED: dict[tuple[type, type, Family], type] = {}
+
+
+def _swapped_class(wrapper: type[ArchitWrapper], original: type, family: Family) -> type:
+    key = (wrapper, original, family)
+    swapped = _SWAPPED.get(key)
+    if swapped is None:
+        if not issubclass(original, nn.Module):
+            raise UnknownArchitectureError(f"Only torch modules can be wrapped; got a {original.__name__}.")
+        module = sys.modules[__name__]
+        attribute = f"{wrapper.__name__}_{family.name}_{original.__name__}"
+        if hasattr(module, attribute):  # same names, other classes (user code redefining a class)
+            attribute += f"_{len(_SWAPPED)}"
+        namespace = {
+            "__module__": __name__,
+            "__qualname__": attribute,
+            "__doc__": original.__doc__,
+            "family": family,
+            "_archit_original_class": original,
+            "_archit_wrapper_class": wrapper,
+        }
+        # __name__ stays the HF class's, so save_pretrained writes the same "architectures" entry.
+        swapped = type(original.__name__, (wrapper, original), namespace)
+        _share_output_capture_registration(swapped, original)
+        setattr(module, attribute, swapped)
+        _SWAPPED[key] = swapped
+    return swapped
+
+
+@functools.cache
+def _forward_parameters(module_class: type[nn.Module]) -> frozenset[str] | None:
+    """Names ``forward`` accepts; ``None`` when it also takes ``**kwargs``."""
+    parameters = inspect.signature(module_class.forward).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+        return None
+    return frozenset(parameters)
+
+
+def _share_output_capture_registration(swapped: type, original: type) -> None:
+    """Let the swapped class record hidden states and attentions like the original does.
+
+    transformers (4.57 to 5.x) keeps each model class's ``_can_record_outputs`` in a private registry keyed
+    by ``str(model.__class__)``, filled in ``PreTrainedModel.__init__``; a swapped class is never initialised,
+    so without its own entry ``output_hidden_states=True`` would return nothing. The entry is the original's.
+    ``tests/modeling/test_wrappers.py::test_encode_returns_every_layer`` pins this on each CI version.
+    """
+    from transformers import modeling_utils
+
+    registry = getattr(modeling_utils, "_CAN_RECORD_REGISTRY", None)
+    if isinstance(registry, dict) and issubclass(original, modeling_utils.PreTrainedModel):
+        dict.__setitem__(registry, str(swapped), original._can_record_outputs)
+
+
+def _rebuild_wrapped(wrapper: type[ArchitWrapper], original: type, family: Family) -> ArchitWrapper:
+    return object.__new__(_swapped_class(wrapper, original, family))
+
+
+def _is_causal_only_type(model_type: str) -> bool:
+    from transformers.models.auto import modeling_auto
+
+    return (
+        model_type in modeling_auto.MODEL_FOR_CAUSAL_LM_MAPPING_NAMES
+        and model_type not in modeling_auto.MODEL_FOR_MASKED_LM_MAPPING_NAMES
+        and model_type not in modeling_auto.MODEL_FOR_SEQ_TO_SEQ_CAUSAL_LM_MAPPING_NAMES
+    )

@@ -1,0 +1,165 @@
+"""Find the family of a model type, config, checkpoint directory, model instance or tokenizer."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import transformers
+from transformers import PretrainedConfig, PreTrainedTokenizerBase
+from transformers.models.auto import configuration_auto, modeling_auto
+
+from archit.errors import CheckpointError, UnknownArchitectureError
+from archit.resolution.families import Family, ModelArchitectures
+
+__all__ = ["ARCHIT_MODEL_TYPE", "get_tokenizer_class", "is_text_model_type", "resolve", "tokenizer_map"]
+
+ARCHIT_MODEL_TYPE = "archit"
+"""``model_type`` of archit's own model-with-head config; its ``backbone_config`` is what gets resolved."""
+
+# Generic tokenizer classes say nothing about the family behind them.
+_GENERIC_TOKENIZERS = {"PreTrainedTokenizerFast", "TokenizersBackend", "PreTrainedTokenizer", "PythonBackend"}
+
+
+def tokenizer_map() -> dict[str, str | None]:
+    """The tokenizer class name of each registered family, by family name."""
+    return {family.name: family.tokenizer_class for family in ModelArchitectures}
+
+
+def get_tokenizer_class(family: Family | str) -> type:
+    """The transformers tokenizer class of a family (the fast one where transformers has both).
+
+    Raises:
+        UnknownArchitectureError: the family states no tokenizer, or transformers has no class of that name.
+    """
+    family = ModelArchitectures.get(family)
+    if family.tokenizer_class is None:
+        raise UnknownArchitectureError(
+            f"Family {family.name} states no tokenizer class; load the tokenizer with "
+            "transformers.AutoTokenizer.from_pretrained(checkpoint) instead."
+        )
+    klass = getattr(transformers, family.tokenizer_class + "Fast", None) or getattr(
+        transformers, family.tokenizer_class, None
+    )
+    if klass is None:
+        raise UnknownArchitectureError(
+            f"Family {family.name} names tokenizer class {family.tokenizer_class!r}, which transformers "
+            f"{transformers.__version__} does not have; register the family again with an existing class."
+        )
+    return klass
+
+
+def is_text_model_type(model_type: str) -> bool:
+    """Whether transformers maps ``model_type`` to a model that takes token ids and returns hidden states."""
+    text_mappings = (
+        modeling_auto.MODEL_FOR_CAUSAL_LM_MAPPING_NAMES,
+        modeling_auto.MODEL_FOR_MASKED_LM_MAPPING_NAMES,
+        modeling_auto.MODEL_FOR_TOKEN_CLASSIFICATION_MAPPING_NAMES,
+        modeling_auto.MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING_NAMES,
+    )
+    return any(model_type in mapping for mapping in text_mappings)
+
+
+def _family_of_model_type(model_type: str, has_text_embeddings: bool = False) -> Family:
+    family = ModelArchitectures.for_model_type(model_type)
+    if family is not None:
+        return family
+    if has_text_embeddings or is_text_model_type(model_type):
+        return ModelArchitectures.GENERIC
+    known = model_type in configuration_auto.CONFIG_MAPPING_NAMES
+    raise UnknownArchitectureError(
+        f"Model type {model_type!r} "
+        + ("produces no text hidden states" if known else "is known neither to archit nor to transformers")
+        + f". archit serves text backbones; registered families: {', '.join(ModelArchitectures.list())}. "
+        "To add one, register it with archit.resolution.ModelArchitectures.register(Family(...)) "
+        "(see guides/adding_a_model.md)."
+    )
+
+
+def _config_dict_of_directory(path: str) -> dict[str, Any]:
+    config_file = os.path.join(path, "config.json")
+    if not os.path.isfile(config_file):
+        raise CheckpointError(
+            f"Checkpoint directory {path!r} has no config.json. Save the model with save_pretrained(), "
+            "or pass the config object instead of the path."
+        )
+    try:
+        with open(config_file, encoding="utf-8") as handle:
+            return json.load(handle)
+    except json.JSONDecodeError as error:
+        raise CheckpointError(f"{config_file} is not valid JSON ({error}); re-save the checkpoint.") from error
+
+
+def _resolve_config_dict(config: dict[str, Any], origin: str) -> Family:
+    if config.get("model_type") == ARCHIT_MODEL_TYPE:
+        config = config.get("backbone_config") or {}
+    model_type = config.get("model_type")
+    if not model_type:
+        raise CheckpointError(f"{origin} has no 'model_type'; re-save it with a current transformers release.")
+    return _family_of_model_type(model_type)
+
+
+def _resolve_config(config: PretrainedConfig) -> Family:
+    if config.model_type == ARCHIT_MODEL_TYPE:
+        config = config.backbone_config
+    return _family_of_model_type(config.model_type)
+
+
+def _resolve_tokenizer(tokenizer: PreTrainedTokenizerBase) -> Family:
+    path = getattr(tokenizer, "name_or_path", "")
+    if path and os.path.isfile(os.path.join(path, "config.json")):
+        return _resolve_config_dict(_config_dict_of_directory(path), path)
+    class_names = {klass.__name__.removesuffix("Fast") for klass in type(tokenizer).__mro__}
+    class_names -= _GENERIC_TOKENIZERS
+    for family in ModelArchitectures:
+        if family.tokenizer_class in class_names:
+            return family
+    raise UnknownArchitectureError(
+        f"Tokenizer class {type(tokenizer).__name__} does not identify a family (it is generic or unregistered), "
+        f"and its name_or_path {path!r} holds no config.json. Pass the model, its config or its checkpoint "
+        "directory to resolve() instead."
+    )
+
+
+def resolve(obj: Any) -> Family:
+    """The family of ``obj``.
+
+    Args:
+        obj: a :class:`Family` or family name (``"BERT"``), a model type (``"bert"``), a local checkpoint
+            directory, a config, a model instance (wrapped or not), or a tokenizer (slow or fast).
+
+    Returns:
+        The registered family; :attr:`ModelArchitectures.GENERIC` for an unregistered model type whose
+        models return text hidden states.
+
+    Raises:
+        UnknownArchitectureError: nothing identifies a text family; the message lists the registered ones.
+        CheckpointError: a checkpoint directory has no readable ``config.json``.
+    """
+    if isinstance(obj, Family):
+        return obj
+    if isinstance(obj, os.PathLike) or (isinstance(obj, str) and os.path.isdir(obj)):
+        path = os.fspath(obj)
+        return _resolve_config_dict(_config_dict_of_directory(path), path)
+    if isinstance(obj, str):
+        if obj in ModelArchitectures:
+            return ModelArchitectures.get(obj)
+        return _family_of_model_type(obj)
+    if isinstance(obj, PretrainedConfig):
+        return _resolve_config(obj)
+    if isinstance(obj, PreTrainedTokenizerBase):
+        return _resolve_tokenizer(obj)
+    config = getattr(obj, "config", None)
+    if isinstance(config, PretrainedConfig):
+        if config.model_type == ARCHIT_MODEL_TYPE:
+            return _resolve_config(config)
+        try:
+            embeddings = obj.get_input_embeddings()
+        except (AttributeError, NotImplementedError):
+            embeddings = None
+        return _family_of_model_type(config.model_type, has_text_embeddings=embeddings is not None)
+    raise UnknownArchitectureError(
+        f"Cannot resolve a family from a {type(obj).__name__}. Pass a model type string, a config, a local "
+        "checkpoint directory, a model instance or a tokenizer."
+    )

@@ -1,0 +1,1 @@
+"""Runscripts: run configurations, task data, metrics and the ``archit`` command."""

@@ -1,0 +1,18 @@
+"""Shared fixtures: tiny models of every tested family, built once per test session."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from tests.families import BATCH_SIZE, SEQ_LEN, VOCAB_SIZE
+
+
+@pytest.fixture
+def batch() -> dict[str, torch.Tensor]:
+    """Token ids and an attention mask with padding in the first row (distinct batch and sequence sizes)."""
+    generator = torch.Generator().manual_seed(0)
+    input_ids = torch.randint(3, VOCAB_SIZE, (BATCH_SIZE, SEQ_LEN), generator=generator)
+    attention_mask = torch.ones(BATCH_SIZE, SEQ_LEN, dtype=torch.long)
+    attention_mask[0, SEQ_LEN - 2 :] = 0
+    return {"input_ids": input_ids, "attention_mask": attention_mask}

@@ -1,0 +1,31 @@
+"""The ``archit`` command."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from archit.simple.cli import main
+
+
+def test_families_prints_every_family_with_its_wrapper(capsys) -> None:
+    assert main(["families"]) == 0
+    table = capsys.readouterr().out
+    header, rule, *rows = table.splitlines()
+    assert header.split() == ["family", "model", "types", "tokenizer", "wrapper", "status"]
+    assert len(rows) == 20
+    bart = next(row for row in rows if row.startswith("BART "))
+    assert "EncoderDecoderWrapper" in bart and "tested" in bart
+
+
+def test_families_filter(capsys) -> None:
+    assert main(["families", "*bert"]) == 0
+    rows = capsys.readouterr().out.splitlines()[2:]
+    assert [row.split()[0] for row in rows] == ["ALBERT", "BERT", "DISTILBERT", "MODERNBERT"]
+
+
+def test_console_script_module_runs() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "archit.simple.cli", "families", "GPT*"], capture_output=True, text=True, check=True
+    )
+    assert "GPT2Tokenizer" in result.stdout
