@@ -1,0 +1,24 @@
+"""Metrics of every task the runscripts train: classification, regression, entity tagging, SQuAD, language
+modelling and dependency parsing."""
+
+from archit.simple.metrics.classification import accuracy, correlations, f1_per_label, macro_f1, multi_label_scores
+from archit.simple.metrics.language_modeling import perplexity
+from archit.simple.metrics.squad import exact_match, normalize_answer, squad_scores, token_f1
+from archit.simple.metrics.tagging import entities, entity_scores, entity_scores_by_type, is_bio_label_set
+
+__all__ = [
+    "accuracy",
+    "correlations",
+    "entities",
+    "entity_scores",
+    "entity_scores_by_type",
+    "exact_match",
+    "f1_per_label",
+    "is_bio_label_set",
+    "macro_f1",
+    "multi_label_scores",
+    "normalize_answer",
+    "perplexity",
+    "squad_scores",
+    "token_f1",
+]
