@@ -394,9 +394,10 @@ class _Compiler:
         placeholder = lambda module, what: f"<module {id(module)}>"  # noqa: E731
         try:
             mine = recover_init_args(new, cls, _describe(new, path))
-            theirs = recover_init_args(old, cls, _describe(old, path))
             if not is_torch_builtin(cls) and id(old) in self.records:
                 theirs = self.records[id(old)][1]
+            else:
+                theirs = recover_init_args(old, cls, _describe(old, path))
             return render_call("_", mine, scope, scratch, path, placeholder) != render_call(
                 "_", theirs, scope, scratch, path, placeholder
             )
@@ -560,7 +561,7 @@ class _Compiler:
             if fill == 0:
                 return f"{torch_name}.zeros({shape!r}{dtype})"
             return f"{torch_name}.full({shape!r}, {render_value(fill, Scope(), self.imports, what)}{dtype})"
-        if torch.equal(flat, torch.arange(flat.numel(), dtype=flat.dtype)):
+        if flat.dtype != torch.bool and torch.equal(flat, torch.arange(flat.numel()).to(flat.dtype)):
             view = "" if tensor.dim() == 1 else f".view{shape!r}"
             return f"{torch_name}.arange({flat.numel()}{dtype}){view}"
         if flat.numel() <= _MAX_LITERAL_ELEMENTS:

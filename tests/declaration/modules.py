@@ -7,7 +7,7 @@ from torch import nn
 
 
 class CoolNewEmbeddingMatrix(nn.Module):
-    """An embedding matrix that scales its output; keeps its arguments as attributes (introspectable)."""
+    """An embedding matrix that scales its output; keeps its arguments as attributes, so it is introspectable."""
 
     def __init__(self, vocab_size: int, hidden_size: int, scale: float = 1.0) -> None:
         super().__init__()
@@ -18,3 +18,46 @@ class CoolNewEmbeddingMatrix(nn.Module):
 
     def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
         return nn.functional.embedding(input_ids, self.weight) * self.scale
+
+
+class ScaledLinear(nn.Module):
+    """A linear map with a fixed output factor; keeps no argument under its own name (needs recording)."""
+
+    def __init__(self, n_in: int, n_out: int, factor: float = 1.0, bias: bool = True) -> None:
+        super().__init__()
+        self.inner = nn.Linear(n_in, n_out, bias=bias)
+        self.register_buffer("factor_", torch.tensor(float(factor)), persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.inner(x) * self.factor_
+
+
+class Residual(nn.Module):
+    """Adds a wrapped module's output to its input; takes a module as constructor argument."""
+
+    def __init__(self, body: nn.Module) -> None:
+        super().__init__()
+        self.body = body
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.body(x)
+
+
+class TinyNet(nn.Module):
+    """A plain torch model (no config) with every container kind."""
+
+    def __init__(self, dim: int = 8, depth: int = 3) -> None:
+        super().__init__()
+        self.dim = dim
+        self.depth = depth
+        self.embed = nn.Embedding(11, dim)
+        self.blocks = nn.ModuleList([nn.Sequential(nn.Linear(dim, dim), nn.GELU()) for _ in range(depth)])
+        self.heads = nn.ModuleDict({"tag": nn.Linear(dim, 5), "score": nn.Linear(dim, 1)})
+        self.norm = nn.LayerNorm(dim)
+
+    def forward(self, input_ids: torch.Tensor) -> dict[str, torch.Tensor]:
+        hidden = self.embed(input_ids)
+        for block in self.blocks:
+            hidden = block(hidden)
+        hidden = self.norm(hidden)
+        return {name: head(hidden) for name, head in self.heads.items()}
