@@ -1,0 +1,46 @@
+"""Task data from local files: readers, tokenisation with word-label alignment, collators, and one
+:class:`TaskData` per task that reads, featurises, decodes, scores and writes predictions."""
+
+from archit.simple.data.base import (
+    Example,
+    Feature,
+    TaskData,
+    get_task_data,
+    register_task_data,
+    registered_tasks,
+    task_data_class,
+)
+from archit.simple.data.choice import MultipleChoiceData
+from archit.simple.data.classification import SequenceClassificationData
+from archit.simple.data.collate import Collator, pad_nested
+from archit.simple.data.files import read_jsonl, read_records
+from archit.simple.data.language_modeling import LanguageModelingData, mask_tokens
+from archit.simple.data.qa import ExtractiveQAData, read_squad
+from archit.simple.data.tagging import TokenClassificationData, read_bio
+from archit.simple.data.tokenization import align_labels, encode_words, first_piece_positions, load_tokenizer
+
+__all__ = [
+    "Collator",
+    "Example",
+    "ExtractiveQAData",
+    "Feature",
+    "LanguageModelingData",
+    "MultipleChoiceData",
+    "SequenceClassificationData",
+    "TaskData",
+    "TokenClassificationData",
+    "align_labels",
+    "encode_words",
+    "first_piece_positions",
+    "get_task_data",
+    "load_tokenizer",
+    "mask_tokens",
+    "pad_nested",
+    "read_bio",
+    "read_jsonl",
+    "read_records",
+    "read_squad",
+    "register_task_data",
+    "registered_tasks",
+    "task_data_class",
+]

@@ -1,0 +1,230 @@
+"""What every task's data does, and the registry that maps task names to it.
+
+A :class:`TaskData` reads a task's files into examples (plain dicts, each remembering its line), builds
+the label list from the training examples, turns examples into features (lists of ids a collator pads),
+turns the model's outputs back into one prediction per example, scores predictions against the examples'
+gold labels and writes a predictions file.
+"""
+
+from __future__ import annotations
+
+import abc
+import json
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from archit.errors import DataError
+from archit.simple.data.collate import Collator
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedTokenizerBase
+
+    from archit.simple.config import RunConfiguration
+
+__all__ = [
+    "Example",
+    "Feature",
+    "TaskData",
+    "get_task_data",
+    "iter_lines",
+    "register_task_data",
+    "registered_tasks",
+    "task_data_class",
+    "write_jsonl",
+]
+
+Example = dict[str, Any]
+"""One example as read from a file; ``"line"`` holds the line (1-based) it starts on."""
+Feature = dict[str, Any]
+"""One model input: lists of ids under the names the model takes, plus bookkeeping keys the collator drops."""
+
+_TASK_DATA: dict[str, type[TaskData]] = {}
+
+
+class TaskData(abc.ABC):
+    """Reading, featurising, decoding, scoring and writing for one task.
+
+    Args:
+        task: the archit task name (one of :attr:`tasks`).
+        config: the run configuration (column names, maximum sequence length, answer length...).
+        tokenizer: the tokenizer of the checkpoint; see :func:`archit.simple.data.load_tokenizer`.
+        labels: the label names, when the task has them and they are known (from a trained model's config).
+
+    Class attributes:
+        tasks: the task names this class serves.
+        formats: the input files it reads, for ``archit tasks``.
+    """
+
+    tasks: ClassVar[tuple[str, ...]] = ()
+    formats: ClassVar[str] = ""
+
+    def __init__(
+        self,
+        task: str,
+        config: RunConfiguration,
+        tokenizer: PreTrainedTokenizerBase,
+        labels: Sequence[str] | None = None,
+    ) -> None:
+        self.task = task
+        self.config = config
+        self.tokenizer = tokenizer
+        self.labels: list[str] | None = list(labels) if labels is not None else None
+
+    # --- reading ---------------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def read(self, path: str) -> list[Example]:
+        """Read a data file into examples.
+
+        Raises:
+            DataError: the file is missing or malformed; the message names the file and line.
+        """
+
+    def example_labels(self, example: Example) -> Iterable[str]:
+        """The label names an example holds (none for tasks without label names)."""
+        return ()
+
+    def fit_labels(self, examples: Sequence[Example]) -> None:
+        """Set :attr:`labels` to the sorted label names of the training examples (left as they are when the
+        task has no label names), so that runs on the same data agree."""
+        labels = sorted({label for example in examples for label in self.example_labels(example)})
+        if labels:
+            self.labels = labels
+
+    def head_options(self) -> dict[str, Any]:
+        """The head fields this data implies (``num_labels``, ``id2label``, ``label2id``)."""
+        if self.labels is None:
+            return {}
+        return {
+            "num_labels": len(self.labels),
+            "id2label": dict(enumerate(self.labels)),
+            "label2id": {label: index for index, label in enumerate(self.labels)},
+        }
+
+    @property
+    def label2id(self) -> dict[str, int]:
+        """Index of each label name."""
+        return {label: index for index, label in enumerate(self.labels or [])}
+
+    # --- features --------------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def featurize(self, examples: Sequence[Example], training: bool = False) -> list[Feature]:
+        """Tokenise examples into features; examples without gold labels give features without ``labels``."""
+
+    def collator(self, training: bool = False) -> Callable[[list[Feature]], dict[str, Any]]:
+        """The function that pads a list of features into a batch of tensors."""
+        return Collator(self.tokenizer)
+
+    # --- predictions -----------------------------------------------------------------------------------
+    @property
+    def output_names(self) -> tuple[str, ...]:
+        """The model outputs :meth:`decode` reads."""
+        return ("logits",)
+
+    @property
+    def prediction_names(self) -> tuple[str, ...]:
+        """Names of the arrays :meth:`decode` reads, in the order :meth:`reduce_outputs` returns them."""
+        return self.output_names
+
+    def reduce_outputs(self, outputs: Mapping[str, Any], inputs: Mapping[str, Any]) -> dict[str, Any]:
+        """What to keep of one batch's model outputs for :meth:`decode` (by default the :attr:`output_names`).
+
+        Raises:
+            DataError: the model returned none of a needed output.
+        """
+        missing = [name for name in self.output_names if outputs.get(name) is None]
+        if missing:
+            raise DataError(
+                f"Task {self.task} decodes model outputs {', '.join(self.output_names)}, but the model returned no "
+                f"{', '.join(missing)} (it returned {', '.join(k for k, v in outputs.items() if v is not None)})."
+            )
+        return {name: outputs[name] for name in self.output_names}
+
+    @abc.abstractmethod
+    def decode(
+        self, outputs: Mapping[str, np.ndarray], features: Sequence[Feature], examples: Sequence[Example]
+    ) -> list[Any]:
+        """One prediction per example from the model outputs of the features (stacked, ``-100``-padded)."""
+
+    @abc.abstractmethod
+    def score(self, predictions: Sequence[Any], examples: Sequence[Example]) -> dict[str, float]:
+        """Metrics of the predictions against the examples' gold labels (``{}`` when they have none)."""
+
+    def prediction_suffix(self, examples: Sequence[Example]) -> str:
+        """Extension of the predictions file written for these examples (``.jsonl`` unless the task writes
+        its input format back)."""
+        return ".jsonl"
+
+    @abc.abstractmethod
+    def write_predictions(self, path: str, predictions: Sequence[Any], examples: Sequence[Example]) -> None:
+        """Write one record per example with its prediction (and its gold label when it has one)."""
+
+    @property
+    def main_metric(self) -> str:
+        """The metric that picks the best checkpoint and drives early stopping."""
+        return "loss"
+
+    @property
+    def greater_is_better(self) -> bool:
+        """Whether a larger :attr:`main_metric` is better."""
+        return self.main_metric != "loss"
+
+
+def register_task_data(cls: type[TaskData]) -> type[TaskData]:
+    """Class decorator binding each of ``cls.tasks`` to ``cls``."""
+    for task in cls.tasks:
+        _TASK_DATA[task] = cls
+    return cls
+
+
+def task_data_class(task: str) -> type[TaskData]:
+    """The :class:`TaskData` class of a task.
+
+    Raises:
+        DataError: no data class serves that task; the message lists the ones that exist.
+    """
+    try:
+        return _TASK_DATA[task]
+    except KeyError:
+        raise DataError(
+            f"No task data reader for task {task!r}; tasks with one: {', '.join(sorted(_TASK_DATA))}."
+        ) from None
+
+
+def get_task_data(
+    task: str, config: RunConfiguration, tokenizer: PreTrainedTokenizerBase, labels: Sequence[str] | None = None
+) -> TaskData:
+    """An instance of the task's :class:`TaskData`."""
+    return task_data_class(task)(task, config, tokenizer, labels)
+
+
+def registered_tasks() -> dict[str, type[TaskData]]:
+    """Every task with a data class, in name order."""
+    return dict(sorted(_TASK_DATA.items()))
+
+
+def iter_lines(path: str) -> Iterator[tuple[int, str]]:
+    """``(line number, line without its newline)`` for each line of a UTF-8 text file.
+
+    Raises:
+        DataError: the file does not exist or is not UTF-8 text.
+    """
+    if not os.path.isfile(path):
+        raise DataError(f"{path}: no such data file.")
+    with open(path, "rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise DataError(f"{path}, line {number}: not UTF-8 text ({error.reason}).") from None
+            line = line.rstrip("\r\n")
+            yield number, line.removeprefix("\ufeff") if number == 1 else line
+
+
+def write_jsonl(path: str, records: Sequence[Mapping[str, Any]]) -> None:
+    """Write one JSON object per line (UTF-8, non-ASCII kept)."""
+    with open(path, "w", encoding="utf-8") as handle:
+        for record in records:
+            handle.write(json.dumps(record, ensure_ascii=False) + "\n")

@@ -1,0 +1,174 @@
+"""Token classification: named entities from CoNLL/BIO files, part-of-speech tags from CoNLL-U files.
+
+A CoNLL/BIO file has one token per line, its first column the word and its last column the tag
+(``B-PER``, ``I-PER``, ``O``...); blank lines end sentences and ``-DOCSTART-`` lines are skipped. A line with
+a single column is a word without a tag (data to predict). A ``.conllu`` file gives its words and the
+column named by ``conllu_label_field`` (``upos`` by default).
+
+Labels go on the first piece of each word; a word whose pieces were cut off by truncation is predicted
+as ``O`` (or the first label when there is no ``O``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping, Sequence
+
+import numpy as np
+
+from archit.errors import DataError
+from archit.simple.data.base import Example, Feature, TaskData, iter_lines, register_task_data, write_jsonl
+from archit.simple.data.collate import Collator
+from archit.simple.data.tokenization import align_labels, encode_words, first_piece_positions
+from archit.simple.metrics import accuracy, entity_scores, is_bio_label_set, macro_f1
+
+__all__ = ["TokenClassificationData", "read_bio"]
+
+CONLLU_SUFFIXES = (".conllu",)
+
+
+def read_bio(path: str) -> list[Example]:
+    """Sentences of a CoNLL/BIO file: ``{"line", "words", "tags"}`` (``tags`` absent when untagged).
+
+    Raises:
+        DataError: a sentence mixes tagged and untagged lines, or the file holds no sentence.
+    """
+    sentences: list[Example] = []
+    current: list[tuple[int, list[str]]] = []
+
+    def close() -> None:
+        if not current:
+            return
+        widths = {len(columns) > 1 for _, columns in current}
+        if len(widths) > 1:
+            line = next(number for number, columns in current if len(columns) == 1)
+            raise DataError(f"{path}, line {line}: a word without a tag in a sentence whose other words have tags.")
+        sentence: Example = {"line": current[0][0], "words": [columns[0] for _, columns in current]}
+        if widths == {True}:
+            sentence["tags"] = [columns[-1] for _, columns in current]
+        sentences.append(sentence)
+        current.clear()
+
+    for number, line in iter_lines(path):
+        columns = line.split()
+        if not columns:
+            close()
+        elif columns[0] != "-DOCSTART-":
+            current.append((number, columns))
+    close()
+    if not sentences:
+        raise DataError(f"{path}: the file holds no sentences (one word per line, blank lines between sentences).")
+    return sentences
+
+
+def _read_conllu(path: str, field: str) -> list[Example]:
+    from archit.simple.data import conllu
+
+    sentences = []
+    for sentence in conllu.read_conllu(path):
+        words = [token.form for token in sentence.words]
+        example: Example = {"line": sentence.line, "words": words, "sentence": sentence}
+        values = [getattr(token, field) for token in sentence.words]
+        if all(value not in (None, "_") for value in values):
+            example["tags"] = values
+        sentences.append(example)
+    return sentences
+
+
+@register_task_data
+class TokenClassificationData(TaskData):
+    """Data of ``token_classification``: CoNLL/BIO or CoNLL-U in, JSONL or CoNLL-U predictions out."""
+
+    tasks = ("token_classification",)
+    formats = "CoNLL/BIO (word ... tag per line) for NER; CoNLL-U (UPOS column) for tagging"
+
+    def read(self, path: str) -> list[Example]:
+        if path.lower().endswith(CONLLU_SUFFIXES):
+            return _read_conllu(path, self.config.conllu_label_field)
+        return read_bio(path)
+
+    def example_labels(self, example: Example) -> Iterable[str]:
+        return example.get("tags", ())
+
+    def featurize(self, examples: Sequence[Example], training: bool = False) -> list[Feature]:
+        label2id = self.label2id
+        features = []
+        for example in examples:
+            inputs, word_ids = encode_words(self.tokenizer, example["words"], self.config.max_seq_length)
+            feature: Feature = {**inputs, "word_ids": word_ids}
+            if "tags" in example:
+                feature["labels"] = align_labels(word_ids, [label2id.get(tag, -100) for tag in example["tags"]])
+            features.append(feature)
+        return features
+
+    def collator(self, training: bool = False) -> Collator:
+        return Collator(self.tokenizer, side="right")  # outputs are read back by position
+
+    @property
+    def fallback_label(self) -> str:
+        """The prediction for words without a piece in the model's input (cut off by truncation)."""
+        labels = self.labels or ["O"]
+        return "O" if "O" in labels else labels[0]
+
+    def decode(
+        self, outputs: Mapping[str, np.ndarray], features: Sequence[Feature], examples: Sequence[Example]
+    ) -> list[list[str]]:
+        logits = outputs["logits"]
+        labels = self.labels or []
+        predictions = []
+        for index, (feature, example) in enumerate(zip(features, examples, strict=True)):
+            positions = first_piece_positions(feature["word_ids"])
+            predictions.append(
+                [
+                    labels[int(np.argmax(logits[index, positions[word]]))] if word in positions else self.fallback_label
+                    for word in range(len(example["words"]))
+                ]
+            )
+        return predictions
+
+    @property
+    def is_bio(self) -> bool:
+        """Whether the labels are entity tags (scored by entities) rather than plain tags."""
+        return is_bio_label_set(self.labels or [])
+
+    def score(self, predictions: Sequence[list[str]], examples: Sequence[Example]) -> dict[str, float]:
+        pairs = [(p, e["tags"]) for p, e in zip(predictions, examples, strict=True) if "tags" in e]
+        if not pairs:
+            return {}
+        flat_predicted = [tag for predicted, _ in pairs for tag in predicted]
+        flat_gold = [tag for _, gold in pairs for tag in gold]
+        scores = {"accuracy": accuracy(flat_predicted, flat_gold)}
+        if self.is_bio:
+            scores.update(entity_scores([p for p, _ in pairs], [g for _, g in pairs]))
+        else:
+            scores["macro_f1"] = macro_f1(flat_predicted, flat_gold)
+        return scores
+
+    def prediction_suffix(self, examples: Sequence[Example]) -> str:
+        return ".conllu" if examples and "sentence" in examples[0] else ".jsonl"
+
+    def write_predictions(self, path: str, predictions: Sequence[list[str]], examples: Sequence[Example]) -> None:
+        if examples and "sentence" in examples[0]:
+            self._write_conllu(path, predictions, examples)
+            return
+        write_jsonl(
+            path,
+            [
+                {key: value for key, value in {**example, "prediction": p}.items() if key != "sentence"}
+                for p, example in zip(predictions, examples, strict=True)
+            ],
+        )
+
+    def _write_conllu(self, path: str, predictions: Sequence[list[str]], examples: Sequence[Example]) -> None:
+        from archit.simple.data import conllu
+
+        sentences = []
+        for predicted, example in zip(predictions, examples, strict=True):
+            sentence = example["sentence"]
+            sentences.append(conllu.with_values(sentence, self.config.conllu_label_field, predicted))
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        conllu.write_conllu(path, sentences)
+
+    @property
+    def main_metric(self) -> str:
+        return "f1" if self.is_bio else "accuracy"

@@ -1,0 +1,167 @@
+"""Loading a checkpoint's tokenizer with its family's facts, and tokenising pre-split words.
+
+Word-level labels sit on the first subword piece of each word; every other piece, and every special token,
+gets ``-100``. Fast tokenizers say which word each piece came from (``BatchEncoding.word_ids()``); for
+Python (slow) tokenizers, such as CANINE's, each word is tokenised alone and the special tokens are added by
+the tokenizer itself, which gives the same mapping.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from transformers import AutoTokenizer, PreTrainedTokenizerBase
+
+from archit.errors import CheckpointError, UnknownArchitectureError
+from archit.resolution import Family, ModelArchitectures, resolve
+
+__all__ = [
+    "IGNORE_INDEX",
+    "align_labels",
+    "encode_blocks",
+    "encode_words",
+    "family_of",
+    "first_piece_positions",
+    "load_tokenizer",
+]
+
+IGNORE_INDEX = -100
+
+
+def family_of(name_or_path: str) -> Family:
+    """The family of a checkpoint directory or model type; GENERIC when nothing identifies one."""
+    try:
+        return resolve(name_or_path)
+    except (UnknownArchitectureError, CheckpointError):
+        return ModelArchitectures.GENERIC
+
+
+def load_tokenizer(name_or_path: str) -> PreTrainedTokenizerBase:
+    """The checkpoint's tokenizer, set up for pre-split words and for batching.
+
+    Byte-level BPE families get ``add_prefix_space=True`` (so that a word is tokenised as it would be after
+    a space); the padding side is the family's; a tokenizer without a pad token pads with its end-of-text
+    token (or its unknown token).
+
+    Raises:
+        CheckpointError: no tokenizer can be loaded from ``name_or_path``.
+    """
+    family = family_of(name_or_path)
+    kwargs: dict[str, Any] = {"add_prefix_space": True} if family.add_prefix_space else {}
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(name_or_path, **kwargs)
+    except (OSError, ValueError) as error:
+        raise CheckpointError(
+            f"Cannot load a tokenizer from {name_or_path!r} ({error}). Save the tokenizer next to the model "
+            "with tokenizer.save_pretrained(directory)."
+        ) from error
+    if family is not ModelArchitectures.GENERIC:
+        tokenizer.padding_side = family.padding_side
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token if tokenizer.eos_token is not None else tokenizer.unk_token
+    return tokenizer
+
+
+def encode_words(
+    tokenizer: PreTrainedTokenizerBase,
+    words: Sequence[str],
+    max_length: int,
+) -> tuple[dict[str, list[int]], list[int | None]]:
+    """Tokenise pre-split words, truncated to ``max_length`` tokens.
+
+    Args:
+        tokenizer: a fast or Python tokenizer; byte-level BPE ones loaded with ``add_prefix_space=True``.
+        words: the words.
+        max_length: most tokens, special tokens included; pieces that do not fit are dropped from the end.
+
+    Returns:
+        The encoding (``input_ids``, ``attention_mask`` and, where the tokenizer makes them,
+        ``token_type_ids``) and, per token, the index of the word it belongs to (``None`` for special tokens).
+    """
+    if tokenizer.is_fast:
+        encoding = tokenizer(list(words), is_split_into_words=True, truncation=True, max_length=max_length)
+        return _model_inputs(tokenizer, encoding), encoding.word_ids()
+    pieces = [tokenizer.encode(word, add_special_tokens=False) for word in words]
+    ids = [piece for word_pieces in pieces for piece in word_pieces]
+    owners = [index for index, word_pieces in enumerate(pieces) for _ in word_pieces]
+    encoding = tokenizer.prepare_for_model(
+        ids,
+        add_special_tokens=True,
+        truncation=True,
+        max_length=max_length,
+        return_special_tokens_mask=True,
+    )
+    # Non-special tokens are the words' pieces in order, truncated from the end.
+    word_ids: list[int | None] = []
+    position = 0
+    for special in encoding["special_tokens_mask"]:
+        word_ids.append(None if special else owners[position])
+        position += 0 if special else 1
+    return _model_inputs(tokenizer, encoding), word_ids
+
+
+def encode_blocks(tokenizer: PreTrainedTokenizerBase, texts: Sequence[str], max_length: int) -> list[dict[str, Any]]:
+    """Tokenise texts and cut each into blocks of at most ``max_length`` tokens, special tokens included.
+
+    Returns:
+        One dict per block, in text order: ``input_ids``, ``special_tokens_mask`` and ``text_index``.
+    """
+    if tokenizer.is_fast:
+        encoding = tokenizer(
+            list(texts),
+            truncation=True,
+            max_length=max_length,
+            return_overflowing_tokens=True,
+            return_special_tokens_mask=True,
+        )
+        return [
+            {"input_ids": ids, "special_tokens_mask": mask, "text_index": index}
+            for ids, mask, index in zip(
+                encoding["input_ids"],
+                encoding["special_tokens_mask"],
+                encoding["overflow_to_sample_mapping"],
+                strict=True,
+            )
+        ]
+    room = max_length - tokenizer.num_special_tokens_to_add(pair=False)
+    blocks = []
+    for index, text in enumerate(texts):
+        ids = tokenizer.encode(text, add_special_tokens=False)
+        for start in range(0, max(len(ids), 1), room):
+            block = tokenizer.prepare_for_model(
+                ids[start : start + room], add_special_tokens=True, return_special_tokens_mask=True
+            )
+            blocks.append(
+                {
+                    "input_ids": list(block["input_ids"]),
+                    "special_tokens_mask": list(block["special_tokens_mask"]),
+                    "text_index": index,
+                }
+            )
+    return blocks
+
+
+def _model_inputs(tokenizer: PreTrainedTokenizerBase, encoding: Any) -> dict[str, list[int]]:
+    names = [name for name in tokenizer.model_input_names if name in encoding]
+    return {name: list(encoding[name]) for name in names}
+
+
+def align_labels(word_ids: Sequence[int | None], word_labels: Sequence[int]) -> list[int]:
+    """Word labels moved onto tokens: the first piece of each word gets the word's label, the rest ``-100``."""
+    return [word_labels[word] if word is not None else IGNORE_INDEX for word in _first_piece_words(word_ids)]
+
+
+def first_piece_positions(word_ids: Sequence[int | None]) -> dict[int, int]:
+    """The position of each word's first piece, by word index (words cut off by truncation are absent)."""
+    return {word: position for position, word in enumerate(_first_piece_words(word_ids)) if word is not None}
+
+
+def _first_piece_words(word_ids: Sequence[int | None]) -> list[int | None]:
+    """``word_ids`` with every position that does not start a word set to ``None``."""
+    starts: list[int | None] = []
+    previous = None
+    for word in word_ids:
+        starts.append(word if word is not None and word != previous else None)
+        previous = word
+    return starts
