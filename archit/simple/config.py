@@ -118,7 +118,9 @@ class RunConfiguration:
     label_separator: str = attrs.field(default=",", metadata=_help("separator of multi-label names in CSV/TSV"))
     choices_column: str = attrs.field(default="choices", metadata=_help("column holding the multiple-choice options"))
     conllu_label_field: str = attrs.field(
-        default="upos", metadata=_help("CoNLL-U field tagged by token_classification (upos, xpos, deprel...)")
+        default="upos",
+        validator=_choice(("upos", "xpos", "deprel")),
+        metadata=_help("CoNLL-U field tagged by token_classification (upos, xpos, deprel...)"),
     )
     head_options: dict[str, Any] = attrs.field(
         factory=dict, metadata=_help("head fields passed to ArchitFactory.from_pretrained (KEY=VALUE)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import unicodedata
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -297,3 +298,21 @@ def test_collator_pads_on_the_requested_side(tokenizers) -> None:
     assert pad_nested([[[1], [1, 2]], [[3], [4]]], 0) == [[[1, 0], [1, 2]], [[3, 0], [4, 0]]]
     with pytest.raises(DataError, match="different outer lengths"):
         pad_nested([[[1]], [[1], [2]]], 0)
+
+
+def test_conllu_upos_tagging_round_trip(tmp_path, tokenizers) -> None:
+    fixture = str(Path(__file__).parent.parent / "fixtures" / "en_tiny.conllu")
+    data = get_task_data("token_classification", config("token_classification"), tokenizers["minilm"])
+    examples = data.read(fixture)
+    assert examples[1]["words"] == ["I", "do", "n't", "know", "."] and examples[1]["tags"][0] == "PRON"
+    assert examples[0]["line"] == 1 and examples[1]["line"] > examples[0]["line"]
+    data.fit_labels(examples)
+    assert not data.is_bio and data.main_metric == "accuracy" and data.prediction_suffix(examples) == ".conllu"
+    predictions = [["X"] * len(example["words"]) for example in examples]
+    output = tmp_path / "predicted.conllu"
+    data.write_predictions(str(output), predictions, examples)
+    rewritten = get_task_data("token_classification", config("token_classification"), tokenizers["minilm"])
+    assert all(set(example["tags"]) == {"X"} for example in rewritten.read(str(output)))
+    assert "2-3\tdon't" in output.read_text(encoding="utf-8")  # multiword tokens kept
+    scores = data.score(predictions, examples)
+    assert scores["accuracy"] == 0.0 and "macro_f1" in scores

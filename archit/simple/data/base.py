@@ -56,10 +56,14 @@ class TaskData(abc.ABC):
     Class attributes:
         tasks: the task names this class serves.
         formats: the input files it reads, for ``archit tasks``.
+        metrics: the metrics it reports, by task name, for ``archit tasks``.
+        predictions: the format of its predictions file, for ``archit tasks``.
     """
 
     tasks: ClassVar[tuple[str, ...]] = ()
     formats: ClassVar[str] = ""
+    metrics: ClassVar[dict[str, str]] = {}
+    predictions: ClassVar[str] = "JSONL"
 
     def __init__(
         self,

@@ -15,7 +15,7 @@ import numpy as np
 from archit.errors import DataError
 from archit.simple.data.base import Example, Feature, TaskData, register_task_data, write_jsonl
 from archit.simple.data.files import read_jsonl, require
-from archit.simple.metrics import accuracy
+from archit.simple.metrics.classification import accuracy
 
 __all__ = ["MultipleChoiceData"]
 
@@ -26,6 +26,7 @@ class MultipleChoiceData(TaskData):
 
     tasks = ("multiple_choice",)
     formats = "JSONL: text column, list of choices, label = index (or text) of the right choice"
+    metrics = {"multiple_choice": "accuracy"}
 
     def read(self, path: str) -> list[Example]:
         config = self.config

@@ -17,7 +17,7 @@ import numpy as np
 from archit.errors import DataError
 from archit.simple.data.base import Example, Feature, TaskData, register_task_data, write_jsonl
 from archit.simple.data.files import read_records, require
-from archit.simple.metrics import accuracy, correlations, macro_f1, multi_label_scores
+from archit.simple.metrics.classification import accuracy, correlations, macro_f1, multi_label_scores
 
 __all__ = ["SequenceClassificationData"]
 
@@ -30,6 +30,11 @@ class SequenceClassificationData(TaskData):
 
     tasks = (SINGLE, MULTI, REGRESSION)
     formats = "CSV/TSV (header row) or JSONL: text column, optional text-pair column, label column"
+    metrics = {
+        SINGLE: "accuracy, macro F1",
+        MULTI: "subset accuracy, micro and macro F1",
+        REGRESSION: "Pearson, Spearman, MSE",
+    }
 
     def read(self, path: str) -> list[Example]:
         config = self.config

@@ -20,7 +20,7 @@ from archit.errors import DataError
 from archit.simple.data.base import Example, Feature, TaskData, iter_lines, register_task_data, write_jsonl
 from archit.simple.data.collate import IGNORE_INDEX, Collator
 from archit.simple.data.tokenization import encode_blocks
-from archit.simple.metrics import perplexity
+from archit.simple.metrics.language_modeling import perplexity
 
 __all__ = ["LanguageModelingData", "mask_tokens"]
 
@@ -78,6 +78,7 @@ class LanguageModelingData(TaskData):
 
     tasks = ("masked_lm", "causal_lm")
     formats = "plain text, one document per line"
+    metrics = {"masked_lm": "perplexity", "causal_lm": "perplexity"}
 
     def read(self, path: str) -> list[Example]:
         examples = [{"line": number, "text": line} for number, line in iter_lines(path) if line.strip()]

@@ -22,7 +22,7 @@ import numpy as np
 from archit.errors import DataError
 from archit.simple.data.base import Example, Feature, TaskData, register_task_data, write_jsonl
 from archit.simple.data.collate import Collator
-from archit.simple.metrics import squad_scores
+from archit.simple.metrics.squad import squad_scores
 
 __all__ = ["ExtractiveQAData", "read_squad"]
 
@@ -116,6 +116,7 @@ class ExtractiveQAData(TaskData):
 
     tasks = ("extractive_qa", "extractive_aqa")
     formats = "SQuAD JSON (v1.1 or v2.0 with is_impossible)"
+    metrics = {"extractive_qa": "SQuAD exact match and F1", "extractive_aqa": "SQuAD exact match and F1"}
 
     @property
     def output_names(self) -> tuple[str, ...]:

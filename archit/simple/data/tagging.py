@@ -11,7 +11,6 @@ as ``O`` (or the first label when there is no ``O``).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
@@ -19,8 +18,10 @@ import numpy as np
 from archit.errors import DataError
 from archit.simple.data.base import Example, Feature, TaskData, iter_lines, register_task_data, write_jsonl
 from archit.simple.data.collate import Collator
+from archit.simple.data.conllu import ConlluSentence, read_conllu
 from archit.simple.data.tokenization import align_labels, encode_words, first_piece_positions
-from archit.simple.metrics import accuracy, entity_scores, is_bio_label_set, macro_f1
+from archit.simple.metrics.classification import accuracy, macro_f1
+from archit.simple.metrics.tagging import entity_scores, is_bio_label_set
 
 __all__ = ["TokenClassificationData", "read_bio"]
 
@@ -61,18 +62,43 @@ def read_bio(path: str) -> list[Example]:
     return sentences
 
 
-def _read_conllu(path: str, field: str) -> list[Example]:
-    from archit.simple.data import conllu
+CONLLU_COLUMNS = {"upos": 3, "xpos": 4, "deprel": 7}
+"""The CoNLL-U columns token classification can tag, by field name."""
 
-    sentences = []
-    for sentence in conllu.read_conllu(path):
-        words = [token.form for token in sentence.words]
-        example: Example = {"line": sentence.line, "words": words, "sentence": sentence}
-        values = [getattr(token, field) for token in sentence.words]
-        if all(value not in (None, "_") for value in values):
+
+def _word_lines(sentence: ConlluSentence) -> list[int]:
+    """Indices in ``sentence.lines`` of its word lines (not comments, multiword ranges or empty nodes)."""
+    return [k for k, line in enumerate(sentence.lines) if line.split("\t", 1)[0].isdigit()]
+
+
+def _read_conllu(path: str, field: str) -> list[Example]:
+    """Sentences of a CoNLL-U file: ``{"line", "words", "tags", "sentence"}`` (``tags`` absent when the field
+    holds only ``_``)."""
+    column = CONLLU_COLUMNS[field]
+    sentences = read_conllu(path)
+    with open(path, encoding="utf-8") as handle:
+        lines = handle.read().splitlines()
+    starts = [n for n, line in enumerate(lines, 1) if line.strip() and (n == 1 or not lines[n - 2].strip())]
+    examples = []
+    for start, sentence in zip(starts, sentences, strict=True):
+        values = [sentence.lines[k].split("\t")[column] for k in _word_lines(sentence)]
+        example: Example = {"line": start, "words": list(sentence.forms), "sentence": sentence}
+        if any(value != "_" for value in values):
             example["tags"] = values
-        sentences.append(example)
-    return sentences
+        examples.append(example)
+    if not examples:
+        raise DataError(f"{path}: the file holds no sentences.")
+    return examples
+
+
+def _with_column(sentence: ConlluSentence, column: int, values: Sequence[str]) -> str:
+    """The sentence as CoNLL-U text with one column of its words replaced."""
+    lines = list(sentence.lines)
+    for k, value in zip(_word_lines(sentence), values, strict=True):
+        columns = lines[k].split("\t")
+        columns[column] = value
+        lines[k] = "\t".join(columns)
+    return "\n".join(lines) + "\n\n"
 
 
 @register_task_data
@@ -81,6 +107,8 @@ class TokenClassificationData(TaskData):
 
     tasks = ("token_classification",)
     formats = "CoNLL/BIO (word ... tag per line) for NER; CoNLL-U (UPOS column) for tagging"
+    metrics = {"token_classification": "accuracy; entity P/R/F1 (BIO tags) or macro F1"}
+    predictions = "CoNLL-U (from CoNLL-U) or JSONL"
 
     def read(self, path: str) -> list[Example]:
         if path.lower().endswith(CONLLU_SUFFIXES):
@@ -160,14 +188,10 @@ class TokenClassificationData(TaskData):
         )
 
     def _write_conllu(self, path: str, predictions: Sequence[list[str]], examples: Sequence[Example]) -> None:
-        from archit.simple.data import conllu
-
-        sentences = []
-        for predicted, example in zip(predictions, examples, strict=True):
-            sentence = example["sentence"]
-            sentences.append(conllu.with_values(sentence, self.config.conllu_label_field, predicted))
-        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        conllu.write_conllu(path, sentences)
+        column = CONLLU_COLUMNS[self.config.conllu_label_field]
+        with open(path, "w", encoding="utf-8", newline="\n") as handle:
+            for predicted, example in zip(predictions, examples, strict=True):
+                handle.write(_with_column(example["sentence"], column, predicted))
 
     @property
     def main_metric(self) -> str:
