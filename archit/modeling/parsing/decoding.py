@@ -342,7 +342,7 @@ def mst(s_arc: torch.Tensor, mask: torch.Tensor, single_root: bool = True) -> to
     return torch.from_numpy(arc_preds).to(s_arc.device)
 
 
-def _stripe(x: torch.Tensor, n: int, w: int, offset: tuple[int, int] = (0, 0), horizontal: bool = True):
+def _stripe(x: torch.Tensor, n: int, w: int, offset: tuple[int, int] = (0, 0), horizontal: bool = True) -> torch.Tensor:
     """A view ``[batch_size, n, w]`` of ``x`` ``[batch_size, seq_len, seq_len]`` (contiguous): row ``k`` holds
     ``w`` elements from ``(offset[0] + k, offset[1] + k)``, to the right if ``horizontal``, else downward."""
     seq_len = x.shape[1]
@@ -473,7 +473,9 @@ def eisner(s_arc: torch.Tensor, mask: torch.Tensor, single_root: bool = True) ->
     return arc_preds.to(s_arc.device)
 
 
-def decode(s_arc: torch.Tensor, mask: torch.Tensor, algorithm: Algorithm = "mst", single_root: bool = True):
+def decode(
+    s_arc: torch.Tensor, mask: torch.Tensor, algorithm: Algorithm = "mst", single_root: bool = True
+) -> torch.Tensor:
     """Heads from arc scores: the argmax where it is already a tree, an exact decoder elsewhere.
 
     Args:
