@@ -1,6 +1,7 @@
 """Backbones behind one interface, heads, tasks and the factory that puts them together."""
 
 from archit.modeling.base_models import BaseModel, base_model_class
+from archit.modeling.factory import ArchitFactory, register_task
 from archit.modeling.wrappers import (
     ArchitWrapper,
     BackboneOutput,
@@ -14,6 +15,7 @@ from archit.modeling.wrappers import (
 )
 
 __all__ = [
+    "ArchitFactory",
     "ArchitWrapper",
     "BackboneOutput",
     "BaseModel",
@@ -22,6 +24,7 @@ __all__ = [
     "base_model_class",
     "get_wrapper_class",
     "is_wrapped",
+    "register_task",
     "register_wrapper",
     "unwrap",
     "wrap",

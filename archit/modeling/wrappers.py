@@ -52,11 +52,13 @@ class BackboneOutput(ModelOutput):
         hidden_states: one ``(batch_size, seq_len, hidden_size)`` tensor per layer (embeddings first), when
             requested with ``output_hidden_states=True``.
         past_key_values: the backbone's cache, when a causal backbone was called with ``use_cache=True``.
+        pooler_output: ``(batch_size, hidden_size)``, the backbone's own pooled output where it has a pooler.
     """
 
     last_hidden_state: torch.FloatTensor | None = None
     hidden_states: tuple[torch.FloatTensor, ...] | None = None
     past_key_values: Any = None
+    pooler_output: torch.FloatTensor | None = None
 
 
 class family_fact:  # noqa: N801 (used like @property)
@@ -139,13 +141,10 @@ class ArchitWrapper:
             inputs["token_type_ids"] = token_type_ids
         if self.is_causal:
             inputs.setdefault("use_cache", False)
+        inputs.update(output_hidden_states=output_hidden_states, return_dict=True)
         encoder = self.encoder_module()
         accepted = _forward_parameters(type(encoder))
-        outputs = encoder(
-            **{name: value for name, value in inputs.items() if accepted is None or name in accepted},
-            output_hidden_states=output_hidden_states,
-            return_dict=True,
-        )
+        outputs = encoder(**{name: value for name, value in inputs.items() if accepted is None or name in accepted})
         last_hidden_state = getattr(outputs, "last_hidden_state", None)
         if last_hidden_state is None:
             last_hidden_state = outputs.hidden_states[-1]
@@ -153,6 +152,7 @@ class ArchitWrapper:
             last_hidden_state=last_hidden_state,
             hidden_states=outputs.hidden_states if output_hidden_states else None,
             past_key_values=getattr(outputs, "past_key_values", None),
+            pooler_output=getattr(outputs, "pooler_output", None),
         )
 
     # --- facts -------------------------------------------------------------------------------------

@@ -1,0 +1,191 @@
+"""``ArchitFactory``: one call from a checkpoint and a task name to a model-with-head.
+
+Also registers archit's config with ``AutoConfig`` and its tasks with the matching ``AutoModelFor...`` class,
+so a saved archit model loads through transformers' Auto classes without ``trust_remote_code``.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from typing import Any
+
+import attrs
+import transformers
+from transformers import AutoConfig, PretrainedConfig
+
+from archit.errors import HeadConfigError, RegistrationError
+from archit.modeling.base_models import BaseModel, check_checkpoint_directory
+from archit.modeling.heads.base import HeadConfig
+from archit.modeling.tasks import (
+    ArchitConfig,
+    ForCausalLM,
+    ForDependencyParsing,
+    ForExtractiveAQA,
+    ForExtractiveQA,
+    ForMaskedLM,
+    ForMultiLabelSequenceClassification,
+    ForSequenceRegression,
+    ForSingleAnswerMultipleChoice,
+    ForSingleLabelSequenceClassification,
+    ForSingleLabelTokenClassification,
+    ModelWithHead,
+)
+from archit.resolution.families import natural_key
+
+__all__ = ["ArchitFactory", "register_task"]
+
+_TASKS: dict[str, type[ModelWithHead]] = {}
+
+
+def register_task(task_class: type[ModelWithHead], name: str | None = None, exist_ok: bool = False) -> type:
+    """Make a task available to :class:`ArchitFactory` under ``name`` (its ``task_name`` by default).
+
+    Raises:
+        RegistrationError: not a :class:`ModelWithHead`, no name, or the name is taken and ``exist_ok`` is false.
+    """
+    if not (isinstance(task_class, type) and issubclass(task_class, ModelWithHead)):
+        raise RegistrationError(f"A task must subclass archit.modeling.tasks.ModelWithHead; got {task_class!r}.")
+    name = name or task_class.task_name
+    if not name:
+        raise RegistrationError(f"{task_class.__name__} has no task_name; set it or pass name=.")
+    if name in _TASKS and not exist_ok:
+        raise RegistrationError(f"Task {name!r} is already registered to {_TASKS[name].__name__}; pass exist_ok=True.")
+    _TASKS[name] = task_class
+    return task_class
+
+
+class ArchitFactory:
+    """Build or load a model-with-head by task name."""
+
+    @staticmethod
+    def tasks(filter: str = "*") -> list[str]:
+        """The registered task names matching an ``fnmatch`` pattern, in natural order."""
+        return sorted((name for name in _TASKS if fnmatch.fnmatch(name, filter)), key=natural_key)
+
+    @staticmethod
+    def get_task(task: str) -> type[ModelWithHead]:
+        """The task class registered as ``task``.
+
+        Raises:
+            HeadConfigError: no task of that name; the message lists the registered ones.
+        """
+        try:
+            return _TASKS[task]
+        except KeyError:
+            raise HeadConfigError(
+                f"Unknown task {task!r}. Registered tasks: {', '.join(ArchitFactory.tasks())}. "
+                "Register your own with archit.modeling.factory.register_task(TaskClass)."
+            ) from None
+
+    @staticmethod
+    def split_kwargs(task_class: type[ModelWithHead], kwargs: dict[str, Any]) -> tuple[dict, dict]:
+        """Split keyword arguments into head-config fields and the rest; ``None`` values are dropped, so unset
+        command-line options never override defaults."""
+        kwargs = {key: value for key, value in kwargs.items() if value is not None}
+        fields = task_class.head_config_class.field_names()
+        return {k: v for k, v in kwargs.items() if k in fields}, {k: v for k, v in kwargs.items() if k not in fields}
+
+    @staticmethod
+    def from_pretrained(name_or_path: str | os.PathLike, task: str, **kwargs: Any) -> ModelWithHead:
+        """Load any checkpoint (bare backbone, HF ``XForY`` or archit) as a model for ``task``.
+
+        Args:
+            name_or_path: a local checkpoint directory.
+            task: a name from :meth:`tasks` (``"dep_parsing"``, ``"token_classification"``...).
+            **kwargs: head-config fields (``num_labels=37``...) and transformers ``from_pretrained`` options
+                (``dtype``, ``attn_implementation``, ``ignore_mismatched_sizes``...).
+
+        Raises:
+            HeadConfigError: unknown task, or head fields the task's head config does not have.
+            CheckpointError, UnknownArchitectureError: as :meth:`ModelWithHead.from_pretrained`.
+        """
+        task_class = ArchitFactory.get_task(task)
+        check_checkpoint_directory(name_or_path)
+        head_fields, hf_kwargs = ArchitFactory.split_kwargs(task_class, kwargs)
+        head_config = None
+        if head_fields:
+            head_config = _head_config_with(task_class, name_or_path, head_fields)
+        return task_class.from_pretrained(name_or_path, head_config=head_config, **hf_kwargs)
+
+    @staticmethod
+    def from_config(config: PretrainedConfig, task: str, **head_fields: Any) -> ModelWithHead:
+        """A randomly initialised model for ``task`` on a backbone described by ``config``."""
+        task_class = ArchitFactory.get_task(task)
+        head_fields, _ = ArchitFactory.split_kwargs(task_class, head_fields)
+        head_config = task_class.default_head_config()
+        head_config = attrs.evolve(head_config, **head_fields)
+        return task_class.from_config(config, head_config=head_config)
+
+
+def _head_config_with(task_class: type[ModelWithHead], path: str | os.PathLike, fields: dict[str, Any]) -> HeadConfig:
+    """The head config to use: the checkpoint's own for this task, or the default, updated with ``fields``."""
+    saved = AutoConfig.from_pretrained(path)
+    base = task_class.default_head_config()
+    if isinstance(saved, ArchitConfig) and saved.task == task_class.task_name:
+        base = saved.get_head_config()
+    return attrs.evolve(base, **fields)
+
+
+class _AutoTaskDispatch:
+    """Registered with an ``AutoModelFor...`` class: loads an archit checkpoint as the task it was saved as."""
+
+    config_class = ArchitConfig
+    default_task: str = ""
+
+    @classmethod
+    def from_pretrained(cls, path: str | os.PathLike, *model_args: Any, **kwargs: Any) -> ModelWithHead:
+        config = kwargs.get("config") or AutoConfig.from_pretrained(path)
+        task = config.task if config.task in _TASKS else cls.default_task
+        return _TASKS[task].from_pretrained(path, *model_args, **kwargs)
+
+    @classmethod
+    def from_config(cls, config: ArchitConfig, **kwargs: Any) -> ModelWithHead:
+        return _TASKS[config.task or cls.default_task].from_config(config, **kwargs)
+
+
+class _AutoBackboneDispatch:
+    """Registered with ``AutoModel``: the backbone part of an archit checkpoint, as its plain HF class."""
+
+    config_class = ArchitConfig
+
+    @classmethod
+    def from_pretrained(cls, path: str | os.PathLike, *model_args: Any, **kwargs: Any) -> Any:
+        return BaseModel.from_pretrained(path, **kwargs)
+
+    @classmethod
+    def from_config(cls, config: ArchitConfig, **kwargs: Any) -> Any:
+        return BaseModel(config.backbone_config, **kwargs)
+
+
+def _register_with_transformers() -> None:
+    auto_classes = {
+        "AutoModel": ("", _AutoBackboneDispatch),
+        "AutoModelForTokenClassification": ("token_classification", None),
+        "AutoModelForSequenceClassification": ("sequence_classification", None),
+        "AutoModelForQuestionAnswering": ("extractive_qa", None),
+        "AutoModelForMultipleChoice": ("multiple_choice", None),
+        "AutoModelForMaskedLM": ("masked_lm", None),
+        "AutoModelForCausalLM": ("causal_lm", None),
+    }
+    for auto_name, (default_task, dispatch) in auto_classes.items():
+        if dispatch is None:
+            dispatch = type(f"Archit{auto_name.removeprefix('AutoModel')}", (_AutoTaskDispatch,), {})
+            dispatch.default_task = default_task
+        getattr(transformers, auto_name).register(ArchitConfig, dispatch, exist_ok=True)
+
+
+for _task in (
+    ForSingleLabelTokenClassification,
+    ForSingleLabelSequenceClassification,
+    ForMultiLabelSequenceClassification,
+    ForSequenceRegression,
+    ForExtractiveQA,
+    ForExtractiveAQA,
+    ForSingleAnswerMultipleChoice,
+    ForMaskedLM,
+    ForCausalLM,
+    ForDependencyParsing,
+):
+    register_task(_task)
+_register_with_transformers()

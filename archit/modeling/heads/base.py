@@ -1,0 +1,157 @@
+"""What every head shares: its attrs config base class, the registry of head configs, and pooling."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any, ClassVar, TypeVar
+
+import attrs
+import torch
+from torch import nn
+
+from archit.errors import HeadConfigError
+
+__all__ = [
+    "HeadConfig",
+    "head_config_from_dict",
+    "init_linear",
+    "positive_int",
+    "probability",
+    "pool",
+    "register_head_config",
+    "POOLING_METHODS",
+]
+
+HeadConfigT = TypeVar("HeadConfigT", bound="HeadConfig")
+
+POOLING_METHODS = ("auto", "first", "last", "mean", "pooler")
+"""How a sequence is reduced to one vector: ``auto`` is ``last`` on causal backbones and ``first`` elsewhere."""
+
+
+def positive_int(instance: Any, attribute: attrs.Attribute, value: int) -> None:
+    """attrs validator: a whole number of at least 1."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise HeadConfigError(f"{type(instance).__name__}.{attribute.name} must be a whole number >= 1; got {value!r}.")
+
+
+def probability(instance: Any, attribute: attrs.Attribute, value: float | None) -> None:
+    """attrs validator: ``None`` (use the backbone's) or a number in [0, 1)."""
+    if value is not None and not (isinstance(value, (int, float)) and 0.0 <= value < 1.0):
+        raise HeadConfigError(
+            f"{type(instance).__name__}.{attribute.name} must be in [0, 1) or None (the backbone's); got {value!r}."
+        )
+
+
+def one_of(choices: tuple[str, ...]) -> Callable[[Any, attrs.Attribute, str], None]:
+    """attrs validator: one of the given strings."""
+
+    def validate(instance: Any, attribute: attrs.Attribute, value: str) -> None:
+        if value not in choices:
+            raise HeadConfigError(
+                f"{type(instance).__name__}.{attribute.name} must be one of {', '.join(choices)}; got {value!r}."
+            )
+
+    return validate
+
+
+_HEAD_CONFIGS: dict[str, type[HeadConfig]] = {}
+
+
+def register_head_config(klass: type[HeadConfigT]) -> type[HeadConfigT]:
+    """Class decorator: make a head config loadable from the ``head_config`` entry of a saved config."""
+    _HEAD_CONFIGS[klass.__name__] = klass
+    return klass
+
+
+@attrs.define(kw_only=True)
+class HeadConfig:
+    """Base class of head configs: typed fields with defaults and validation, serialisable to JSON.
+
+    Args:
+        dropout: dropout before the head's layers; ``None`` takes the backbone's ``hidden_dropout_prob``.
+    """
+
+    dropout: float | None = attrs.field(
+        default=None, validator=probability, metadata={"help": "dropout in the head; None: the backbone's"}
+    )
+
+    head_type: ClassVar[str] = "head"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fields and the class name, as plain JSON values."""
+        return {"class": type(self).__name__, **attrs.asdict(self)}
+
+    def to_json_string(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+    @classmethod
+    def from_dict(cls: type[HeadConfigT], values: dict[str, Any]) -> HeadConfigT:
+        """Rebuild a config from :meth:`to_dict` output (extra keys raise ``HeadConfigError``)."""
+        values = {key: value for key, value in values.items() if key != "class"}
+        known = {field.name for field in attrs.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise HeadConfigError(
+                f"{cls.__name__} has no field(s) {', '.join(unknown)}; its fields are {', '.join(sorted(known))}."
+            )
+        return cls(**values)
+
+    @classmethod
+    def field_names(cls) -> set[str]:
+        return {field.name for field in attrs.fields(cls)}
+
+
+def head_config_from_dict(values: dict[str, Any]) -> HeadConfig:
+    """Rebuild any registered head config from its :meth:`HeadConfig.to_dict` output.
+
+    Raises:
+        HeadConfigError: the class named in ``values`` is not registered.
+    """
+    name = values.get("class")
+    if name not in _HEAD_CONFIGS:
+        raise HeadConfigError(
+            f"Unknown head config class {name!r}; registered: {', '.join(sorted(_HEAD_CONFIGS))}. "
+            "Import the module that defines it (decorated with @register_head_config) before loading."
+        )
+    return _HEAD_CONFIGS[name].from_dict(values)
+
+
+def init_linear(module: nn.Module, std: float = 0.02) -> None:
+    """Initialise a head's ``Linear`` and ``LayerNorm`` layers like BERT does (normal(0, std), zero bias)."""
+    if isinstance(module, nn.Linear):
+        nn.init.normal_(module.weight, mean=0.0, std=std)
+        if module.bias is not None:
+            nn.init.zeros_(module.bias)
+    elif isinstance(module, nn.LayerNorm):
+        nn.init.ones_(module.weight)
+        nn.init.zeros_(module.bias)
+
+
+def pool(
+    hidden_states: torch.Tensor,
+    attention_mask: torch.Tensor | None,
+    method: str,
+    pooler_output: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Reduce ``[batch_size, seq_len, hidden_size]`` to ``[batch_size, hidden_size]``.
+
+    Args:
+        hidden_states: the backbone's last hidden states.
+        attention_mask: ``[batch_size, seq_len]``, 1 for real tokens; right or left padding.
+        method: ``first``, ``last`` (the last real token), ``mean`` (over real tokens) or ``pooler``.
+        pooler_output: the backbone's own pooled output, for ``pooler``.
+    """
+    if method == "first":
+        return hidden_states[:, 0]
+    if method == "pooler":
+        return pooler_output
+    if attention_mask is None:
+        attention_mask = torch.ones(hidden_states.shape[:2], dtype=torch.long, device=hidden_states.device)
+    if method == "last":
+        positions = torch.arange(hidden_states.shape[1], device=hidden_states.device)
+        # [batch_size]: index of the last real token, whichever side the padding is on
+        last = (attention_mask.bool() * positions).argmax(dim=-1)
+        return hidden_states[torch.arange(hidden_states.shape[0], device=hidden_states.device), last]
+    weights = attention_mask.unsqueeze(-1).to(hidden_states.dtype)
+    return (hidden_states * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1.0)

@@ -1,0 +1,213 @@
+"""Masked and causal language-modelling heads, and the family head factories that reuse pretrained ones.
+
+A family's factory exists only where its checkpoints already hold the head (BERT's ``cls.predictions``,
+RoBERTa's ``lm_head``): the factory builds transformers' own head module and names the checkpoint prefix it
+is stored under, so that loading maps ``cls.`` to archit's ``head.`` and keeps the pretrained weights.
+Lookup is the family's factory first, then the generic head.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import attrs
+import torch
+from torch import nn
+from transformers.activations import ACT2FN
+
+from archit.errors import HeadConfigError, RegistrationError
+from archit.modeling.heads.base import HeadConfig, register_head_config
+from archit.modeling.wrappers import ArchitWrapper, BackboneOutput
+from archit.resolution import Family, ModelArchitectures
+
+__all__ = [
+    "INPUT_EMBEDDINGS",
+    "CausalLMHead",
+    "CausalLMHeadConfig",
+    "HeadSpec",
+    "MaskedLMHead",
+    "MaskedLMHeadConfig",
+    "build_lm_head",
+    "lm_head_checkpoint_prefixes",
+    "register_head_factory",
+]
+
+INPUT_EMBEDDINGS = "<input_embeddings>"
+"""Source name in :attr:`HeadSpec.tied_weights` standing for the backbone's input embedding matrix."""
+
+
+@register_head_config
+@attrs.define(kw_only=True)
+class MaskedLMHeadConfig(HeadConfig):
+    """Predict the vocabulary at every position; the decoder is tied to the input embeddings where the
+    backbone's config ties them (``tie_word_embeddings``)."""
+
+
+@register_head_config
+@attrs.define(kw_only=True)
+class CausalLMHeadConfig(HeadConfig):
+    """Predict the next token at every position, with a linear layer tied like :class:`MaskedLMHeadConfig`."""
+
+
+@dataclass
+class HeadSpec:
+    """A language-modelling head and how it relates to checkpoints.
+
+    Args:
+        module: the head; called with the backbone's :class:`BackboneOutput`.
+        tied_weights: parameter names inside the head (target) → the name of the parameter they share,
+            inside the head or :data:`INPUT_EMBEDDINGS`.
+    """
+
+    module: nn.Module
+    tied_weights: dict[str, str] = field(default_factory=dict)
+
+
+class MaskedLMHead(nn.Module):
+    """Generic masked-LM head: dense → activation → LayerNorm → decoder, sized to the embedding matrix so that
+    the decoder can be tied to it (ELECTRA's and ALBERT's embeddings are narrower than their hidden size)."""
+
+    def __init__(self, backbone: ArchitWrapper, config: MaskedLMHeadConfig) -> None:
+        super().__init__()
+        embedding_size = _embedding_size(backbone)
+        self.dense = nn.Linear(backbone.hidden_size, embedding_size)
+        self.activation = ACT2FN["gelu"]
+        self.layer_norm = nn.LayerNorm(embedding_size, eps=getattr(backbone.config, "layer_norm_eps", 1e-12))
+        self.decoder = nn.Linear(embedding_size, backbone.vocab_size)
+
+    def forward(self, encoded: BackboneOutput, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
+        return self.decoder(self.layer_norm(self.activation(self.dense(encoded.last_hidden_state))))
+
+
+class CausalLMHead(nn.Module):
+    """Generic causal-LM head: one bias-free linear layer from hidden states to the vocabulary."""
+
+    def __init__(self, backbone: ArchitWrapper, config: CausalLMHeadConfig) -> None:
+        super().__init__()
+        self.decoder = nn.Linear(backbone.hidden_size, backbone.vocab_size, bias=False)
+
+    def forward(self, encoded: BackboneOutput, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
+        return self.decoder(encoded.last_hidden_state)
+
+
+class _WrappedHFHead(nn.Module):
+    """Calls a transformers head module (which takes the hidden states) with archit's backbone output."""
+
+    def __init__(self, head: nn.Module) -> None:
+        super().__init__()
+        self.head = head
+
+    def forward(self, encoded: BackboneOutput, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
+        return self.head(encoded.last_hidden_state)
+
+
+def _embedding_size(backbone: ArchitWrapper) -> int:
+    try:
+        embeddings = backbone.get_input_embeddings()
+    except NotImplementedError:
+        raise HeadConfigError(
+            f"{backbone.family.name} backbones have no token embedding matrix (CANINE reads Unicode code points), "
+            "so there is no vocabulary for a language-modelling head to predict. Use another task or family."
+        ) from None
+    return getattr(embeddings, "embedding_dim", backbone.hidden_size)
+
+
+HeadFactory = Callable[[ArchitWrapper, HeadConfig], HeadSpec]
+_FACTORIES: dict[tuple[str, type[HeadConfig]], HeadFactory] = {}
+# Decoder-only families keep their LM head as one bias-free linear layer named lm_head.
+_GENERIC_CAUSAL_LM_CHECKPOINT = ("lm_head.", "decoder.")
+
+
+def register_head_factory(
+    family: Family | str,
+    head_config_class: type[HeadConfig],
+    checkpoint_prefix: str | None = None,
+    module_prefix: str = "",
+    exist_ok: bool = False,
+) -> Callable[[HeadFactory], HeadFactory]:
+    """Decorator registering a family's factory for one kind of head (from user code too).
+
+    Args:
+        family: the family the factory serves.
+        head_config_class: the kind of head it builds (``MaskedLMHeadConfig``, ``CausalLMHeadConfig``).
+        checkpoint_prefix: where the family's ``XForY`` checkpoints keep this head (``"cls."``), so its
+            pretrained weights are loaded into the head; ``None`` if they hold none.
+        module_prefix: where that checkpoint head sits inside the module the factory returns.
+        exist_ok: replace an existing factory instead of raising.
+
+    Raises:
+        RegistrationError: the family already has a factory for that head and ``exist_ok`` is false.
+    """
+    key = (ModelArchitectures.get(family).name, head_config_class)
+
+    def decorator(factory: HeadFactory) -> HeadFactory:
+        if key in _FACTORIES and not exist_ok:
+            raise RegistrationError(
+                f"Family {key[0]} already has a {head_config_class.__name__} factory; pass exist_ok=True."
+            )
+        if checkpoint_prefix is not None:
+            factory.checkpoint_prefixes = (checkpoint_prefix, module_prefix)  # type: ignore[attr-defined]
+        _FACTORIES[key] = factory
+        return factory
+
+    return decorator
+
+
+def build_lm_head(backbone: ArchitWrapper, config: MaskedLMHeadConfig | CausalLMHeadConfig) -> HeadSpec:
+    """The family's factory head for ``config`` if it has one, else the generic head, tied to the embeddings."""
+    factory = _FACTORIES.get((backbone.family.name, type(config)))
+    if factory is not None:
+        return factory(backbone, config)
+    embedding_size = _embedding_size(backbone)
+    if isinstance(config, MaskedLMHeadConfig):
+        return HeadSpec(MaskedLMHead(backbone, config), tied_weights={"decoder.weight": INPUT_EMBEDDINGS})
+    head = CausalLMHead(backbone, config)
+    tied = {"decoder.weight": INPUT_EMBEDDINGS} if head.decoder.in_features == embedding_size else {}
+    return HeadSpec(head, tied_weights=tied)
+
+
+def lm_head_checkpoint_prefixes(family: Family, config: HeadConfig) -> tuple[str, str] | None:
+    """``(checkpoint_prefix, module_prefix)`` of the head :func:`build_lm_head` builds, known before building
+    it (the loader needs the key mapping before the model exists); ``None`` for heads no checkpoint holds."""
+    factory = _FACTORIES.get((family.name, type(config)))
+    if factory is not None:
+        return getattr(factory, "checkpoint_prefixes", None)
+    if isinstance(config, CausalLMHeadConfig):
+        return _GENERIC_CAUSAL_LM_CHECKPOINT
+    return None
+
+
+@register_head_factory("BERT", MaskedLMHeadConfig, checkpoint_prefix="cls.", module_prefix="head.")
+def _bert_masked_lm_head(backbone: ArchitWrapper, config: MaskedLMHeadConfig) -> HeadSpec:
+    from transformers.models.bert.modeling_bert import BertOnlyMLMHead
+
+    return HeadSpec(
+        _WrappedHFHead(BertOnlyMLMHead(backbone.config)),
+        tied_weights={
+            "head.predictions.decoder.weight": INPUT_EMBEDDINGS,
+            "head.predictions.decoder.bias": "head.predictions.bias",
+        },
+    )
+
+
+def _roberta_like_masked_lm_head(head_class: type[nn.Module]) -> HeadFactory:
+    def factory(backbone: ArchitWrapper, config: MaskedLMHeadConfig) -> HeadSpec:
+        return HeadSpec(
+            _WrappedHFHead(head_class(backbone.config)),
+            tied_weights={"head.decoder.weight": INPUT_EMBEDDINGS, "head.decoder.bias": "head.bias"},
+        )
+
+    return factory
+
+
+def _register_roberta_like_heads() -> None:
+    from transformers.models.roberta.modeling_roberta import RobertaLMHead
+    from transformers.models.xlm_roberta.modeling_xlm_roberta import XLMRobertaLMHead
+
+    for family, head_class in (("ROBERTA", RobertaLMHead), ("XLM_ROBERTA", XLMRobertaLMHead)):
+        factory = _roberta_like_masked_lm_head(head_class)
+        register_head_factory(family, MaskedLMHeadConfig, checkpoint_prefix="lm_head.", module_prefix="head.")(factory)
+
+
+_register_roberta_like_heads()

@@ -1,0 +1,166 @@
+"""Token classification, sequence classification (single-label, multi-label, regression), multiple choice."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+from transformers.modeling_outputs import MultipleChoiceModelOutput, SequenceClassifierOutput, TokenClassifierOutput
+
+from archit.errors import HeadConfigError
+from archit.modeling.heads.base import HeadConfig
+from archit.modeling.heads.classification import (
+    SequenceClassificationHead,
+    SequenceClassificationHeadConfig,
+    TokenClassificationHead,
+    TokenClassificationHeadConfig,
+)
+from archit.modeling.heads.language_modeling import HeadSpec
+from archit.modeling.tasks.base import ModelWithHead, check_labels
+from archit.modeling.wrappers import ArchitWrapper
+
+__all__ = [
+    "ForMultiLabelSequenceClassification",
+    "ForSequenceRegression",
+    "ForSingleAnswerMultipleChoice",
+    "ForSingleLabelSequenceClassification",
+    "ForSingleLabelTokenClassification",
+]
+
+
+class ForSingleLabelTokenClassification(ModelWithHead):
+    """One label per token (NER, POS tagging). ``labels``: ``[batch_size, seq_len]``, -100 ignored."""
+
+    task_name = "token_classification"
+    head_config_class = TokenClassificationHeadConfig
+
+    def build_head(self, backbone: ArchitWrapper, head_config: TokenClassificationHeadConfig) -> HeadSpec:
+        return HeadSpec(TokenClassificationHead(backbone, head_config))
+
+    def forward(
+        self,
+        input_ids: torch.LongTensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        token_type_ids: torch.LongTensor | None = None,
+        labels: torch.LongTensor | None = None,
+        output_hidden_states: bool = False,
+        **kwargs: Any,
+    ) -> TokenClassifierOutput:
+        """Returns ``logits`` ``[batch_size, seq_len, num_labels]`` and the cross-entropy ``loss`` with labels."""
+        encoded = self.backbone.encode(input_ids, attention_mask, token_type_ids, output_hidden_states, **kwargs)
+        logits = self.head(encoded, attention_mask)
+        loss = None
+        if labels is not None:
+            check_labels(labels, logits.shape[:2], floating=False)
+            loss = nn.functional.cross_entropy(logits.flatten(0, 1), labels.flatten(), ignore_index=-100)
+        return TokenClassifierOutput(loss=loss, logits=logits, hidden_states=encoded.hidden_states)
+
+
+class _SequenceTask(ModelWithHead):
+    """A pooled sequence through :class:`SequenceClassificationHead`; subclasses define the loss."""
+
+    head_config_class = SequenceClassificationHeadConfig
+
+    def build_head(self, backbone: ArchitWrapper, head_config: SequenceClassificationHeadConfig) -> HeadSpec:
+        return HeadSpec(SequenceClassificationHead(backbone, head_config))
+
+    def loss(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def forward(
+        self,
+        input_ids: torch.LongTensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        token_type_ids: torch.LongTensor | None = None,
+        labels: torch.Tensor | None = None,
+        output_hidden_states: bool = False,
+        **kwargs: Any,
+    ) -> SequenceClassifierOutput:
+        """Returns ``logits`` ``[batch_size, num_labels]`` and, with ``labels``, the task's ``loss``."""
+        encoded = self.backbone.encode(input_ids, attention_mask, token_type_ids, output_hidden_states, **kwargs)
+        logits = self.head(encoded, attention_mask)
+        loss = None if labels is None else self.loss(logits, labels)
+        return SequenceClassifierOutput(loss=loss, logits=logits, hidden_states=encoded.hidden_states)
+
+
+class ForSingleLabelSequenceClassification(_SequenceTask):
+    """One class per sequence (or sentence pair). ``labels``: ``[batch_size]`` class ids."""
+
+    task_name = "sequence_classification"
+
+    def loss(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        check_labels(labels, logits.shape[:1], floating=False)
+        return nn.functional.cross_entropy(logits, labels, ignore_index=-100)
+
+
+class ForMultiLabelSequenceClassification(_SequenceTask):
+    """Any number of classes per sequence. ``labels``: ``[batch_size, num_labels]`` of 0.0 / 1.0."""
+
+    task_name = "multi_label_classification"
+
+    def loss(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        check_labels(labels, logits.shape, floating=True)
+        return nn.functional.binary_cross_entropy_with_logits(logits, labels)
+
+
+class ForSequenceRegression(_SequenceTask):
+    """Real-valued targets. ``labels``: ``[batch_size]`` (one target) or ``[batch_size, num_labels]``."""
+
+    task_name = "regression"
+
+    @classmethod
+    def default_head_config(cls) -> SequenceClassificationHeadConfig:
+        return SequenceClassificationHeadConfig(num_labels=1)
+
+    def loss(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        if labels.dim() == 1 and logits.shape[-1] == 1:
+            labels = labels.unsqueeze(-1)
+        check_labels(labels, logits.shape, floating=True)
+        return nn.functional.mse_loss(logits, labels)
+
+
+class ForSingleAnswerMultipleChoice(ModelWithHead):
+    """Pick one of several candidate continuations. ``input_ids``: ``[batch_size, n_choices, seq_len]``;
+    ``labels``: ``[batch_size]``, the index of the right choice."""
+
+    task_name = "multiple_choice"
+    head_config_class = SequenceClassificationHeadConfig
+
+    @classmethod
+    def default_head_config(cls) -> SequenceClassificationHeadConfig:
+        return SequenceClassificationHeadConfig(num_labels=1)
+
+    def build_head(self, backbone: ArchitWrapper, head_config: HeadConfig) -> HeadSpec:
+        if head_config.num_labels != 1:
+            raise HeadConfigError(
+                f"Multiple choice scores each choice with one number: num_labels must be 1, got "
+                f"{head_config.num_labels}. Use SequenceClassificationHeadConfig(num_labels=1)."
+            )
+        return HeadSpec(SequenceClassificationHead(backbone, head_config))
+
+    def forward(
+        self,
+        input_ids: torch.LongTensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        token_type_ids: torch.LongTensor | None = None,
+        labels: torch.LongTensor | None = None,
+        output_hidden_states: bool = False,
+        **kwargs: Any,
+    ) -> MultipleChoiceModelOutput:
+        """Returns ``logits`` ``[batch_size, n_choices]`` and, with ``labels``, the cross-entropy ``loss``."""
+        batch_size, n_choices = input_ids.shape[:2]
+
+        def flat(tensor: torch.Tensor | None) -> torch.Tensor | None:
+            return None if tensor is None else tensor.flatten(0, 1)
+
+        encoded = self.backbone.encode(
+            flat(input_ids), flat(attention_mask), flat(token_type_ids), output_hidden_states, **kwargs
+        )
+        # [batch_size * n_choices, 1] → [batch_size, n_choices]
+        logits = self.head(encoded, flat(attention_mask)).view(batch_size, n_choices)
+        loss = None
+        if labels is not None:
+            check_labels(labels, (batch_size,), floating=False)
+            loss = nn.functional.cross_entropy(logits, labels, ignore_index=-100)
+        return MultipleChoiceModelOutput(loss=loss, logits=logits, hidden_states=encoded.hidden_states)

@@ -1,0 +1,73 @@
+"""``ArchitConfig``: the config of a model-with-head (backbone config, head config and task in one file)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from transformers import AutoConfig, GenerationConfig, PretrainedConfig
+
+from archit.modeling.heads.base import HeadConfig, head_config_from_dict
+from archit.resolution import ARCHIT_MODEL_TYPE
+
+__all__ = ["ArchitConfig"]
+
+# Read from the backbone so that generation, padding and weight tying behave as the backbone's own would.
+_INHERITED_FROM_BACKBONE = ("pad_token_id", "bos_token_id", "eos_token_id", "tie_word_embeddings")
+# Generation settings belong in generation_config: a config that shows them refuses to save in transformers 5.
+_GENERATION_PARAMETERS = frozenset(GenerationConfig().to_dict())
+
+
+class ArchitConfig(PretrainedConfig):
+    """Config of every archit model-with-head, registered with ``AutoConfig`` as model type ``"archit"``.
+
+    Attributes the config itself does not have are read from the backbone config, so code written for the
+    backbone (``config.hidden_size``, ``config.num_hidden_layers``, generation caches) works unchanged.
+
+    Args:
+        backbone_config: the backbone's config, or its ``to_dict()``.
+        head_config: the head's :class:`~archit.modeling.heads.HeadConfig`, or its ``to_dict()``.
+        task: the task name (``"token_classification"``...).
+        **kwargs: the usual ``PretrainedConfig`` arguments (``id2label``...).
+    """
+
+    model_type = ARCHIT_MODEL_TYPE
+    sub_configs = {"backbone_config": AutoConfig}
+
+    def __init__(
+        self,
+        backbone_config: PretrainedConfig | dict[str, Any] | None = None,
+        head_config: HeadConfig | dict[str, Any] | None = None,
+        task: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if isinstance(backbone_config, dict):
+            values = dict(backbone_config)
+            backbone_config = AutoConfig.for_model(values.pop("model_type"), **values)
+        self.backbone_config = backbone_config
+        self.head_config = head_config.to_dict() if isinstance(head_config, HeadConfig) else head_config
+        self.task = task
+        if backbone_config is not None:
+            for name in _INHERITED_FROM_BACKBONE:
+                if kwargs.get(name) is None and getattr(backbone_config, name, None) is not None:
+                    kwargs[name] = getattr(backbone_config, name)
+        num_labels = (self.head_config or {}).get("num_labels")
+        if num_labels is not None and kwargs.get("id2label") is None:
+            kwargs["num_labels"] = num_labels
+        attention = getattr(backbone_config, "_attn_implementation", None)
+        super().__init__(**kwargs)
+        if attention is not None and kwargs.get("attn_implementation") is None:
+            # transformers gives sub-configs the top config's attention (None here): keep the backbone's.
+            backbone_config._attn_implementation = attention
+
+    def get_head_config(self) -> HeadConfig | None:
+        """The head config as its attrs class."""
+        return None if self.head_config is None else head_config_from_dict(self.head_config)
+
+    def __getattr__(self, name: str) -> Any:
+        backbone = self.__dict__.get("backbone_config")
+        if name.startswith("__") or backbone is None or name in _GENERATION_PARAMETERS:
+            raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
+        return getattr(backbone, name)
+
+
+AutoConfig.register(ARCHIT_MODEL_TYPE, ArchitConfig, exist_ok=True)

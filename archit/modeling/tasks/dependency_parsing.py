@@ -1,0 +1,135 @@
+"""``ForDependencyParsing``: biaffine parsing over words, any backbone, sentences of any length."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from transformers.utils import ModelOutput
+
+from archit.modeling.heads.dependency_parsing import DependencyParsingHead, DependencyParsingHeadConfig
+from archit.modeling.heads.language_modeling import HeadSpec
+from archit.modeling.parsing import IGNORE_INDEX, arc_label_loss, decode, decode_labels
+from archit.modeling.tasks.base import ModelWithHead, check_labels
+from archit.modeling.wrappers import ArchitWrapper, BackboneOutput
+
+__all__ = ["DependencyParsingOutput", "ForDependencyParsing", "encode_in_windows"]
+
+
+@dataclass
+class DependencyParsingOutput(ModelOutput):
+    """Output of :class:`ForDependencyParsing`; position 0 of the score matrices is ROOT.
+
+    Args:
+        loss: arc cross-entropy plus label cross-entropy at gold arcs, when labels are given.
+        arc_logits: ``(batch_size, n_words + 1, n_words + 1)``, the score of head j for dependent i.
+        rel_logits: ``(batch_size, n_words + 1, n_words + 1, num_labels)``.
+        arc_predictions: ``(batch_size, n_words)``, the decoded head of each word (0 = ROOT), in eval mode.
+        rel_predictions: ``(batch_size, n_words)``, the label of each predicted arc, in eval mode.
+        hidden_states: every layer's ``(batch_size, seq_len, hidden_size)``, on request.
+    """
+
+    loss: torch.FloatTensor | None = None
+    arc_logits: torch.FloatTensor | None = None
+    rel_logits: torch.FloatTensor | None = None
+    arc_predictions: torch.LongTensor | None = None
+    rel_predictions: torch.LongTensor | None = None
+    hidden_states: tuple[torch.FloatTensor, ...] | None = None
+
+
+def encode_in_windows(
+    backbone: ArchitWrapper,
+    input_ids: torch.LongTensor,
+    attention_mask: torch.Tensor | None,
+    token_type_ids: torch.LongTensor | None,
+    output_hidden_states: bool,
+    max_length: int | None,
+) -> BackboneOutput:
+    """Encode sequences longer than the backbone takes in half-overlapping windows.
+
+    Each token keeps its vector from the window in which it lies farthest from an edge, so every token sees
+    at least ``max_length / 4`` tokens of context on each side that the text has.
+    """
+    seq_len = input_ids.shape[1]
+    if max_length is None or seq_len <= max_length:
+        return backbone.encode(input_ids, attention_mask, token_type_ids, output_hidden_states)
+    stride = max(max_length // 2, 1)
+    starts = sorted({min(start, seq_len - max_length) for start in range(0, seq_len, stride)})
+    positions = torch.arange(seq_len, device=input_ids.device)
+    best = torch.full((seq_len,), -1, device=input_ids.device)
+    merged: list[torch.Tensor] | None = None
+    for start in starts:
+        window = slice(start, start + max_length)
+        pieces = [
+            None if tensor is None else tensor[:, window] for tensor in (input_ids, attention_mask, token_type_ids)
+        ]
+        output = backbone.encode(*pieces, output_hidden_states)
+        layers = list(output.hidden_states) if output_hidden_states else [output.last_hidden_state]
+        if merged is None:
+            merged = [layer.new_zeros(layer.shape[0], seq_len, layer.shape[-1]) for layer in layers]
+        # [max_length]: distance of each position of the window to the nearer window edge
+        centrality = torch.minimum(positions[window] - start, start + max_length - 1 - positions[window])
+        wins = centrality > best[window]
+        best[window] = torch.where(wins, centrality, best[window])
+        for target, layer in zip(merged, layers, strict=True):
+            target[:, window][:, wins] = layer[:, wins]
+    return BackboneOutput(last_hidden_state=merged[-1], hidden_states=tuple(merged) if output_hidden_states else None)
+
+
+class ForDependencyParsing(ModelWithHead):
+    """Graph-based dependency parsing: every word gets a head (a word or ROOT) and a relation label.
+
+    Inputs besides the tokens: ``word_ids`` ``[batch_size, seq_len]``, the 0-based word of each token (-1 for
+    special tokens and padding). Labels: ``arc_labels`` ``[batch_size, n_words]`` (CoNLL-U HEAD: 0 for ROOT,
+    else the 1-based word) and ``rel_labels`` ``[batch_size, n_words]`` (relation ids), -100 at padding.
+    """
+
+    task_name = "dep_parsing"
+    head_config_class = DependencyParsingHeadConfig
+
+    def build_head(self, backbone: ArchitWrapper, head_config: DependencyParsingHeadConfig) -> HeadSpec:
+        return HeadSpec(DependencyParsingHead(backbone, head_config))
+
+    def forward(
+        self,
+        input_ids: torch.LongTensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        word_ids: torch.LongTensor | None = None,
+        token_type_ids: torch.LongTensor | None = None,
+        arc_labels: torch.LongTensor | None = None,
+        rel_labels: torch.LongTensor | None = None,
+        output_hidden_states: bool = False,
+        **kwargs: Any,
+    ) -> DependencyParsingOutput:
+        """Score, and in eval mode decode, the trees of a batch of sentences (see the class docstring)."""
+        if word_ids is None:
+            raise TypeError("ForDependencyParsing needs word_ids; build batches with archit's parsing collator.")
+        needs_layers = output_hidden_states or self.head.n_layers > 1
+        encoded = encode_in_windows(
+            self.backbone, input_ids, attention_mask, token_type_ids, needs_layers, self.backbone.max_length
+        )
+        s_arc, s_rel, mask = self.head(encoded, word_ids)
+        loss = None
+        if arc_labels is not None:
+            n_words = mask.shape[1] - 1
+            rel_labels = rel_labels if rel_labels is not None else torch.full_like(arc_labels, IGNORE_INDEX)
+            check_labels(arc_labels, (mask.shape[0], n_words), floating=False, argument="arc_labels")
+            check_labels(rel_labels, (mask.shape[0], n_words), floating=False, argument="rel_labels")
+            ignored = arc_labels.new_full((arc_labels.shape[0], 1), IGNORE_INDEX)
+            # ROOT (position 0) has no head to predict
+            heads, rels = torch.cat((ignored, arc_labels), 1), torch.cat((ignored, rel_labels), 1)
+            loss = arc_label_loss(s_arc, s_rel, heads, rels, mask)
+        arc_predictions = rel_predictions = None
+        if not self.training:
+            arc_predictions = decode(s_arc.detach(), mask, self.head.decoder)
+            rel_predictions = decode_labels(s_rel.detach(), arc_predictions, mask)[:, 1:]
+            arc_predictions = arc_predictions[:, 1:]
+        return DependencyParsingOutput(
+            loss=loss,
+            arc_logits=s_arc,
+            rel_logits=s_rel,
+            arc_predictions=arc_predictions,
+            rel_predictions=rel_predictions,
+            hidden_states=encoded.hidden_states if output_hidden_states else None,
+        )

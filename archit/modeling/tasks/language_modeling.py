@@ -1,0 +1,103 @@
+"""Masked and causal language modelling; ``ForCausalLM`` generates with the backbone's KV cache."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+from transformers import GenerationMixin
+from transformers.modeling_outputs import CausalLMOutputWithPast, MaskedLMOutput
+
+from archit.modeling.heads.base import HeadConfig
+from archit.modeling.heads.language_modeling import (
+    CausalLMHeadConfig,
+    HeadSpec,
+    MaskedLMHeadConfig,
+    build_lm_head,
+    lm_head_checkpoint_prefixes,
+)
+from archit.modeling.tasks.base import ModelWithHead, check_labels
+from archit.modeling.wrappers import ArchitWrapper
+from archit.resolution import Family
+
+__all__ = ["ForCausalLM", "ForMaskedLM"]
+
+
+class _LanguageModel(ModelWithHead):
+    """Shared by both LM tasks: the family's pretrained head where its checkpoints hold one."""
+
+    def build_head(self, backbone: ArchitWrapper, head_config: HeadConfig) -> HeadSpec:
+        return build_lm_head(backbone, head_config)
+
+    @classmethod
+    def checkpoint_head_prefixes(cls, family: Family, head_config: HeadConfig) -> tuple[str, str] | None:
+        return lm_head_checkpoint_prefixes(family, head_config)
+
+
+class ForMaskedLM(_LanguageModel):
+    """Predict masked tokens. ``labels``: ``[batch_size, seq_len]`` token ids, -100 where nothing is masked."""
+
+    task_name = "masked_lm"
+    head_config_class = MaskedLMHeadConfig
+
+    def forward(
+        self,
+        input_ids: torch.LongTensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        token_type_ids: torch.LongTensor | None = None,
+        labels: torch.LongTensor | None = None,
+        output_hidden_states: bool = False,
+        **kwargs: Any,
+    ) -> MaskedLMOutput:
+        """Returns ``logits`` ``[batch_size, seq_len, vocab_size]`` and, with labels, the cross-entropy ``loss``."""
+        encoded = self.backbone.encode(input_ids, attention_mask, token_type_ids, output_hidden_states, **kwargs)
+        logits = self.head(encoded, attention_mask)
+        loss = None
+        if labels is not None:
+            check_labels(labels, logits.shape[:2], floating=False)
+            loss = nn.functional.cross_entropy(logits.flatten(0, 1), labels.flatten(), ignore_index=-100)
+        return MaskedLMOutput(loss=loss, logits=logits, hidden_states=encoded.hidden_states)
+
+
+class ForCausalLM(_LanguageModel, GenerationMixin):
+    """Predict the next token; ``generate()`` works with the backbone's own KV cache.
+
+    ``labels``: ``[batch_size, seq_len]``, usually the input ids; they are shifted inside, as in transformers.
+    """
+
+    task_name = "causal_lm"
+    head_config_class = CausalLMHeadConfig
+
+    def forward(
+        self,
+        input_ids: torch.LongTensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        past_key_values: Any = None,
+        use_cache: bool | None = None,
+        position_ids: torch.LongTensor | None = None,
+        inputs_embeds: torch.FloatTensor | None = None,
+        labels: torch.LongTensor | None = None,
+        output_hidden_states: bool = False,
+        **kwargs: Any,
+    ) -> CausalLMOutputWithPast:
+        """Returns ``logits`` ``[batch_size, seq_len, vocab_size]``, the cache, and the shifted ``loss``."""
+        extra = {"past_key_values": past_key_values, "position_ids": position_ids, "inputs_embeds": inputs_embeds}
+        encoded = self.backbone.encode(
+            input_ids,
+            attention_mask,
+            output_hidden_states=output_hidden_states,
+            use_cache=bool(use_cache),
+            **{name: value for name, value in extra.items() if value is not None},
+            **kwargs,
+        )
+        logits = self.head(encoded, attention_mask)
+        loss = None
+        if labels is not None:
+            check_labels(labels, logits.shape[:2], floating=False)
+            # position t predicts token t + 1
+            shifted_logits = logits[:, :-1].flatten(0, 1)
+            loss = nn.functional.cross_entropy(shifted_logits, labels[:, 1:].flatten(), ignore_index=-100)
+        return CausalLMOutputWithPast(
+            loss=loss, logits=logits, past_key_values=encoded.past_key_values, hidden_states=encoded.hidden_states
+        )
