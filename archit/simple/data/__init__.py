@@ -15,12 +15,14 @@ from archit.simple.data.classification import SequenceClassificationData
 from archit.simple.data.collate import Collator, pad_nested
 from archit.simple.data.files import read_jsonl, read_records
 from archit.simple.data.language_modeling import LanguageModelingData, mask_tokens
+from archit.simple.data.parsing import DependencyParsingData
 from archit.simple.data.qa import ExtractiveQAData, read_squad
 from archit.simple.data.tagging import TokenClassificationData, read_bio
 from archit.simple.data.tokenization import align_labels, encode_words, first_piece_positions, load_tokenizer
 
 __all__ = [
     "Collator",
+    "DependencyParsingData",
     "Example",
     "ExtractiveQAData",
     "Feature",

@@ -23,7 +23,7 @@ from archit.simple.data.tokenization import align_labels, encode_words, first_pi
 from archit.simple.metrics.classification import accuracy, macro_f1
 from archit.simple.metrics.tagging import entity_scores, is_bio_label_set
 
-__all__ = ["TokenClassificationData", "read_bio"]
+__all__ = ["TokenClassificationData", "read_bio", "read_numbered_conllu"]
 
 CONLLU_SUFFIXES = (".conllu",)
 
@@ -75,20 +75,29 @@ def _read_conllu(path: str, field: str) -> list[Example]:
     """Sentences of a CoNLL-U file: ``{"line", "words", "tags", "sentence"}`` (``tags`` absent when the field
     holds only ``_``)."""
     column = CONLLU_COLUMNS[field]
-    sentences = read_conllu(path)
-    with open(path, encoding="utf-8") as handle:
-        lines = handle.read().splitlines()
-    starts = [n for n, line in enumerate(lines, 1) if line.strip() and (n == 1 or not lines[n - 2].strip())]
     examples = []
-    for start, sentence in zip(starts, sentences, strict=True):
+    for start, sentence in read_numbered_conllu(path):
         values = [sentence.lines[k].split("\t")[column] for k in _word_lines(sentence)]
         example: Example = {"line": start, "words": list(sentence.forms), "sentence": sentence}
         if any(value != "_" for value in values):
             example["tags"] = values
         examples.append(example)
-    if not examples:
-        raise DataError(f"{path}: the file holds no sentences.")
     return examples
+
+
+def read_numbered_conllu(path: str) -> list[tuple[int, ConlluSentence]]:
+    """``(first line, sentence)`` for each sentence of a CoNLL-U file.
+
+    Raises:
+        DataError: the file is missing or malformed, or holds no sentence.
+    """
+    sentences = read_conllu(path)
+    if not sentences:
+        raise DataError(f"{path}: the file holds no sentences.")
+    with open(path, encoding="utf-8") as handle:
+        lines = handle.read().splitlines()
+    starts = [n for n, line in enumerate(lines, 1) if line.strip() and (n == 1 or not lines[n - 2].strip())]
+    return list(zip(starts, sentences, strict=True))
 
 
 def _with_column(sentence: ConlluSentence, column: int, values: Sequence[str]) -> str:

@@ -1,0 +1,89 @@
+"""Dependency parsing from CoNLL-U: every word gets a head and a relation; predictions are written as CoNLL-U.
+
+Sentences are not truncated: the parser encodes long ones in overlapping windows. Each token carries the
+index of its word (``word_ids``, -1 for special tokens and padding), so the head pools a word's pieces
+whatever the tokenizer. Relations are numbered by the training file's :class:`LabelVocabulary` (unknown
+relation first).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from archit.simple.data.base import Example, Feature, TaskData, register_task_data
+from archit.simple.data.collate import IGNORE_INDEX, MODEL_INPUT_KEYS, Collator
+from archit.simple.data.conllu import ConlluSentence, LabelVocabulary, write_conllu
+from archit.simple.data.tagging import read_numbered_conllu
+from archit.simple.data.tokenization import encode_words
+from archit.simple.metrics.parsing import attachment_scores
+
+__all__ = ["DependencyParsingData"]
+
+UNTRUNCATED = 1_000_000
+PARSING_KEYS = (*MODEL_INPUT_KEYS, "word_ids", "arc_labels", "rel_labels")
+
+
+@register_task_data
+class DependencyParsingData(TaskData):
+    """Data of ``dep_parsing``."""
+
+    tasks = ("dep_parsing",)
+    formats = "CoNLL-U (HEAD and DEPREL columns)"
+    metrics = {"dep_parsing": "UAS, LAS, UCM, LCM"}
+    predictions = "CoNLL-U"
+
+    def read(self, path: str) -> list[Example]:
+        return [{"line": line, "words": list(s.forms), "sentence": s} for line, s in read_numbered_conllu(path)]
+
+    def fit_labels(self, examples: Sequence[Example]) -> None:
+        self.labels = list(LabelVocabulary.from_sentences(example["sentence"] for example in examples).labels)
+
+    @property
+    def vocabulary(self) -> LabelVocabulary:
+        """The relation vocabulary (unknown relation first)."""
+        return LabelVocabulary(self.labels[1:] if self.labels else [], unk=self.labels[0] if self.labels else "<unk>")
+
+    def featurize(self, examples: Sequence[Example], training: bool = False) -> list[Feature]:
+        relations = self.vocabulary.encode_sentences(example["sentence"] for example in examples)
+        features = []
+        for example, rel_ids in zip(examples, relations, strict=True):
+            inputs, word_ids = encode_words(self.tokenizer, example["words"], UNTRUNCATED)
+            feature: Feature = {**inputs, "word_ids": [-1 if word is None else word for word in word_ids]}
+            feature.update(arc_labels=list(example["sentence"].heads), rel_labels=rel_ids)
+            features.append(feature)
+        return features
+
+    def collator(self, training: bool = False) -> Collator:
+        pad_values = {"word_ids": -1, "arc_labels": IGNORE_INDEX, "rel_labels": IGNORE_INDEX}
+        return Collator(self.tokenizer, keys=PARSING_KEYS, pad_values=pad_values, side="right")
+
+    @property
+    def output_names(self) -> tuple[str, ...]:
+        return ("arc_predictions", "rel_predictions")
+
+    def decode(
+        self, outputs: Mapping[str, np.ndarray], features: Sequence[Feature], examples: Sequence[Example]
+    ) -> list[ConlluSentence]:
+        labels = self.labels or []
+        predictions = []
+        for index, example in enumerate(examples):
+            n_words = len(example["words"])
+            heads = [int(head) for head in outputs["arc_predictions"][index][:n_words]]
+            rels = [labels[int(rel)] for rel in outputs["rel_predictions"][index][:n_words]]
+            predictions.append(example["sentence"].with_predictions(heads, rels))
+        return predictions
+
+    def score(self, predictions: Sequence[ConlluSentence], examples: Sequence[Example]) -> dict[str, float]:
+        return attachment_scores([example["sentence"] for example in examples], list(predictions)).as_dict()
+
+    def prediction_suffix(self, examples: Sequence[Example]) -> str:
+        return ".conllu"
+
+    def write_predictions(self, path: str, predictions: Sequence[ConlluSentence], examples: Sequence[Example]) -> None:
+        write_conllu(path, predictions)
+
+    @property
+    def main_metric(self) -> str:
+        return "las"

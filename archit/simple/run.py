@@ -1,0 +1,430 @@
+"""``run_simple``: fine-tune, evaluate, predict, and write every output of one run; ``evaluate`` and ``predict``
+for a trained model.
+
+A run's output directory holds::
+
+    config.yaml           the resolved run configuration (labels included in head_options)
+    metrics.json          {"train": {...}, "validation": {...}, "test": {...}}
+    predictions.jsonl     predictions on the test file (else the validation file); .conllu for CoNLL-U tasks
+    loss.png              training and evaluation loss against the step
+    log_history.json      the Trainer's log
+    model/                the model and tokenizer (save_pretrained), plus archit_run.yaml
+
+Runs work the same under ``torchrun`` and ``accelerate launch``: every process trains and evaluates its
+share, and only the main process writes files.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import os
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import attrs
+import numpy as np
+import torch
+import transformers
+from transformers import EarlyStoppingCallback, Trainer, TrainingArguments
+
+from archit.errors import DataError
+from archit.simple.config import RunConfiguration, RunConfigurationError
+from archit.simple.data import Example, Feature, TaskData, get_task_data, load_tokenizer
+from archit.simple.plotting import plot_losses
+
+__all__ = ["RUN_CONFIG_NAME", "ArchitTrainer", "RunResult", "evaluate", "load_run", "predict", "run_simple"]
+
+logger = logging.getLogger("archit")
+
+RUN_CONFIG_NAME = "archit_run.yaml"
+"""File in a saved model directory holding the run configuration that trained it."""
+
+
+@attrs.frozen
+class RunResult:
+    """What :func:`run_simple` wrote, and the metrics it computed.
+
+    Attributes:
+        output_dir: the run's output directory.
+        model_dir: the saved model and tokenizer.
+        metrics: ``{"train": ..., "validation": ..., "test": ...}`` (splits that were given).
+        metrics_file, config_file, plot_file: the JSON metrics, the resolved YAML configuration, the PNG plot.
+        predictions_file: the predictions, or ``None`` when no evaluation or test file was given.
+    """
+
+    output_dir: str
+    model_dir: str
+    metrics: dict[str, dict[str, float]]
+    metrics_file: str
+    config_file: str
+    plot_file: str
+    predictions_file: str | None
+
+
+class ArchitTrainer(Trainer):
+    """A ``Trainer`` whose predictions are the task data's named model outputs, in a fixed order.
+
+    ``Trainer.prediction_step`` returns every non-``None`` output in the model output's own order; this one
+    returns what :meth:`TaskData.reduce_outputs` keeps (per-token losses instead of vocabulary-sized logits for
+    language modelling), in :attr:`TaskData.prediction_names` order, and placeholder labels so that
+    ``compute_metrics`` runs on data whose gold labels the task data holds itself.
+    """
+
+    def __init__(self, *args: Any, task_data: TaskData, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.task_data = task_data
+
+    def prediction_step(
+        self,
+        model: torch.nn.Module,
+        inputs: dict[str, Any],
+        prediction_loss_only: bool,
+        ignore_keys: list[str] | None = None,
+    ) -> tuple[torch.Tensor | None, tuple[torch.Tensor, ...] | None, torch.Tensor | None]:
+        inputs = {key: value.to(self.args.device) if hasattr(value, "to") else value for key, value in inputs.items()}
+        with torch.no_grad():
+            outputs = model(**inputs)
+        loss = outputs.get("loss")
+        loss = loss.detach().mean() if loss is not None else None
+        if prediction_loss_only:
+            return loss, None, None
+        kept = self.task_data.reduce_outputs(outputs, inputs)
+        predictions = tuple(kept[name].detach() for name in self.task_data.prediction_names)
+        placeholder = torch.zeros(inputs["input_ids"].shape[0], device=self.args.device)
+        return loss, predictions, placeholder
+
+
+# --- setting up -------------------------------------------------------------------------------------------
+def _precision(config: RunConfiguration) -> dict[str, bool]:
+    """``fp16``/``bf16`` flags for the hardware at hand.
+
+    Raises:
+        RunConfigurationError: fp16 was asked for without a CUDA GPU.
+    """
+    choice = config.mixed_precision
+    if choice == "auto":
+        if not torch.cuda.is_available():
+            return {}
+        choice = "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+    if choice == "fp16" and not torch.cuda.is_available():
+        raise RunConfigurationError(
+            "mixed_precision 'fp16' needs a CUDA GPU and this machine has none; use 'auto', 'bf16' or 'no'."
+        )
+    return {"fp16": choice == "fp16", "bf16": choice == "bf16"}
+
+
+def training_arguments(config: RunConfiguration, data: TaskData, has_eval: bool) -> TrainingArguments:
+    """The ``TrainingArguments`` of a run: schedule, evaluation, saving, precision, early stopping."""
+    eval_strategy = config.eval_strategy if has_eval else "no"
+    early_stopping = config.early_stopping_patience is not None and has_eval
+    save_strategy = eval_strategy if early_stopping else config.save_strategy
+    fields = {field.name for field in dataclasses.fields(TrainingArguments)}
+    warmup: dict[str, Any] = {"warmup_steps": config.warmup_steps}
+    if config.warmup_ratio:
+        # transformers 5 reads a warmup_steps below 1 as a ratio; 4.x has warmup_ratio.
+        warmup = (
+            {"warmup_ratio": config.warmup_ratio} if "warmup_ratio" in fields else {"warmup_steps": config.warmup_ratio}
+        )
+    best: dict[str, Any] = {}
+    if early_stopping:
+        best = {
+            "load_best_model_at_end": True,
+            "metric_for_best_model": config.metric_for_best_model or data.main_metric,
+            "greater_is_better": data.greater_is_better if config.metric_for_best_model is None else None,
+        }
+    return TrainingArguments(
+        output_dir=os.path.join(config.resolved_output_dir, "checkpoints"),
+        run_name=config.run_name,
+        per_device_train_batch_size=config.train_batch_size,
+        per_device_eval_batch_size=config.eval_batch_size,
+        gradient_accumulation_steps=config.gradient_accumulation_steps,
+        num_train_epochs=config.num_epochs,
+        max_steps=config.max_steps,
+        learning_rate=config.learning_rate,
+        weight_decay=config.weight_decay,
+        seed=config.seed,
+        eval_strategy=eval_strategy,
+        eval_steps=config.eval_steps,
+        save_strategy=save_strategy,
+        save_steps=config.save_steps,
+        save_total_limit=config.save_total_limit,
+        logging_strategy="steps",
+        logging_steps=config.logging_steps,
+        report_to="none",
+        disable_tqdm=not config.progress_bars,
+        remove_unused_columns=False,
+        dataloader_pin_memory=torch.cuda.is_available(),
+        **warmup,
+        **best,
+        **_precision(config),
+    )
+
+
+def _read_split(data: TaskData, path: str | None, limit: int | None) -> list[Example]:
+    if path is None:
+        return []
+    examples = data.read(path)
+    return examples[:limit] if limit else examples
+
+
+def load_model(config: RunConfiguration, data: TaskData) -> transformers.PreTrainedModel:
+    """The model for the run's task, with the head fields the data implies and those the run sets.
+
+    Raises:
+        RunConfigurationError: ``head_options`` contradicts the labels found in the training data.
+    """
+    from archit.modeling.factory import ArchitFactory
+
+    implied = data.head_options()
+    if (
+        "num_labels" in implied
+        and config.head_options.get("num_labels", implied["num_labels"]) != implied["num_labels"]
+    ):
+        raise RunConfigurationError(
+            f"head_options sets num_labels={config.head_options['num_labels']!r}, but the training data "
+            f"({config.train_file}) has {implied['num_labels']} labels; drop num_labels from head_options."
+        )
+    # Label names go into the model config (for predictions and pipelines), the rest into the head config.
+    names = {key: implied.pop(key) for key in ("id2label", "label2id") if key in implied}
+    model = ArchitFactory.from_pretrained(
+        config.model_name_or_path, task=config.task, **{**config.head_options, **implied}
+    )
+    if names:
+        model.config.id2label, model.config.label2id = names["id2label"], names["label2id"]
+    return model
+
+
+def _metric_function(
+    data: TaskData, features: Sequence[Feature], examples: Sequence[Example]
+) -> Callable[[transformers.EvalPrediction], dict[str, float]]:
+    def compute_metrics(prediction: transformers.EvalPrediction) -> dict[str, float]:
+        outputs = _named(data, prediction.predictions)
+        return data.score(data.decode(outputs, features, examples), examples)
+
+    return compute_metrics
+
+
+def _named(data: TaskData, arrays: Any) -> dict[str, np.ndarray]:
+    arrays = arrays if isinstance(arrays, (tuple, list)) else (arrays,)
+    return dict(zip(data.prediction_names, arrays, strict=True))
+
+
+# --- the run ----------------------------------------------------------------------------------------------
+def _prepare(config: RunConfiguration) -> tuple[TaskData, dict[str, list[Example]]]:
+    """Tokenizer, task data and the examples of each split given."""
+    if config.train_file is None:
+        raise RunConfigurationError("train_file is not set; a run needs training data (--train-file FILE).")
+    tokenizer = load_tokenizer(config.model_name_or_path)
+    data = get_task_data(config.task, config, tokenizer)
+    splits = {
+        "train": _read_split(data, config.train_file, config.max_train_samples),
+        "validation": _read_split(data, config.validation_file, config.max_eval_samples),
+        "test": _read_split(data, config.test_file, config.max_eval_samples),
+    }
+    data.fit_labels(splits["train"])
+    return data, {name: examples for name, examples in splits.items() if examples}
+
+
+def run_simple(config: RunConfiguration) -> RunResult:
+    """Fine-tune ``config.model_name_or_path`` on the task and write every output of the run.
+
+    Trains with the HF ``Trainer`` (evaluating on the validation file on the configured schedule, with early
+    stopping when set), then evaluates on the validation and test files, writes predictions for the test file
+    (the validation file when there is no test file), saves the model and tokenizer, the resolved
+    configuration, the metrics and a plot of the losses. Under ``torchrun`` or ``accelerate launch``, only the
+    main process writes.
+
+    Returns:
+        :class:`RunResult` with the paths written and the metrics.
+
+    Raises:
+        RunConfigurationError: no training file, or a configuration the hardware cannot run.
+        DataError: a data file is missing or malformed.
+        CheckpointError, HeadConfigError: the model cannot be loaded for the task.
+    """
+    transformers.set_seed(config.seed)
+    data, splits = _prepare(config)
+    model = load_model(config, data)
+    features = {name: data.featurize(examples, training=name == "train") for name, examples in splits.items()}
+    has_eval = "validation" in splits
+    callbacks = []
+    if config.early_stopping_patience is not None and has_eval:
+        callbacks.append(EarlyStoppingCallback(early_stopping_patience=config.early_stopping_patience))
+    trainer = ArchitTrainer(
+        model=model,
+        args=training_arguments(config, data, has_eval),
+        data_collator=data.collator(training=True),
+        train_dataset=features["train"],
+        eval_dataset=features.get("validation"),
+        processing_class=data.tokenizer,
+        compute_metrics=_metric_function(data, features["validation"], splits["validation"]) if has_eval else None,
+        callbacks=callbacks,
+        task_data=data,
+    )
+    train_output = trainer.train()
+    metrics: dict[str, dict[str, float]] = {"train": dict(train_output.metrics)}
+    predictions: tuple[str, list[Any]] | None = None
+    for name in ("validation", "test"):
+        if name in splits:
+            outputs = trainer.predict(features[name], metric_key_prefix=name)
+            decoded = data.decode(_named(data, outputs.predictions), features[name], splits[name])
+            metrics[name] = {"loss": outputs.metrics.get(f"{name}_loss"), **data.score(decoded, splits[name])}
+            metrics[name] = {key: value for key, value in metrics[name].items() if value is not None}
+            predictions = (name, decoded)
+    return _write_outputs(config, data, trainer, metrics, predictions, splits)
+
+
+def _write_outputs(
+    config: RunConfiguration,
+    data: TaskData,
+    trainer: Trainer,
+    metrics: dict[str, dict[str, float]],
+    predictions: tuple[str, list[Any]] | None,
+    splits: Mapping[str, list[Example]],
+) -> RunResult:
+    """Save the model everywhere it must be saved (every process takes part) and, on the main process, the
+    configuration, metrics, predictions and plot."""
+    output_dir = config.resolved_output_dir
+    model_dir = os.path.join(output_dir, "model")
+    trainer.save_model(model_dir)
+    resolved = attrs.evolve(config, output_dir=output_dir, head_options={**config.head_options, **_plain(data)})
+    files = {
+        "config": os.path.join(output_dir, "config.yaml"),
+        "metrics": os.path.join(output_dir, "metrics.json"),
+        "plot": os.path.join(output_dir, "loss.png"),
+    }
+    predictions_file = None
+    if predictions is not None:
+        predictions_file = os.path.join(output_dir, "predictions" + data.prediction_suffix(splits[predictions[0]]))
+    if trainer.is_world_process_zero():
+        resolved.to_yaml(files["config"])
+        resolved.to_yaml(os.path.join(model_dir, RUN_CONFIG_NAME))
+        _write_json(files["metrics"], metrics)
+        _write_json(os.path.join(output_dir, "log_history.json"), trainer.state.log_history)
+        plot_losses(trainer.state.log_history, files["plot"], title=config.run_name)
+        if predictions is not None:
+            data.write_predictions(predictions_file, predictions[1], splits[predictions[0]])
+        checkpoints = trainer.args.output_dir
+        if os.path.isdir(checkpoints) and not os.listdir(checkpoints):
+            os.rmdir(checkpoints)
+    trainer.accelerator.wait_for_everyone()
+    return RunResult(
+        output_dir=output_dir,
+        model_dir=model_dir,
+        metrics=metrics,
+        metrics_file=files["metrics"],
+        config_file=files["config"],
+        plot_file=files["plot"],
+        predictions_file=predictions_file,
+    )
+
+
+def _plain(data: TaskData) -> dict[str, Any]:
+    """The data's head options as YAML-friendly values (label ids as plain ints)."""
+    options = data.head_options()
+    if "id2label" in options:
+        options["id2label"] = {int(key): value for key, value in options["id2label"].items()}
+    return options
+
+
+def _write_json(path: str, value: Any) -> None:
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(value, handle, indent=2, ensure_ascii=False, default=float)
+        handle.write("\n")
+
+
+# --- using a trained model --------------------------------------------------------------------------------
+def load_run(model_dir: str) -> tuple[RunConfiguration, TaskData, transformers.PreTrainedModel]:
+    """The configuration, task data (with the model's labels) and model of a saved run.
+
+    Args:
+        model_dir: a run's output directory or its ``model/`` directory.
+
+    Raises:
+        DataError: the directory holds no model saved by :func:`run_simple`.
+    """
+    from archit.modeling.factory import ArchitFactory
+
+    if os.path.isfile(os.path.join(model_dir, "model", RUN_CONFIG_NAME)):
+        model_dir = os.path.join(model_dir, "model")
+    config_file = os.path.join(model_dir, RUN_CONFIG_NAME)
+    if not os.path.isfile(config_file):
+        raise DataError(
+            f"{model_dir} holds no {RUN_CONFIG_NAME}: pass the output directory of `archit train` (or its model/ "
+            "directory)."
+        )
+    config = RunConfiguration.from_yaml(config_file, model_name_or_path=model_dir)
+    model = ArchitFactory.from_pretrained(model_dir, task=config.task)
+    id2label = getattr(model.config, "id2label", None) or {}
+    labels = [id2label[key] for key in sorted(id2label, key=int)] if config.head_options.get("id2label") else None
+    data = get_task_data(config.task, config, load_tokenizer(model_dir), labels)
+    return config, data, model
+
+
+def _inference_trainer(config: RunConfiguration, data: TaskData, model: Any, output_dir: str) -> ArchitTrainer:
+    args = TrainingArguments(
+        output_dir=output_dir,
+        per_device_eval_batch_size=config.eval_batch_size,
+        report_to="none",
+        disable_tqdm=not config.progress_bars,
+        remove_unused_columns=False,
+        dataloader_pin_memory=torch.cuda.is_available(),
+    )
+    return ArchitTrainer(model=model, args=args, data_collator=data.collator(), task_data=data)
+
+
+def predict(
+    model_dir: str, data_file: str, output_file: str | None = None, batch_size: int | None = None
+) -> tuple[str | None, dict[str, float]]:
+    """Predict a data file with a trained model; also score the predictions when the file has gold labels.
+
+    Args:
+        model_dir: a run's output directory or its ``model/`` directory.
+        data_file: a file in the task's input format (labels optional).
+        output_file: where to write the predictions (default: next to the data, ``<name>.predictions<suffix>``).
+        batch_size: examples per forward pass (default: the run's ``eval_batch_size``).
+
+    Returns:
+        The predictions file (``None`` on processes other than the main one) and the metrics (``{}``
+        without gold labels).
+
+    Raises:
+        DataError: the model directory or the data file is unusable.
+    """
+    config, data, model = load_run(model_dir)
+    if batch_size is not None:
+        config = attrs.evolve(config, eval_batch_size=batch_size)
+        data.config = config
+    examples = data.read(data_file)
+    features = data.featurize(examples)
+    output_file = output_file or os.path.splitext(data_file)[0] + ".predictions" + data.prediction_suffix(examples)
+    trainer = _inference_trainer(config, data, model, os.path.dirname(os.path.abspath(output_file)))
+    outputs = trainer.predict(features)
+    decoded = data.decode(_named(data, outputs.predictions), features, examples)
+    if not trainer.is_world_process_zero():
+        return None, {}
+    os.makedirs(os.path.dirname(os.path.abspath(output_file)), exist_ok=True)
+    data.write_predictions(output_file, decoded, examples)
+    return output_file, data.score(decoded, examples)
+
+
+def evaluate(model_dir: str, data_file: str, batch_size: int | None = None) -> dict[str, float]:
+    """Score a trained model on a labelled data file.
+
+    Raises:
+        DataError: the file holds no gold labels, or the model directory or data file is unusable.
+    """
+    config, data, model = load_run(model_dir)
+    if batch_size is not None:
+        data.config = config = attrs.evolve(config, eval_batch_size=batch_size)
+    examples = data.read(data_file)
+    features = data.featurize(examples)
+    trainer = _inference_trainer(config, data, model, model_dir)
+    outputs = trainer.predict(features)
+    scores = data.score(data.decode(_named(data, outputs.predictions), features, examples), examples)
+    if not scores:
+        raise DataError(f"{data_file} holds no gold labels to evaluate against; use `archit predict` instead.")
+    return {"loss": outputs.metrics.get("test_loss"), **scores}
