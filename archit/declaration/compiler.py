@@ -24,7 +24,6 @@ from __future__ import annotations
 import ast
 import copy
 import inspect
-import keyword
 import os
 import textwrap
 from dataclasses import dataclass, field
@@ -45,12 +44,14 @@ from archit.declaration.recording import InitArguments, record_init_args, record
 from archit.declaration.rendering import (
     Imports,
     Scope,
+    Target,
     is_plain,
     render_call,
     render_value,
     same_value,
     string_literal,
 )
+from archit.declaration.ties import tie_statements
 from archit.errors import DeclarationError
 
 __all__ = ["generate_difference", "printDifference", "print_difference", "write_difference"]
@@ -143,43 +144,6 @@ class _Plan:
     fills: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class _Target:
-    """Where a submodule, parameter or attribute lives, relative to the ``self`` of a generated ``__init__``."""
-
-    parent: str
-    name: str
-    style: str  # "attribute", "index", "key" or "dynamic"
-
-    @classmethod
-    def of(cls, parent: str, owner: nn.Module, name: str) -> _Target:
-        if type(owner) is nn.ModuleDict:
-            return cls(parent, name, "key")
-        if type(owner) in (nn.ModuleList, nn.Sequential) and name.isdigit():
-            return cls(parent, name, "index")
-        if name.isidentifier() and not keyword.iskeyword(name):
-            return cls(parent, name, "attribute")
-        return cls(parent, name, "dynamic")
-
-    def read(self) -> str:
-        return {
-            "attribute": f"{self.parent}.{self.name}",
-            "index": f"{self.parent}[{self.name}]",
-            "key": f"{self.parent}[{string_literal(self.name)}]",
-            "dynamic": f"getattr({self.parent}, {string_literal(self.name)})",
-        }[self.style]
-
-    def assign(self, expression: str) -> str:
-        if self.style == "dynamic":
-            return f"setattr({self.parent}, {string_literal(self.name)}, {expression})"
-        return f"{self.read()} = {expression}"
-
-    def delete(self) -> str:
-        if self.style == "dynamic":
-            return f"delattr({self.parent}, {string_literal(self.name)})"
-        return f"del {self.read()}"
-
-
 def _join(path: str, name: str) -> str:
     return f"{path}.{name}" if path else name
 
@@ -216,9 +180,51 @@ class _Compiler:
         top_name = f"{base.__name__}{self.suffix}"
         self.imports.reserve(top_name)
         plan = self._declare(instance, reference, arguments, "", top_name=top_name)
-        if plan is None:
-            return self._empty_module(base)
-        return self._module_text(instance, base, plan)
+        text = self._module_text(instance, base, plan) if plan is not None else None
+        generated = self._build_generated(text, instance, base, arguments) if text is not None else reference
+        statements, changes = tie_statements(instance, generated, self._parameter_text)
+        if statements:
+            if plan is None:
+                self.imports.name_for(base, "class of the model")
+                plan = _Plan(base, "", [], [], name=top_name)
+                self.plans.append(plan)
+            plan.statements.extend(statements)
+            plan.changes.extend(changes)
+            self.leaf_changes.extend(changes)
+            text = self._module_text(instance, base, plan)
+            self._build_generated(text, instance, base, arguments)
+        return text if text is not None else self._empty_module(base)
+
+    def _build_generated(
+        self, text: str, instance: nn.Module, base: type[nn.Module], arguments: InitArguments
+    ) -> nn.Module:
+        """Execute the generated module and build its top class on the meta device, as a check and for ties."""
+        namespace: dict[str, Any] = {"__name__": "archit_declaration_check"}
+        try:
+            exec(compile(text, "<archit.declaration generated module>", "exec"), namespace)  # noqa: S102
+            top = namespace["__all__"][-1]
+            with torch.device("meta"):
+                if getattr(instance, "config", None) is not None and hasattr(base, "config_class"):
+                    generated = namespace[top](copy.deepcopy(instance.config))
+                else:
+                    generated = build(namespace[top], arguments)
+        except DeclarationError:
+            raise
+        except Exception as error:
+            raise DeclarationError(
+                f"The generated module does not build on the meta device ({type(error).__name__}: {error}). "
+                f"This is a bug of archit.declaration or a constructor that does not run on meta; generated text:"
+                f"\n{text}"
+            ) from error
+        mine = {k: tuple(v.shape) for k, v in instance.state_dict().items()}
+        theirs = {k: tuple(v.shape) for k, v in generated.state_dict().items()}
+        if mine != theirs:
+            different = sorted(k for k in mine.keys() | theirs.keys() if mine.get(k) != theirs.get(k))
+            raise DeclarationError(
+                f"The generated classes would not load the instance's state dict strictly (keys or shapes differ: "
+                f"{different[:8]}); this is a bug of archit.declaration, please report it."
+            )
+        return generated
 
     def _reference(self, instance: nn.Module, base: type[nn.Module]) -> tuple[nn.Module, InitArguments]:
         """Build ``base`` on the meta device, from the instance's config when it has one."""
@@ -310,7 +316,7 @@ class _Compiler:
         deleted: list[str] = []
         for name in [*theirs, *(n for n in mine if n not in theirs)]:
             child_path = _join(path, name)
-            where = _Target.of(target, instance, name)
+            where = Target.of(target, instance, name)
             if name not in mine:
                 deleted.append(name)
                 continue
@@ -342,13 +348,13 @@ class _Compiler:
         if type(instance) in (nn.ModuleList, nn.Sequential) and deleted == tail:
             statements.append(f"del {target}[{kept}:]")
         else:
-            statements.extend(_Target.of(target, instance, name).delete() for name in deleted)
+            statements.extend(Target.of(target, instance, name).delete() for name in deleted)
         for name in deleted:
             self._change(changes, _join(path, name), "deleted")
 
     def _compare_child(
         self,
-        where: _Target,
+        where: Target,
         new: nn.Module,
         old: nn.Module,
         scope: Scope,
@@ -419,7 +425,7 @@ class _Compiler:
             new, old = mine.get(name), theirs.get(name)
             if new is not None and old is not None and _tensor_signature(new) == _tensor_signature(old):
                 continue
-            where = _Target.of(target, instance, name)
+            where = Target.of(target, instance, name)
             member_path = _join(path, name)
             if new is None:
                 statements.append(where.delete())
@@ -458,7 +464,7 @@ class _Compiler:
                 continue
             if name in theirs and same_value(theirs[name], value):
                 continue
-            where = _Target.of(target, instance, name)
+            where = Target.of(target, instance, name)
             statements.append(where.assign(render_value(value, Scope(), self.imports, f"attribute {name!r}")))
             self._change(changes, _join(path, name), f"set to {value!r}")
 
@@ -526,7 +532,9 @@ class _Compiler:
             return expression
         name = self.imports.name_for(wrapper, f"wrapper of {path!r}")
         family = getattr(getattr(type(module), "family", None), "name", None)
-        return f"{name}.wrap({expression}, {family!r})" if isinstance(family, str) else f"{name}.wrap({expression})"
+        if isinstance(family, str):
+            return f"{name}.wrap({expression}, {string_literal(family)})"
+        return f"{name}.wrap({expression})"
 
     # --- tensors -----------------------------------------------------------------------------------------------
     def _dtype_suffix(self, tensor: torch.Tensor, always: bool = False) -> str:

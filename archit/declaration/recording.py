@@ -70,18 +70,24 @@ def record_init_args(into: dict[int, tuple[nn.Module, InitArguments]] | None = N
         Nothing; use it as ``with record_init_args(): ...``.
     """
     previous = sys.getprofile()
+    # A Python profile function is chained; a C profiler (cProfile) cannot be, and is paused inside the block.
+    chained = previous if callable(previous) else None
 
     def profile(frame: FrameType, event: str, arg: Any) -> None:
         if event == "call" and frame.f_code.co_name == "__init__":
             _record(frame, into)
-        if previous is not None:
-            previous(frame, event, arg)
+        if chained is not None:
+            chained(frame, event, arg)
 
     sys.setprofile(profile)
     try:
         yield
     finally:
-        sys.setprofile(previous)
+        if previous is None or callable(previous):
+            sys.setprofile(previous)
+        else:
+            sys.setprofile(None)
+            previous.enable()  # cProfile.Profile re-installs itself
 
 
 def _record(frame: FrameType, into: dict[int, tuple[nn.Module, InitArguments]] | None) -> None:

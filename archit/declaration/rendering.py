@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 import importlib
 import inspect
+import keyword
 import math
 import sys
 from collections.abc import Callable
@@ -23,7 +24,7 @@ from torch import nn
 from archit.declaration.recording import InitArguments
 from archit.errors import DeclarationError
 
-__all__ = ["Imports", "Scope", "is_plain", "render_call", "render_value", "same_value", "string_literal"]
+__all__ = ["Imports", "Scope", "Target", "is_plain", "render_call", "render_value", "same_value", "string_literal"]
 
 _PLAIN_SCALARS = (type(None), bool, int, float, str, bytes)
 
@@ -400,3 +401,40 @@ def render_call(
         elif p.default is p.empty or not same_value(value, p.default):
             keywords.append(f"{p.name}={text(p.name, value)}")
     return f"{callee}({', '.join(positional + keywords)})"
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a submodule, parameter or attribute lives, relative to the ``self`` of a generated ``__init__``."""
+
+    parent: str
+    name: str
+    style: str  # "attribute", "index", "key" or "dynamic"
+
+    @classmethod
+    def of(cls, parent: str, owner: nn.Module, name: str) -> Target:
+        if type(owner) is nn.ModuleDict:
+            return cls(parent, name, "key")
+        if type(owner) in (nn.ModuleList, nn.Sequential) and name.isdigit():
+            return cls(parent, name, "index")
+        if name.isidentifier() and not keyword.iskeyword(name):
+            return cls(parent, name, "attribute")
+        return cls(parent, name, "dynamic")
+
+    def read(self) -> str:
+        return {
+            "attribute": f"{self.parent}.{self.name}",
+            "index": f"{self.parent}[{self.name}]",
+            "key": f"{self.parent}[{string_literal(self.name)}]",
+            "dynamic": f"getattr({self.parent}, {string_literal(self.name)})",
+        }[self.style]
+
+    def assign(self, expression: str) -> str:
+        if self.style == "dynamic":
+            return f"setattr({self.parent}, {string_literal(self.name)}, {expression})"
+        return f"{self.read()} = {expression}"
+
+    def delete(self) -> str:
+        if self.style == "dynamic":
+            return f"delattr({self.parent}, {string_literal(self.name)})"
+        return f"del {self.read()}"

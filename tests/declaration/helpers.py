@@ -71,7 +71,7 @@ def assert_declares(
     text = generate_difference(modified, klass)
     module = load_generated(text)
     with record_init_args():  # so that user modules it builds can be declared again
-        top = build(getattr(module, module.__all__[-1]))
+        top = build(getattr(module, module.__all__[-1]) if module.__all__ else klass)
     top.load_state_dict(modified.state_dict(), strict=True)
     inputs = input_ids() if inputs is None else inputs
     for expected, found in zip(outputs(modified, inputs), outputs(top, inputs), strict=True):

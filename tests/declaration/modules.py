@@ -61,3 +61,18 @@ class TinyNet(nn.Module):
             hidden = block(hidden)
         hidden = self.norm(hidden)
         return {name: head(hidden) for name, head in self.heads.items()}
+
+
+class StandInWrapper:
+    """Built like archit's ``ArchitWrapper``: a mixin that a class swap places before the HF class."""
+
+    def encode(self, input_ids: torch.Tensor) -> torch.Tensor:
+        return self(input_ids).last_hidden_state
+
+    @classmethod
+    def wrap(cls, model: nn.Module) -> nn.Module:
+        """Swap ``model``'s class in place, as the contract says: ``type(name, (Wrapper, HFClass), {...})``."""
+        original = type(model)
+        namespace = {"__module__": __name__, "_archit_original_class": original, "_archit_wrapper_class": cls}
+        model.__class__ = type(original.__name__, (cls, original), namespace)
+        return model
