@@ -1,0 +1,99 @@
+"""Native backbones: pure PyTorch RNN, LSTM and GRU, and any user module, with the Hugging Face API.
+
+Importing this package registers the ``archit-rnn``, ``archit-lstm`` and ``archit-gru`` model types with
+``AutoConfig`` and ``AutoModel`` and the families ``RNN``, ``LSTM`` and ``GRU`` with archit, so that their
+checkpoints load with ``AutoModel.from_pretrained`` and wrap like any other backbone.
+"""
+
+from archit.modeling.base_models import base_model_class
+from archit.modeling.native.adapter import AdaptedConfig, AdaptedModel, adapt_module, register_backbone
+from archit.modeling.native.cache import RecurrentCache, RecurrentStateError
+from archit.modeling.native.configuration import GRUConfig, LSTMConfig, NativeConfigError, RecurrentConfig, RNNConfig
+from archit.modeling.native.data import language_modeling_collator, text_blocks
+from archit.modeling.native.experiment import (
+    ExperimentArchitectures,
+    ExperimentConfig,
+    ExperimentConfigError,
+    MissingArchitectureError,
+    Objective,
+    RNNSettings,
+    SubConfigMismatchError,
+    TransformerSettings,
+    UnknownExperimentArchitectureError,
+    UnsupportedObjectiveError,
+    Vocabulary,
+    create_collator,
+    create_model_from_config,
+    register_architecture,
+)
+from archit.modeling.native.recurrent import (
+    GRUModel,
+    LSTMModel,
+    RecurrentModel,
+    RecurrentPreTrainedModel,
+    RecurrentWrapper,
+    RNNModel,
+)
+from archit.modeling.native.tokenization import TokenizerKind, TokenizerTrainingError, train_tokenizer
+from archit.resolution import Family
+
+__all__ = [
+    "AdaptedConfig",
+    "AdaptedModel",
+    "ExperimentArchitectures",
+    "ExperimentConfig",
+    "ExperimentConfigError",
+    "MissingArchitectureError",
+    "Objective",
+    "RNNSettings",
+    "SubConfigMismatchError",
+    "TokenizerKind",
+    "TokenizerTrainingError",
+    "TransformerSettings",
+    "UnknownExperimentArchitectureError",
+    "UnsupportedObjectiveError",
+    "Vocabulary",
+    "create_collator",
+    "create_model_from_config",
+    "language_modeling_collator",
+    "register_architecture",
+    "text_blocks",
+    "train_tokenizer",
+    "GRUBaseModel",
+    "GRUConfig",
+    "GRUModel",
+    "LSTMBaseModel",
+    "LSTMConfig",
+    "LSTMModel",
+    "NativeConfigError",
+    "RNNBaseModel",
+    "RNNConfig",
+    "RNNModel",
+    "RecurrentCache",
+    "RecurrentConfig",
+    "RecurrentModel",
+    "RecurrentPreTrainedModel",
+    "RecurrentStateError",
+    "RecurrentWrapper",
+    "adapt_module",
+    "register_backbone",
+]
+
+_RECURRENT_FACTS = {
+    "tokenizer_class": None,
+    "is_causal": True,  # the default config is unidirectional; RecurrentWrapper reads the config
+    "has_token_type_ids": False,
+    "padding_side": "left",
+    "dropout_attribute": "hidden_dropout_prob",
+    "status": "tested",
+}
+for _name, _config, _model in (
+    ("RNN", RNNConfig, RNNModel),
+    ("LSTM", LSTMConfig, LSTMModel),
+    ("GRU", GRUConfig, GRUModel),
+):
+    register_backbone(_config, _model, Family(_name, (_config.model_type,), **_RECURRENT_FACTS), RecurrentWrapper)
+
+RNNBaseModel = base_model_class("RNN", "RNNBaseModel")
+LSTMBaseModel = base_model_class("LSTM", "LSTMBaseModel")
+GRUBaseModel = base_model_class("GRU", "GRUBaseModel")

@@ -1,0 +1,292 @@
+"""Pure PyTorch RNN, LSTM and GRU backbones that are real transformers ``PreTrainedModel``\\ s.
+
+Each backbone is embeddings, dropout, ``num_hidden_layers`` single-layer :mod:`torch.nn` recurrent modules with
+dropout between them, and, when embeddings are tied and the layers are wider than the embeddings, a projection
+back to ``embedding_size``. Padding is handled exactly: the real tokens of each row are packed (wherever the
+padding is, left or right) so that neither the outputs nor the final state depend on it. A unidirectional
+backbone returns its state as a :class:`~archit.modeling.native.cache.RecurrentCache`, so ``generate()`` feeds
+it one new token per step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import nn
+from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
+from transformers import PreTrainedModel
+from transformers.modeling_outputs import BaseModelOutputWithPast
+
+from archit.modeling.native.cache import RecurrentCache, RecurrentStateError, as_recurrent_cache
+from archit.modeling.native.configuration import GRUConfig, LSTMConfig, RecurrentConfig, RNNConfig
+from archit.modeling.wrappers import ArchitWrapper, family_fact
+
+__all__ = [
+    "GRUModel",
+    "LSTMModel",
+    "RNNModel",
+    "RecurrentModel",
+    "RecurrentPreTrainedModel",
+    "RecurrentWrapper",
+]
+
+_CELLS: dict[str, type[nn.RNNBase]] = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
+State = tuple[torch.Tensor, ...]
+
+
+@dataclass
+class _Padding:
+    """Where each row's real tokens are, to pack them and to put the outputs back.
+
+    Args:
+        lengths: ``(batch_size,)`` number of real tokens per row, on the CPU, at least 1.
+        order: ``(batch_size, seq_len)`` positions with the real tokens first (in order), or ``None`` when every
+            row already starts with its real tokens (right padding).
+        empty: ``(batch_size,)`` rows without any real token, whose state must not change; ``None`` if none.
+    """
+
+    lengths: torch.Tensor
+    order: torch.Tensor | None
+    empty: torch.Tensor | None
+
+    @classmethod
+    def from_mask(cls, attention_mask: torch.Tensor | None, seq_len: int) -> _Padding | None:
+        """The padding of the last ``seq_len`` positions of ``attention_mask``; ``None`` when there is none."""
+        if attention_mask is None:
+            return None
+        # [batch_size, seq_len]: the mask of the tokens of this forward pass (generate passes the whole history)
+        mask = attention_mask[:, -seq_len:].bool()
+        if bool(mask.all()):
+            return None
+        counts = mask.sum(dim=1)
+        # right padding: the first count positions are the real ones
+        positions = torch.arange(seq_len, device=mask.device)
+        right_padded = bool((mask == (positions[None, :] < counts[:, None])).all())
+        order = None if right_padded else torch.argsort((~mask).to(torch.int8), dim=1, stable=True)
+        empty = counts == 0
+        return cls(counts.clamp(min=1).cpu(), order, empty if bool(empty.any()) else None)
+
+    def pack(self, hidden: torch.Tensor) -> PackedSequence:
+        """``(batch_size, seq_len, width)`` → the real tokens of each row, packed."""
+        if self.order is not None:
+            hidden = hidden.gather(1, self.order[:, :, None].expand_as(hidden))
+        return pack_padded_sequence(hidden, self.lengths, batch_first=True, enforce_sorted=False)
+
+    def unpack(self, packed: PackedSequence, seq_len: int) -> torch.Tensor:
+        """Packed outputs → ``(batch_size, seq_len, width)`` at the original positions, zeros at padding."""
+        hidden, _ = pad_packed_sequence(packed, batch_first=True, total_length=seq_len)
+        if self.order is not None:
+            hidden = torch.empty_like(hidden).scatter_(1, self.order[:, :, None].expand_as(hidden), hidden)
+        return hidden
+
+    def keep_empty_rows(self, new: State, old: State | None) -> State:
+        """The new state, except for rows without real tokens, which keep ``old`` (zeros when there is none)."""
+        if self.empty is None:
+            return new
+        # [1, batch_size, 1]: batch is axis 1 of torch.nn recurrent states
+        empty = self.empty[None, :, None]
+        old = old if old is not None else tuple(torch.zeros_like(t) for t in new)
+        return tuple(torch.where(empty, o, n) for n, o in zip(new, old, strict=True))
+
+
+def _as_tuple(state: torch.Tensor | tuple[torch.Tensor, ...]) -> State:
+    return state if isinstance(state, tuple) else (state,)
+
+
+def _as_module_state(state: State | None) -> torch.Tensor | tuple[torch.Tensor, ...] | None:
+    if state is None:
+        return None
+    return state if len(state) > 1 else state[0]
+
+
+class RecurrentPreTrainedModel(PreTrainedModel):
+    """Weight initialisation and class facts shared by the recurrent backbones.
+
+    Embeddings and linear layers are drawn from ``N(0, initializer_range)``; recurrent input weights are
+    Xavier-uniform, recurrent hidden-to-hidden weights orthogonal, biases zero.
+    """
+
+    config_class = RecurrentConfig
+    base_model_prefix = "recurrent"
+    main_input_name = "input_ids"
+    supports_gradient_checkpointing = False
+
+    def _init_weights(self, module: nn.Module) -> None:
+        std = self.config.initializer_range
+        if isinstance(module, nn.Embedding):
+            nn.init.normal_(module.weight, mean=0.0, std=std)
+        elif isinstance(module, nn.Linear):
+            nn.init.normal_(module.weight, mean=0.0, std=std)
+            if module.bias is not None:
+                nn.init.zeros_(module.bias)
+        elif isinstance(module, nn.RNNBase):
+            for name, parameter in module.named_parameters(recurse=False):
+                if name.startswith("weight_ih"):
+                    nn.init.xavier_uniform_(parameter)
+                elif name.startswith("weight_hh"):
+                    nn.init.orthogonal_(parameter)
+                else:
+                    nn.init.zeros_(parameter)
+
+
+class RecurrentModel(RecurrentPreTrainedModel):
+    """A stack of recurrent layers over token embeddings; the bare backbone (no head).
+
+    Args:
+        config: the sizes; its class decides the cell (:class:`LSTMConfig`, :class:`GRUConfig`, :class:`RNNConfig`).
+    """
+
+    def __init__(self, config: RecurrentConfig) -> None:
+        super().__init__(config)
+        cell = _CELLS[config.cell]
+        extra = {"nonlinearity": config.nonlinearity} if config.cell == "rnn" else {}
+        self.embeddings = nn.Embedding(config.vocab_size, config.embedding_size)
+        self.dropout = nn.Dropout(config.hidden_dropout_prob)
+        self.layers = nn.ModuleList(
+            cell(
+                config.embedding_size if index == 0 else config.recurrent_output_size,
+                config.hidden_size,
+                batch_first=True,
+                bidirectional=config.bidirectional,
+                **extra,
+            )
+            for index in range(config.num_hidden_layers)
+        )
+        needs_projection = config.output_size != config.recurrent_output_size
+        self.projection = nn.Linear(config.recurrent_output_size, config.output_size) if needs_projection else None
+        self.post_init()
+
+    def get_input_embeddings(self) -> nn.Embedding:
+        return self.embeddings
+
+    def set_input_embeddings(self, value: nn.Embedding) -> None:
+        self.embeddings = value
+
+    def forward(
+        self,
+        input_ids: torch.LongTensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        past_key_values: RecurrentCache | None = None,
+        use_cache: bool | None = None,
+        output_hidden_states: bool | None = None,
+        return_dict: bool | None = None,
+        inputs_embeds: torch.Tensor | None = None,
+        **kwargs: Any,
+    ) -> BaseModelOutputWithPast | tuple:
+        """Run the recurrent layers over the tokens, continuing from ``past_key_values`` when given.
+
+        Args:
+            input_ids: ``(batch_size, seq_len)`` token ids (or give ``inputs_embeds``).
+            attention_mask: ``(batch_size, seq_len)`` or ``(batch_size, past_len + seq_len)``, 1 for real tokens
+                and 0 for padding, left or right; padding changes neither outputs nor state.
+            past_key_values: the cache a previous call returned (or an empty transformers ``Cache``).
+            use_cache: return the state as ``past_key_values`` (``config.use_cache`` when ``None``); ignored by
+                bidirectional backbones, whose state cannot be continued.
+            output_hidden_states: also return the embeddings and each layer's output.
+            return_dict: return a :class:`~transformers.modeling_outputs.BaseModelOutputWithPast` (default).
+            inputs_embeds: ``(batch_size, seq_len, embedding_size)`` instead of ``input_ids``.
+            **kwargs: accepted for compatibility with transformers' callers (``position_ids``...) and ignored.
+
+        Returns:
+            ``last_hidden_state`` ``(batch_size, seq_len, config.output_size)`` (padded positions hold no
+            information);
+            ``past_key_values``, the updated :class:`RecurrentCache`; ``hidden_states`` on request.
+
+        Raises:
+            ValueError: neither or both of ``input_ids`` and ``inputs_embeds`` are given.
+            RecurrentStateError: a non-empty cache is given to a bidirectional backbone, or a key/value cache.
+        """
+        if (input_ids is None) == (inputs_embeds is None):
+            raise ValueError("Pass exactly one of input_ids and inputs_embeds to a recurrent backbone.")
+        embeddings = self.embeddings(input_ids) if inputs_embeds is None else inputs_embeds
+        use_cache = (self.config.use_cache if use_cache is None else use_cache) and not self.config.bidirectional
+        cache = self._cache(past_key_values, use_cache)
+        padding = _Padding.from_mask(attention_mask, embeddings.shape[1])
+        hidden, all_hidden = self._run_layers(self.dropout(embeddings), padding, cache, bool(output_hidden_states))
+        if self.projection is not None:
+            hidden = self.projection(hidden)
+            all_hidden.append(hidden)
+        if cache is not None:
+            cache.advance(embeddings.shape[1])
+        output = BaseModelOutputWithPast(
+            last_hidden_state=hidden,
+            past_key_values=cache,
+            hidden_states=tuple(all_hidden) if output_hidden_states else None,
+        )
+        return output if (self.config.return_dict if return_dict is None else return_dict) else output.to_tuple()
+
+    def _cache(self, past_key_values: Any, use_cache: bool) -> RecurrentCache | None:
+        if self.config.bidirectional and past_key_values is not None and past_key_values.get_seq_length() > 0:
+            raise RecurrentStateError(
+                f"{type(self).__name__} is bidirectional: its state after a prefix cannot be continued, since the "
+                "right-to-left direction needs the whole sequence. Run it on full sequences with "
+                "past_key_values=None."
+            )
+        return as_recurrent_cache(past_key_values, use_cache)
+
+    def _run_layers(
+        self, hidden: torch.Tensor, padding: _Padding | None, cache: RecurrentCache | None, keep_all: bool
+    ) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """Run every layer, reading and replacing each layer's state in ``cache``.
+
+        Returns:
+            The last layer's output ``(batch_size, seq_len, recurrent_output_size)`` and the list of the
+            embeddings and every layer's output (only the last one unless ``keep_all``).
+        """
+        seq_len = hidden.shape[1]
+        all_hidden = [hidden]
+        # [batch_size, seq_len, width] on the fast path, the real tokens packed otherwise
+        current: torch.Tensor | PackedSequence = hidden if padding is None else padding.pack(hidden)
+        for index, layer in enumerate(self.layers):
+            if index > 0:
+                current = self._dropout(current)
+            old_state = cache.get_state(index) if cache is not None else None
+            current, state = layer(current, _as_module_state(old_state))
+            if cache is not None:
+                state = _as_tuple(state)
+                cache.update_state(state if padding is None else padding.keep_empty_rows(state, old_state), index)
+            if keep_all or index == len(self.layers) - 1:
+                all_hidden.append(current if padding is None else padding.unpack(current, seq_len))
+        return all_hidden[-1], all_hidden
+
+    def _dropout(self, hidden: torch.Tensor | PackedSequence) -> torch.Tensor | PackedSequence:
+        if isinstance(hidden, PackedSequence):
+            return hidden._replace(data=self.dropout(hidden.data))
+        return self.dropout(hidden)
+
+
+class LSTMModel(RecurrentModel):
+    """LSTM backbone; see :class:`RecurrentModel`."""
+
+    config_class = LSTMConfig
+    base_model_prefix = "lstm"
+
+
+class GRUModel(RecurrentModel):
+    """GRU backbone; see :class:`RecurrentModel`."""
+
+    config_class = GRUConfig
+    base_model_prefix = "gru"
+
+
+class RNNModel(RecurrentModel):
+    """Elman RNN backbone; see :class:`RecurrentModel`."""
+
+    config_class = RNNConfig
+    base_model_prefix = "rnn"
+
+
+class RecurrentWrapper(ArchitWrapper):
+    """The wrapper of the recurrent families: causality and width come from the config, not the family."""
+
+    @family_fact
+    def is_causal(self) -> bool:
+        """A unidirectional backbone is causal; a bidirectional one is not."""
+        return not self.config.bidirectional
+
+    @family_fact
+    def hidden_size(self) -> int:
+        """Width of the hidden states ``encode`` returns (:attr:`RecurrentConfig.output_size`)."""
+        return self.config.output_size
