@@ -127,6 +127,9 @@ def training_arguments(config: RunConfiguration, data: TaskData, has_eval: bool)
         warmup = (
             {"warmup_ratio": config.warmup_ratio} if "warmup_ratio" in fields else {"warmup_steps": config.warmup_ratio}
         )
+    steps = {"eval_steps": config.eval_steps, "save_steps": config.save_steps}
+    if early_stopping and save_strategy == "steps" and config.save_steps is None:
+        steps["save_steps"] = config.eval_steps
     best: dict[str, Any] = {}
     if early_stopping:
         best = {
@@ -146,9 +149,7 @@ def training_arguments(config: RunConfiguration, data: TaskData, has_eval: bool)
         weight_decay=config.weight_decay,
         seed=config.seed,
         eval_strategy=eval_strategy,
-        eval_steps=config.eval_steps,
         save_strategy=save_strategy,
-        save_steps=config.save_steps,
         save_total_limit=config.save_total_limit,
         logging_strategy="steps",
         logging_steps=config.logging_steps,
@@ -156,6 +157,7 @@ def training_arguments(config: RunConfiguration, data: TaskData, has_eval: bool)
         disable_tqdm=not config.progress_bars,
         remove_unused_columns=False,
         dataloader_pin_memory=torch.cuda.is_available(),
+        **{key: value for key, value in steps.items() if value is not None},
         **warmup,
         **best,
         **_precision(config),

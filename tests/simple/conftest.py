@@ -7,9 +7,11 @@ unigram model (XLM-RoBERTa); CANINE's Python tokenizer needs no files.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import torch
 import transformers
 from tokenizers import BertWordPieceTokenizer, ByteLevelBPETokenizer, SentencePieceUnigramTokenizer
 
@@ -23,6 +25,15 @@ CORPUS = [
 ] * 4
 
 TINY = {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 4, "intermediate_size": 37}
+
+
+@pytest.fixture(autouse=True)
+def _one_thread() -> Iterator[None]:
+    """Tiny models run faster on one thread, and tests run two at a time on two cores."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 def _train_wordpiece(directory: Path) -> transformers.PreTrainedTokenizerBase:
