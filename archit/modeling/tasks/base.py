@@ -48,7 +48,6 @@ _BACKBONE_CAPABILITIES = (
     "_skip_keys_device_placement",
     "_can_compile_fullgraph",
 )
-_OTHER_TASK_HEAD = "_head_of_another_task."
 
 
 @dataclass
@@ -210,6 +209,25 @@ class ModelWithHead(PreTrainedModel):
         # transformers 5 ties from a target→source dict; 4.x ties get_output_embeddings() to the inputs.
         self._tied_weights_keys = tied if _TRANSFORMERS_5 else list(tied)
 
+    def _replace_head(self) -> None:
+        """Give the model a freshly initialised head and move the checkpoint's head weights to ``unused``."""
+        previous = next(self.head.parameters(), None)
+        spec = self.build_head(self.backbone, self.config.get_head_config())
+        spec.module.apply(self._init_weights)
+        if previous is not None:
+            spec.module.to(device=previous.device, dtype=previous.dtype)
+        self.head = spec.module
+        self._tie_head(spec, self.backbone)
+        self.tie_weights()
+        report = self.loading_report
+        from_head = [name for name in report.loaded if name.startswith("head.")]
+        from_head += [name for name, _, _ in report.mismatched if name.startswith("head.")]
+        report.unused = sorted({*report.unused, *from_head})
+        report.loaded = [name for name in report.loaded if not name.startswith("head.")]
+        report.mismatched = [entry for entry in report.mismatched if not entry[0].startswith("head.")]
+        tied = set(getattr(self, "_tied_weights_keys", None) or ())
+        report.new = sorted({*report.new, *(n for n in self.state_dict() if n.startswith("head.") and n not in tied)})
+
     def get_input_embeddings(self) -> nn.Module:
         return self.backbone.get_input_embeddings()
 
@@ -256,7 +274,7 @@ class ModelWithHead(PreTrainedModel):
                 (a different ``num_labels``) and ``ignore_mismatched_sizes`` is not set.
         """
         path = check_checkpoint_directory(pretrained_model_name_or_path)
-        _check_weight_files(path)
+        checkpoint_shapes = _check_weight_files(path)
         saved = kwargs.pop("config", None) or AutoConfig.from_pretrained(
             path, trust_remote_code=kwargs.get("trust_remote_code", False)
         )
@@ -287,7 +305,10 @@ class ModelWithHead(PreTrainedModel):
                 ignore_mismatched_sizes=True,
                 **kwargs,
             )
-        model.loading_report = _loading_report(model, path, info)
+        model.loading_report = _loading_report(model, path, info, checkpoint_shapes)
+        if is_archit and not same_task:
+            # Another task's head never lends its weights, even where names and shapes match.
+            model._replace_head()
         _raise_on_mismatch(model.loading_report, head_config, ignore_mismatched_sizes)
         model.loading_report.log()
         return model
@@ -297,8 +318,7 @@ class ModelWithHead(PreTrainedModel):
         cls, family: Family, head_config: HeadConfig, is_archit: bool, same_task: bool
     ) -> dict[str, str]:
         if is_archit and not same_task:
-            # Another task's head never lends its weights, even where names and shapes match.
-            return {r"^head\.": _OTHER_TASK_HEAD}
+            return {}
         # transformers 5 saves a head loaded through this mapping under its checkpoint name again, so an
         # archit checkpoint of the same task may hold it under either name.
         prefixes = cls.checkpoint_head_prefixes(family, head_config)
@@ -345,8 +365,10 @@ def _parameter_name(backbone: nn.Module, embeddings: nn.Module, prefix: str) -> 
     raise CheckpointError(f"The input embeddings of {type(backbone).__name__} are not among its modules.")
 
 
-def _check_weight_files(path: str) -> None:
-    """Catch truncated or corrupt safetensors files before transformers starts loading."""
+def _check_weight_files(path: str) -> dict[str, tuple[int, ...]]:
+    """Catch truncated or corrupt safetensors files before transformers starts loading; return the shapes of
+    the tensors they hold, by name."""
+    shapes: dict[str, tuple[int, ...]] = {}
     for name in sorted(os.listdir(path)):
         if not name.endswith(".safetensors"):
             continue
@@ -358,7 +380,8 @@ def _check_weight_files(path: str) -> None:
                 if header_size > size:
                     raise ValueError("header longer than the file")
                 header = json.loads(handle.read(header_size))
-            end = max((entry["data_offsets"][1] for key, entry in header.items() if key != "__metadata__"), default=0)
+            header.pop("__metadata__", None)
+            end = max((entry["data_offsets"][1] for entry in header.values()), default=0)
         except (struct.error, ValueError, KeyError, UnicodeDecodeError) as error:
             raise CheckpointError(
                 f"{file_path} is not a readable safetensors file ({error}); save the model again."
@@ -368,6 +391,8 @@ def _check_weight_files(path: str) -> None:
                 f"{file_path} is truncated: it holds {size} bytes, its header promises {8 + header_size + end}. "
                 "The copy or download was interrupted; copy it again or re-save the model."
             )
+        shapes.update((key, tuple(entry["shape"])) for key, entry in header.items())
+    return shapes
 
 
 class _quiet_transformers_loading:  # noqa: N801 (used like a function)
@@ -389,18 +414,19 @@ class _quiet_transformers_loading:  # noqa: N801 (used like a function)
             logging.getLogger(name).removeFilter(self.filter)
 
 
-def _loading_report(model: ModelWithHead, path: str, info: dict[str, Any]) -> LoadingReport:
+def _loading_report(
+    model: ModelWithHead, path: str, info: dict[str, Any], checkpoint_shapes: dict[str, tuple[int, ...]]
+) -> LoadingReport:
     tied = set(getattr(model, "_tied_weights_keys", None) or ())
-    mismatched = [(name, tuple(old), tuple(new)) for name, old, new in info.get("mismatched_keys", [])]
+    state = model.state_dict()
+    # transformers 5 reports (name, checkpoint shape, model shape); 4.x only the name.
+    names = sorted(entry if isinstance(entry, str) else entry[0] for entry in info.get("mismatched_keys", []))
+    mismatched = [(name, checkpoint_shapes.get(name, ()), tuple(state[name].shape)) for name in names]
     mismatched_names = {name for name, _, _ in mismatched}
     missing = set(info.get("missing_keys", [])) - tied
-    unused = [_original_head_name(name) for name in info.get("unexpected_keys", [])]
-    loaded = [name for name in model.state_dict() if name not in missing | mismatched_names | tied]
+    unused = list(info.get("unexpected_keys", []))
+    loaded = [name for name in state if name not in missing | mismatched_names | tied]
     return LoadingReport(path, loaded=loaded, new=sorted(missing), unused=sorted(unused), mismatched=mismatched)
-
-
-def _original_head_name(name: str) -> str:
-    return "head." + name[len(_OTHER_TASK_HEAD) :] if name.startswith(_OTHER_TASK_HEAD) else name
 
 
 def _raise_on_mismatch(report: LoadingReport, head_config: HeadConfig, ignore_mismatched_sizes: bool) -> None:

@@ -1,0 +1,290 @@
+"""Loading the three checkpoint kinds, reusing pretrained LM heads, and refusing what does not fit."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+import torch
+import transformers
+
+from archit.errors import CheckpointError, DataError, HeadConfigError, UnknownArchitectureError
+from archit.instantiation.basemodels import GPT2BaseModel, RobertaBaseModel
+from archit.instantiation.heads import (
+    DependencyParsingHeadConfig,
+    SequenceClassificationHeadConfig,
+    TokenClassificationHeadConfig,
+)
+from archit.instantiation.tasks import (
+    ForCausalLM,
+    ForDependencyParsing,
+    ForMaskedLM,
+    ForMultiLabelSequenceClassification,
+    ForSequenceRegression,
+    ForSingleLabelTokenClassification,
+)
+from archit.modeling import ArchitFactory, BaseModel
+from archit.modeling.heads import HeadConfig, head_config_from_dict
+from archit.modeling.heads.base import _HEAD_CONFIGS
+from archit.modeling.tasks import ArchitConfig
+from tests.families import tiny_config
+from tests.modeling.test_tasks import NUM_LABELS, task_inputs
+
+
+@pytest.fixture
+def ids() -> torch.Tensor:
+    return torch.randint(3, 99, (3, 7), generator=torch.Generator().manual_seed(0))
+
+
+def _state_equal(first: torch.nn.Module, second: torch.nn.Module, prefix: str = "") -> bool:
+    first_state, second_state = first.state_dict(), second.state_dict()
+    return all(torch.equal(first_state[name], second_state[prefix + name]) for name in first_state)
+
+
+def test_bare_backbone_checkpoint(tmp_path, ids) -> None:
+    torch.manual_seed(0)
+    backbone = transformers.BertModel(tiny_config("BERT"), add_pooling_layer=False)
+    backbone.save_pretrained(tmp_path)
+    model = ForSingleLabelTokenClassification.from_pretrained(tmp_path, head_config=TokenClassificationHeadConfig())
+    assert _state_equal(backbone, model, prefix="bert.")
+    assert model.loading_report.new == ["head.classifier.bias", "head.classifier.weight"]
+    assert model.loading_report.unused == []
+
+
+def test_hf_xfory_checkpoint_lends_its_backbone(tmp_path) -> None:
+    torch.manual_seed(0)
+    hf = transformers.BertForSequenceClassification(tiny_config("BERT"))
+    hf.save_pretrained(tmp_path)
+    model = ForSingleLabelTokenClassification.from_pretrained(tmp_path)
+    hf_backbone = {k: v for k, v in hf.bert.state_dict().items() if not k.startswith("pooler")}
+    assert all(torch.equal(value, model.bert.state_dict()[key]) for key, value in hf_backbone.items())
+    assert "classifier.weight" in model.loading_report.unused
+
+
+def test_archit_checkpoint_of_the_same_task_needs_no_head_config(tmp_path, ids) -> None:
+    model = ArchitFactory.from_config(tiny_config("ROBERTA"), task="token_classification", num_labels=7).eval()
+    model.config.id2label = {i: f"L{i}" for i in range(7)}
+    model.save_pretrained(tmp_path)
+    loaded = ForSingleLabelTokenClassification.from_pretrained(tmp_path).eval()
+    assert loaded.config.get_head_config() == TokenClassificationHeadConfig(num_labels=7)
+    assert loaded.config.id2label[6] == "L6"
+    assert torch.equal(loaded(input_ids=ids).logits, model(input_ids=ids).logits)
+
+
+@pytest.mark.parametrize(
+    ("name", "hf_class"), [("BERT", transformers.BertForMaskedLM), ("ROBERTA", transformers.RobertaForMaskedLM)]
+)
+def test_masked_lm_reuses_the_pretrained_head(name: str, hf_class: type, tmp_path, ids) -> None:
+    torch.manual_seed(0)
+    hf = hf_class(tiny_config(name)).eval()
+    hf.save_pretrained(tmp_path)
+    model = ForMaskedLM.from_pretrained(tmp_path).eval()
+    assert model.loading_report.new == [] and model.loading_report.unused == []
+    with torch.no_grad():
+        assert torch.equal(model(input_ids=ids).logits, hf(input_ids=ids).logits)
+    assert model.get_output_embeddings().weight is model.get_input_embeddings().weight
+    model.save_pretrained(tmp_path / "archit")
+    reloaded = ForMaskedLM.from_pretrained(tmp_path / "archit").eval()
+    assert reloaded.get_output_embeddings().weight is reloaded.get_input_embeddings().weight
+    with torch.no_grad():
+        assert torch.equal(reloaded(input_ids=ids).logits, hf(input_ids=ids).logits)
+
+
+@pytest.mark.parametrize(
+    ("name", "hf_class"), [("GPT2", transformers.GPT2LMHeadModel), ("LLAMA", transformers.LlamaForCausalLM)]
+)
+def test_causal_lm_generates_like_transformers(name: str, hf_class: type, tmp_path, ids) -> None:
+    torch.manual_seed(0)
+    hf = hf_class(tiny_config(name)).eval()
+    hf.save_pretrained(tmp_path)
+    model = ForCausalLM.from_pretrained(tmp_path).eval()
+    assert model.loading_report.new == [] and model.loading_report.unused == []
+    prompt = ids[:2, :4]
+    settings = {"max_new_tokens": 12, "do_sample": False, "pad_token_id": 0}
+    expected = hf.generate(prompt, attention_mask=torch.ones_like(prompt), **settings)
+    assert torch.equal(model.generate(prompt, attention_mask=torch.ones_like(prompt), **settings), expected)
+
+
+def test_another_tasks_head_is_never_reused(tmp_path, caplog) -> None:
+    # Same head class, same names, same shapes: still a different task.
+    source = ArchitFactory.from_config(tiny_config("BERT"), task="sequence_classification", num_labels=3)
+    source.save_pretrained(tmp_path)
+    with caplog.at_level(logging.INFO, logger="archit"):
+        loaded = ForMultiLabelSequenceClassification.from_pretrained(
+            tmp_path, head_config=SequenceClassificationHeadConfig(num_labels=3)
+        )
+    assert not torch.equal(loaded.head.out_proj.weight, source.head.out_proj.weight)
+    assert "head.out_proj.weight" in loaded.loading_report.new
+    assert "head.out_proj.weight" in loaded.loading_report.unused
+    assert any("new weights, randomly initialised" in record.message for record in caplog.records)
+    assert any("checkpoint weights unused" in record.message for record in caplog.records)
+
+
+def test_num_labels_mismatch(tmp_path) -> None:
+    ArchitFactory.from_config(tiny_config("BERT"), task="token_classification", num_labels=3).save_pretrained(tmp_path)
+    with pytest.raises(HeadConfigError, match="ignore_mismatched_sizes=True"):
+        ForSingleLabelTokenClassification.from_pretrained(
+            tmp_path, head_config=TokenClassificationHeadConfig(num_labels=5)
+        )
+    model = ArchitFactory.from_pretrained(
+        tmp_path, task="token_classification", num_labels=5, ignore_mismatched_sizes=True
+    )
+    assert model.head.classifier.out_features == 5
+    assert [name for name, _, _ in model.loading_report.mismatched] == [
+        "head.classifier.bias",
+        "head.classifier.weight",
+    ]
+
+
+def test_auto_classes_load_archit_checkpoints(tmp_path, ids) -> None:
+    model = ArchitFactory.from_config(tiny_config("ROBERTA"), task="regression").eval()
+    model.save_pretrained(tmp_path)
+    auto = transformers.AutoModelForSequenceClassification.from_pretrained(tmp_path).eval()
+    assert isinstance(auto, ForSequenceRegression)
+    assert torch.equal(auto(input_ids=ids).logits, model(input_ids=ids).logits)
+    backbone = transformers.AutoModel.from_pretrained(tmp_path).eval()
+    assert isinstance(backbone, transformers.RobertaModel)
+    assert _state_equal(model.roberta, backbone)
+    token_model = ArchitFactory.from_config(tiny_config("GPT2"), task="token_classification")
+    token_model.save_pretrained(tmp_path / "token")
+    assert isinstance(
+        transformers.AutoModelForTokenClassification.from_pretrained(tmp_path / "token"),
+        ForSingleLabelTokenClassification,
+    )
+
+
+def test_passes_dtype_and_attention_to_the_backbone(tmp_path) -> None:
+    ArchitFactory.from_config(tiny_config("BERT"), task="masked_lm").save_pretrained(tmp_path)
+    model = ForMaskedLM.from_pretrained(tmp_path, attn_implementation="eager", dtype=torch.bfloat16)
+    assert model.bert.config._attn_implementation == "eager"
+    assert model.bert.embeddings.word_embeddings.weight.dtype == torch.bfloat16
+    assert ForMaskedLM.from_pretrained(tmp_path).bert.config._attn_implementation == "sdpa"
+
+
+def test_bad_checkpoints_raise_before_loading(tmp_path) -> None:
+    with pytest.raises(CheckpointError, match="does not exist"):
+        ForMaskedLM.from_pretrained(tmp_path / "missing")
+    tiny_config("BERT").save_pretrained(tmp_path / "no_weights")
+    with pytest.raises(CheckpointError, match="no weights"):
+        ForMaskedLM.from_pretrained(tmp_path / "no_weights")
+    transformers.BertModel(tiny_config("BERT")).save_pretrained(tmp_path / "truncated")
+    weights = tmp_path / "truncated" / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:-100])
+    with pytest.raises(CheckpointError, match="model.safetensors is truncated"):
+        ForMaskedLM.from_pretrained(tmp_path / "truncated")
+    vit = transformers.ViTConfig(hidden_size=32, num_hidden_layers=1, num_attention_heads=4, intermediate_size=37)
+    transformers.ViTModel(vit).save_pretrained(tmp_path / "vision")
+    with pytest.raises(UnknownArchitectureError, match="produces no text hidden states"):
+        ForMaskedLM.from_pretrained(tmp_path / "vision")
+
+
+def test_wrong_labels_name_the_argument() -> None:
+    model = ArchitFactory.from_config(tiny_config("BERT"), task="token_classification")
+    inputs = task_inputs("token_classification", torch.Generator().manual_seed(0))
+    with pytest.raises(DataError, match="labels has shape \\(3,\\), expected \\(3, 7\\)"):
+        model(input_ids=inputs["input_ids"], labels=inputs["labels"][:, 0])
+    with pytest.raises(DataError, match="labels has dtype torch.float32, expected an integer dtype"):
+        model(input_ids=inputs["input_ids"], labels=inputs["labels"].float())
+
+
+def test_head_configs_validate_and_round_trip() -> None:
+    with pytest.raises(HeadConfigError, match="num_labels must be a whole number >= 1; got -1"):
+        TokenClassificationHeadConfig(num_labels=-1)
+    with pytest.raises(HeadConfigError, match="pooling must be one of auto, first, last, mean, pooler"):
+        SequenceClassificationHeadConfig(pooling="max")
+    for config_class in _HEAD_CONFIGS.values():
+        config = config_class()
+        assert head_config_from_dict(json.loads(config.to_json_string())) == config
+    with pytest.raises(HeadConfigError, match="has no field\\(s\\) colour"):
+        TokenClassificationHeadConfig.from_dict({"colour": 1})
+
+
+def test_archit_config_round_trips() -> None:
+    config = ArchitConfig(tiny_config("LLAMA"), DependencyParsingHeadConfig(num_labels=4), task="dep_parsing")
+    assert ArchitConfig.from_dict(config.to_dict()).to_dict() == config.to_dict()
+    assert config.num_hidden_layers == 2 and config.num_labels == 4
+
+
+@pytest.mark.parametrize("pooling", ["first", "last", "mean", "pooler"])
+def test_sequence_pooling(pooling: str) -> None:
+    model = ArchitFactory.from_config(
+        tiny_config("BERT"), task="sequence_classification", pooling=pooling, num_labels=NUM_LABELS
+    )
+    inputs = task_inputs("sequence_classification", torch.Generator().manual_seed(0))
+    assert model(**inputs).loss is not None and model(**inputs).logits.shape == (3, NUM_LABELS)
+    assert (model.bert.pooler is not None) == (pooling == "pooler")
+
+
+def test_pooler_pooling_needs_a_pooler() -> None:
+    with pytest.raises(HeadConfigError, match="needs a backbone with its own pooler"):
+        ArchitFactory.from_config(tiny_config("GPT2"), task="sequence_classification", pooling="pooler")
+
+
+def test_last_token_pooling_is_the_default_for_causal_backbones() -> None:
+    model = ArchitFactory.from_config(tiny_config("GPT2"), task="sequence_classification")
+    assert model.head.pooling == "last"
+
+
+def test_unknown_task_lists_the_tasks() -> None:
+    with pytest.raises(HeadConfigError, match="Registered tasks: causal_lm, dep_parsing"):
+        ArchitFactory.get_task("summarisation")
+
+
+def test_archit_readme_snippets_run_verbatim(tmp_path) -> None:
+    checkpoint = str(tmp_path / "roberta")
+    ForDependencyParsing.fromModelAndHeadConfig(
+        RobertaBaseModel(tiny_config("ROBERTA")), DependencyParsingHeadConfig()
+    ).save_pretrained(checkpoint)
+    # From ArchIt's README (../shared/DESIGN.md), with a local checkpoint path:
+    from transformers import RobertaConfig
+
+    from archit.instantiation.basemodels import RobertaBaseModel as ReadmeRobertaBaseModel
+    from archit.instantiation.heads import DependencyParsingHeadConfig as ReadmeHeadConfig
+    from archit.instantiation.tasks import ForDependencyParsing as ReadmeForDependencyParsing
+
+    config = RobertaConfig(vocab_size=99, hidden_size=32, num_hidden_layers=2, num_attention_heads=4)
+    m = ReadmeForDependencyParsing.fromModelAndHeadConfig(ReadmeRobertaBaseModel(config), ReadmeHeadConfig())
+    m = ReadmeForDependencyParsing.from_pretrained(checkpoint, ReadmeRobertaBaseModel, ReadmeHeadConfig())
+    assert isinstance(m, ForDependencyParsing) and m.loading_report.new == []
+    from archit import ArchitFactory as TopLevelFactory
+
+    model = TopLevelFactory.from_pretrained(checkpoint, task="dep_parsing", num_labels=37, ignore_mismatched_sizes=True)
+    assert model.head.rel_attention.n_out == 37
+
+
+def test_base_model_class_must_match_the_checkpoint(tmp_path) -> None:
+    BaseModel(tiny_config("ROBERTA")).save_pretrained(tmp_path)
+    with pytest.raises(UnknownArchitectureError, match="builds GPT2 backbones"):
+        ForMaskedLM.from_pretrained(tmp_path, GPT2BaseModel)
+
+
+def test_head_config_of_the_wrong_kind() -> None:
+    with pytest.raises(HeadConfigError, match="takes a TokenClassificationHeadConfig"):
+        ForSingleLabelTokenClassification.fromModelAndHeadConfig(
+            BaseModel(tiny_config("BERT")), SequenceClassificationHeadConfig()
+        )
+    assert issubclass(SequenceClassificationHeadConfig, HeadConfig)
+
+
+def test_trainer_lowers_the_loss(tmp_path) -> None:
+    torch.manual_seed(0)
+    model = ArchitFactory.from_config(tiny_config("BERT"), task="sequence_classification", num_labels=2)
+    generator = torch.Generator().manual_seed(0)
+    input_ids = torch.randint(3, 99, (16, 7), generator=generator)
+    # learnable: the label says whether the first token id is even
+    examples = [{"input_ids": row, "labels": int(row[0]) % 2} for row in input_ids]
+    args = transformers.TrainingArguments(
+        output_dir=str(tmp_path),
+        max_steps=30,
+        per_device_train_batch_size=16,
+        learning_rate=3e-3,
+        report_to=[],
+        logging_steps=1,
+        save_strategy="no",
+        use_cpu=True,
+    )
+    trainer = transformers.Trainer(model=model, args=args, train_dataset=examples)
+    trainer.train()
+    losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
+    assert sum(losses[-5:]) / 5 < 0.5 * sum(losses[:5]) / 5
