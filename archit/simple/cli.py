@@ -1,14 +1,34 @@
-"""The ``archit`` command."""
+"""The ``archit`` command: ``train``, ``evaluate``, ``predict``, ``families``, ``tasks`` and ``demo``.
+
+Every option of every sub-command can also come from ``--config FILE.yaml`` (keys spelled like the
+options, with underscores); an option given on the command line wins over the file. ``train``'s options are
+the fields of :class:`~archit.simple.config.RunConfiguration`, so YAML files written by a run
+(``config.yaml``) are valid ``--config`` files. Bad input ends with one line on stderr and exit code 1 (2 for
+a malformed command line).
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
 
 from archit.errors import ArchitError
 
-__all__ = ["main"]
+__all__ = ["build_parser", "families_table", "main", "tasks_table"]
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line: ``archit train: error: ... (see --help)``."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+class _CommandError(ArchitError, ValueError):
+    """A sub-command was given inconsistent or incomplete options."""
 
 
 def _format_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -37,18 +57,250 @@ def families_table(pattern: str = "*") -> str:
     return _format_table(("family", "model types", "tokenizer", "wrapper", "status"), rows)
 
 
+def tasks_table() -> str:
+    """The task table ``archit tasks`` prints: task, input files, metrics, predictions file."""
+    from archit.simple.config import known_tasks
+    from archit.simple.data import registered_tasks
+
+    readers = registered_tasks()
+    rows = []
+    for task in sorted({*known_tasks(), *readers}):
+        reader = readers.get(task)
+        if reader is None:
+            rows.append((task, "(no data reader: use it from Python)", "", ""))
+        else:
+            rows.append((task, reader.formats, reader.metrics.get(task, ""), reader.predictions))
+    return _format_table(("task", "data files", "metrics", "predictions"), rows)
+
+
+# --- options ------------------------------------------------------------------------------------------------
+def _add_config_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config", metavar="FILE.yaml", help="read options from a YAML file (command-line options win)"
+    )
+
+
+def _add_run_options(parser: argparse.ArgumentParser) -> None:
+    """One ``--option`` per :class:`RunConfiguration` field, its help the field's ``metadata["help"]``."""
+    import attrs
+
+    from archit.simple.config import RunConfiguration
+
+    for field in attrs.fields(RunConfiguration):
+        flag = "--" + field.name.replace("_", "-")
+        default = "" if field.default is attrs.NOTHING else f" (default: {_shown(field.default)})"
+        text = field.metadata.get("help", "") + default
+        if field.name == "head_options":
+            parser.add_argument(
+                "--head-option",
+                dest="head_options",
+                action="append",
+                metavar="KEY=VALUE",
+                help=text,
+                default=argparse.SUPPRESS,
+            )
+        elif field.type in (bool, "bool"):
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, help=text, default=argparse.SUPPRESS)
+        else:
+            parser.add_argument(flag, metavar=field.name.upper(), help=text, default=argparse.SUPPRESS)
+
+
+def _shown(default: Any) -> str:
+    import attrs
+
+    if isinstance(default, attrs.Factory):
+        return "{}"
+    return repr(default) if isinstance(default, str) else str(default)
+
+
+def _parse_head_options(pairs: Sequence[str]) -> dict[str, Any]:
+    """``["num_labels=3", "dropout=0.1"]`` as ``{"num_labels": 3, "dropout": 0.1}`` (values read as YAML)."""
+    import yaml
+
+    options = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise _CommandError(f"--head-option takes KEY=VALUE, got {pair!r}.")
+        options[key.strip()] = yaml.safe_load(value) if value.strip() else None
+    return options
+
+
+def _given(args: argparse.Namespace, exclude: Sequence[str] = ("command", "run", "config")) -> dict[str, Any]:
+    """The options given on the command line (unset options are absent, their defaults being suppressed)."""
+    return {key: value for key, value in vars(args).items() if key not in exclude}
+
+
+def _merged(args: argparse.Namespace, allowed: Sequence[str] | None = None) -> dict[str, Any]:
+    """The options of ``--config`` updated with those given on the command line.
+
+    Raises:
+        RunConfigurationError: the YAML file cannot be read; _CommandError: it holds a key no option has.
+    """
+    from archit.simple.config import RunConfiguration
+
+    values: dict[str, Any] = RunConfiguration.read_yaml(args.config) if args.config else {}
+    if allowed is not None:
+        unknown = sorted(set(values) - set(allowed))
+        if unknown:
+            raise _CommandError(f"{args.config}: unknown option {unknown[0]!r}; valid: {', '.join(allowed)}.")
+    given = _given(args)
+    if "head_options" in given:
+        given["head_options"] = {**(values.get("head_options") or {}), **_parse_head_options(given["head_options"])}
+    return {**values, **given}
+
+
+def _require(values: dict[str, Any], command: str, *names: str) -> None:
+    missing = [name for name in names if values.get(name) in (None, "")]
+    if missing:
+        option = missing[0].replace("_", "-")
+        raise _CommandError(f"{command} needs --{option} (or '{missing[0]}:' in the --config file).")
+
+
+# --- commands ---------------------------------------------------------------------------------------------
+def _train(args: argparse.Namespace) -> None:
+    from archit.simple.config import RunConfiguration
+    from archit.simple.run import run_simple
+
+    config = RunConfiguration.from_dict(_merged(args), origin=args.config or "archit train")
+    result = run_simple(config)
+    for split in ("validation", "test"):
+        if split in result.metrics:
+            print(f"{split}: " + ", ".join(f"{k} {v:.4f}" for k, v in result.metrics[split].items()))
+    print(f"outputs in {result.output_dir} (model in {result.model_dir})")
+
+
+_INFERENCE_OPTIONS = ("model", "data", "output", "batch_size")
+
+
+def _inference_values(args: argparse.Namespace, command: str) -> dict[str, Any]:
+    values = _merged(args, allowed=_INFERENCE_OPTIONS)
+    _require(values, command, "model", "data")
+    if values.get("batch_size") is not None:
+        values["batch_size"] = _positive_int(values["batch_size"], "--batch-size")
+    return values
+
+
+def _positive_int(value: Any, option: str) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise _CommandError(f"{option} takes a positive whole number, got {value!r}.") from None
+    if number < 1:
+        raise _CommandError(f"{option} takes a positive whole number, got {value!r}.")
+    return number
+
+
+def _evaluate(args: argparse.Namespace) -> None:
+    from archit.simple.run import evaluate
+
+    values = _inference_values(args, "archit evaluate")
+    metrics = evaluate(values["model"], values["data"], batch_size=values.get("batch_size"))
+    text = json.dumps(metrics, indent=2)
+    if values.get("output"):
+        with open(values["output"], "w", encoding="utf-8") as handle:
+            handle.write(text + "\n")
+    print(text)
+
+
+def _predict(args: argparse.Namespace) -> None:
+    from archit.simple.run import predict
+
+    values = _inference_values(args, "archit predict")
+    path, metrics = predict(values["model"], values["data"], values.get("output"), values.get("batch_size"))
+    print(f"predictions written to {path}")
+    if metrics:
+        print("scores against the file's labels: " + ", ".join(f"{k} {v:.4f}" for k, v in metrics.items()))
+
+
+_DEMO_OPTIONS = ("output_dir", "max_steps", "train_batch_size", "learning_rate", "max_train_sentences", "seed")
+
+
+def _demo(args: argparse.Namespace) -> None:
+    from archit.simple.run import run_demo
+
+    values = _merged(args, allowed=_DEMO_OPTIONS)
+    numbers = {
+        "max_steps": int,
+        "train_batch_size": int,
+        "max_train_sentences": int,
+        "seed": int,
+        "learning_rate": float,
+    }
+    for key, kind in numbers.items():
+        if key in values and values[key] is not None:
+            try:
+                values[key] = kind(values[key])
+            except (TypeError, ValueError):
+                raise _CommandError(f"--{key.replace('_', '-')} takes a number, got {values[key]!r}.") from None
+    run_demo(**values)
+
+
 def _families(args: argparse.Namespace) -> None:
-    print(families_table(args.filter))
+    print(families_table(_merged(args, allowed=("filter",)).get("filter", "*")))
+
+
+def _tasks(args: argparse.Namespace) -> None:
+    _merged(args, allowed=())
+    print(tasks_table())
+
+
+def _add_inference_options(parser: argparse.ArgumentParser, output_help: str) -> None:
+    parser.add_argument("model", nargs="?", default=argparse.SUPPRESS, help="a run's output directory or its model/")
+    parser.add_argument("--data", default=argparse.SUPPRESS, help="data file in the task's input format")
+    parser.add_argument("--output", default=argparse.SUPPRESS, help=output_help)
+    parser.add_argument("--batch-size", default=argparse.SUPPRESS, help="examples per forward pass")
+    _add_config_option(parser)
+
+
+def _add_demo_options(parser: argparse.ArgumentParser) -> None:
+    suppress = argparse.SUPPRESS
+    parser.add_argument("--output-dir", default=suppress, help="where the demo run goes (default: runs/demo)")
+    parser.add_argument("--max-steps", default=suppress, help="training steps (default: 150, a few minutes on CPU)")
+    parser.add_argument("--train-batch-size", default=suppress, help="sentences per step (default: 16)")
+    parser.add_argument("--learning-rate", default=suppress, help="peak learning rate (default: 3e-4)")
+    parser.add_argument("--max-train-sentences", default=suppress, help="use only the first N training sentences")
+    parser.add_argument("--seed", default=suppress, help="random seed (default: 42)")
+    _add_config_option(parser)
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``archit`` command, one sub-command per job."""
-    parser = argparse.ArgumentParser(prog="archit", description="Task heads on any language-model backbone.")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    families = commands.add_parser("families", help="list the backbone families archit knows")
-    families.add_argument("filter", nargs="?", default="*", help="fnmatch pattern on family names, e.g. '*bert*'")
-    families.set_defaults(run=_families)
+    parser = _Parser(prog="archit", description="Task heads on any language-model backbone.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+    jobs: list[tuple[str, str, Callable[[argparse.Namespace], None], Callable[[argparse.ArgumentParser], None]]] = [
+        ("train", "fine-tune a model on a task and write model, metrics, predictions and plot", _train, _train_opts),
+        ("evaluate", "score a trained model on a labelled data file", _evaluate, _evaluate_opts),
+        ("predict", "write a trained model's predictions for a data file", _predict, _predict_opts),
+        ("families", "list the backbone families archit knows", _families, _families_opts),
+        ("tasks", "list the tasks, their data files, metrics and predictions", _tasks, _add_config_option),
+        ("demo", "fine-tune MiniLM as a Turkish dependency parser, a few minutes on CPU", _demo, _add_demo_options),
+    ]
+    for name, text, run, add_options in jobs:
+        command = commands.add_parser(name, help=text, description=text)
+        add_options(command)
+        command.set_defaults(run=run)
     return parser
+
+
+def _train_opts(parser: argparse.ArgumentParser) -> None:
+    _add_config_option(parser)
+    _add_run_options(parser)
+
+
+def _evaluate_opts(parser: argparse.ArgumentParser) -> None:
+    _add_inference_options(parser, "also write the metrics to this JSON file")
+
+
+def _predict_opts(parser: argparse.ArgumentParser) -> None:
+    _add_inference_options(parser, "predictions file (default: DATA.predictions.jsonl or .conllu)")
+
+
+def _families_opts(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "filter", nargs="?", default=argparse.SUPPRESS, help="fnmatch pattern on family names, e.g. '*bert*'"
+    )
+    _add_config_option(parser)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -56,8 +308,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         args.run(args)
-    except ArchitError as error:
-        print(f"archit {args.command}: error: {error}", file=sys.stderr)
+    except (ArchitError, OSError) as error:
+        message = " ".join(str(error).split())
+        print(f"archit {args.command}: error: {message}", file=sys.stderr)
         return 1
     return 0
 
