@@ -10,6 +10,8 @@ it one new token per step.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,6 +91,20 @@ class _Padding:
         empty = self.empty[None, :, None]
         old = old if old is not None else tuple(torch.zeros_like(t) for t in new)
         return tuple(torch.where(empty, o, n) for n, o in zip(new, old, strict=True))
+
+
+@contextlib.contextmanager
+def _single_step_kernels(hidden: torch.Tensor) -> Iterator[None]:
+    """Turn oneDNN off for one-token CPU steps (generation): its RNN kernel costs ~1 ms per call to set up,
+    several times the step itself, while PyTorch's own kernel is fastest for one token. Longer inputs keep it."""
+    switch = hidden.shape[1] == 1 and hidden.device.type == "cpu" and torch.backends.mkldnn.enabled
+    if switch:
+        torch.backends.mkldnn.enabled = False
+    try:
+        yield
+    finally:
+        if switch:
+            torch.backends.mkldnn.enabled = True
 
 
 def _as_tuple(state: torch.Tensor | tuple[torch.Tensor, ...]) -> State:
@@ -204,7 +220,8 @@ class RecurrentModel(RecurrentPreTrainedModel):
         use_cache = (self.config.use_cache if use_cache is None else use_cache) and not self.config.bidirectional
         cache = self._cache(past_key_values, use_cache)
         padding = _Padding.from_mask(attention_mask, embeddings.shape[1])
-        hidden, all_hidden = self._run_layers(self.dropout(embeddings), padding, cache, bool(output_hidden_states))
+        with _single_step_kernels(embeddings):
+            hidden, all_hidden = self._run_layers(self.dropout(embeddings), padding, cache, bool(output_hidden_states))
         if self.projection is not None:
             hidden = self.projection(hidden)
             all_hidden.append(hidden)
