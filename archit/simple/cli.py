@@ -164,10 +164,19 @@ def _train(args: argparse.Namespace) -> None:
 
     config = RunConfiguration.from_dict(_merged(args), origin=args.config or "archit train")
     result = run_simple(config)
+    if not _is_main_process():
+        return
     for split in ("validation", "test"):
         if split in result.metrics:
             print(f"{split}: " + ", ".join(f"{k} {v:.4f}" for k, v in result.metrics[split].items()))
     print(f"outputs in {result.output_dir} (model in {result.model_dir})")
+
+
+def _is_main_process() -> bool:
+    """Whether this is the process that reports (rank 0 under ``torchrun`` or ``accelerate launch``)."""
+    import os
+
+    return int(os.environ.get("RANK", "0")) == 0
 
 
 _INFERENCE_OPTIONS = ("model", "data", "output", "batch_size")
@@ -196,6 +205,8 @@ def _evaluate(args: argparse.Namespace) -> None:
 
     values = _inference_values(args, "archit evaluate")
     metrics = evaluate(values["model"], values["data"], batch_size=values.get("batch_size"))
+    if not _is_main_process():
+        return
     text = json.dumps(metrics, indent=2)
     if values.get("output"):
         with open(values["output"], "w", encoding="utf-8") as handle:
@@ -208,6 +219,8 @@ def _predict(args: argparse.Namespace) -> None:
 
     values = _inference_values(args, "archit predict")
     path, metrics = predict(values["model"], values["data"], values.get("output"), values.get("batch_size"))
+    if not _is_main_process():
+        return
     print(f"predictions written to {path}")
     if metrics:
         print("scores against the file's labels: " + ", ".join(f"{k} {v:.4f}" for k, v in metrics.items()))

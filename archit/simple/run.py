@@ -128,6 +128,13 @@ def _precision(config: RunConfiguration) -> dict[str, bool]:
     return {"fp16": choice == "fp16", "bf16": choice == "bf16"}
 
 
+def _device() -> dict[str, bool]:
+    """``use_cpu`` for a multi-process run without CUDA: accelerate then sets up gloo (CPU DDP) instead of
+    leaving every process to train alone."""
+    distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
+    return {"use_cpu": True} if distributed and not torch.cuda.is_available() else {}
+
+
 def training_arguments(config: RunConfiguration, data: TaskData, has_eval: bool) -> TrainingArguments:
     """The ``TrainingArguments`` of a run: schedule, evaluation, saving, precision, early stopping."""
     eval_strategy = config.eval_strategy if has_eval else "no"
@@ -174,6 +181,7 @@ def training_arguments(config: RunConfiguration, data: TaskData, has_eval: bool)
         **warmup,
         **best,
         **_precision(config),
+        **_device(),
     )
 
 
@@ -387,6 +395,7 @@ def _inference_trainer(config: RunConfiguration, data: TaskData, model: Any, out
         disable_tqdm=not config.progress_bars,
         remove_unused_columns=False,
         dataloader_pin_memory=torch.cuda.is_available(),
+        **_device(),
     )
     return ArchitTrainer(model=model, args=args, data_collator=data.collator(), task_data=data)
 

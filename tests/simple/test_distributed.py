@@ -1,0 +1,82 @@
+"""The same run under ``torchrun`` and ``accelerate launch`` with two CPU processes (gloo): training completes,
+only rank 0 writes files, and the metrics have the format of a single-process run's."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from archit.simple import RunConfiguration, run_simple
+from tests.simple.tasks import NER, write_task_data
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+RECORDING_LAUNCH = str(Path(__file__).with_name("recording_launch.py"))
+LAUNCHERS = {
+    "torchrun": [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"],
+    "accelerate": [
+        sys.executable,
+        "-m",
+        "accelerate.commands.launch",
+        "--multi_gpu",
+        "--num_processes",
+        "2",
+        "--num_machines",
+        "1",
+        "--mixed_precision",
+        "no",
+        "--dynamo_backend",
+        "no",
+    ],
+}
+
+
+def _run_options(checkpoint: str, data_file: str, output_dir: Path) -> dict:
+    return {
+        "task": "token_classification",
+        "model_name_or_path": checkpoint,
+        "train_file": data_file,
+        "validation_file": data_file,
+        "test_file": data_file,
+        "output_dir": str(output_dir),
+        "max_steps": 2,
+        "train_batch_size": 1,
+        "eval_batch_size": 1,
+        "logging_steps": 1,
+        "eval_strategy": "steps",
+        "eval_steps": 1,
+        "progress_bars": False,
+    }
+
+
+@pytest.mark.parametrize("launcher", sorted(LAUNCHERS))
+def test_two_process_run_writes_once_with_single_process_metrics(tmp_path, checkpoints, launcher) -> None:
+    data_file = write_task_data(tmp_path, "ner.txt", NER)
+    output_dir, logs = tmp_path / "distributed", tmp_path / "writes"
+    logs.mkdir()
+    config_file = tmp_path / "run.yaml"
+    config_file.write_text(yaml.safe_dump(_run_options(checkpoints["bert"], data_file, output_dir)), encoding="utf-8")
+    environment = {
+        **os.environ,
+        "ARCHIT_WRITE_LOG": str(logs),
+        "PYTHONPATH": os.pathsep.join([str(REPOSITORY), os.environ.get("PYTHONPATH", "")]),
+        "OMP_NUM_THREADS": "1",
+    }
+    command = [*LAUNCHERS[launcher], RECORDING_LAUNCH, "train", "--config", str(config_file)]
+    result = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert result.stdout.count("outputs in") == 1  # only rank 0 reports
+    written = {rank: (logs / f"writes-{rank}.txt").read_text(encoding="utf-8").split() for rank in (0, 1)}
+    expected = {output_dir / name for name in ("metrics.json", "config.yaml", "loss.png", "predictions.jsonl")}
+    assert expected <= {Path(path) for path in written[0]}
+    assert not [path for path in written[1] if Path(path).is_relative_to(output_dir)]
+    metrics = json.loads((output_dir / "metrics.json").read_text(encoding="utf-8"))
+    single = run_simple(RunConfiguration(**_run_options(checkpoints["bert"], data_file, tmp_path / "single")))
+    assert {split: sorted(values) for split, values in metrics.items()} == {
+        split: sorted(values) for split, values in single.metrics.items()
+    }
