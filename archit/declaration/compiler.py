@@ -265,7 +265,7 @@ class _Compiler:
         self._compare("self", instance, reference, scope, path, statements, changes)
         if not statements:
             return None
-        fills = [s.split(_FILL_MARK)[1] for s in statements if _FILL_MARK in s]
+        fills = [line for s in statements for line in s.split(_FILL_MARK)[1:]]
         statements = [s.split(_FILL_MARK)[0] for s in statements]
         base = effective_class(type(instance))
         key = (base, tuple(statements))
@@ -443,7 +443,9 @@ class _Compiler:
                 flag = "" if persistent else ", persistent=False"
                 statement = f"{target}.register_buffer({string_literal(name)}, {value}{flag})"
                 if not persistent and tensor is not None:  # remembered for _archit_fill_buffers
-                    statement += f"{_FILL_MARK}{where.read()}.copy_({value})"
+                    found = f"getattr({where.parent}, {string_literal(name)}, None)"
+                    statement += f"{_FILL_MARK}if {found} is not None:  # not yet registered while __init__ runs"
+                    statement += f"{_FILL_MARK}    {where.read()}.copy_({value})"
                 statements.append(statement)
             self._change(changes, member_path, f"{kind} {'replaced' if old is not None else 'added'}")
 

@@ -51,4 +51,5 @@ class TinyNetModified(TinyNet):
 
     def _archit_fill_buffers(self):
         """Write the values of the non-persistent buffers declared above; checkpoints do not hold them."""
-        self.steps.copy_(torch.arange(4, dtype=torch.int64))
+        if getattr(self, "steps", None) is not None:  # not yet registered while __init__ runs
+            self.steps.copy_(torch.arange(4, dtype=torch.int64))
