@@ -226,21 +226,21 @@ def _predict(args: argparse.Namespace) -> None:
         print("scores against the file's labels: " + ", ".join(f"{k} {v:.4f}" for k, v in metrics.items()))
 
 
-_DEMO_OPTIONS = ("output_dir", "max_steps", "train_batch_size", "learning_rate", "max_train_sentences", "seed")
+_DEMO_NUMBERS = {
+    "max_steps": int,
+    "train_batch_size": int,
+    "learning_rate": float,
+    "max_train_sentences": int,
+    "max_eval_sentences": int,
+    "seed": int,
+}
 
 
 def _demo(args: argparse.Namespace) -> None:
     from archit.simple.run import run_demo
 
-    values = _merged(args, allowed=_DEMO_OPTIONS)
-    numbers = {
-        "max_steps": int,
-        "train_batch_size": int,
-        "max_train_sentences": int,
-        "seed": int,
-        "learning_rate": float,
-    }
-    for key, kind in numbers.items():
+    values = _merged(args, allowed=("output_dir", "progress_bars", *_DEMO_NUMBERS))
+    for key, kind in _DEMO_NUMBERS.items():
         if key in values and values[key] is not None:
             try:
                 values[key] = kind(values[key])
@@ -273,6 +273,10 @@ def _add_demo_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--train-batch-size", default=suppress, help="sentences per step (default: 16)")
     parser.add_argument("--learning-rate", default=suppress, help="peak learning rate (default: 3e-4)")
     parser.add_argument("--max-train-sentences", default=suppress, help="use only the first N training sentences")
+    parser.add_argument("--max-eval-sentences", default=suppress, help="evaluate on the first N dev/test sentences")
+    parser.add_argument(
+        "--progress-bars", action=argparse.BooleanOptionalAction, default=suppress, help="show progress bars"
+    )
     parser.add_argument("--seed", default=suppress, help="random seed (default: 42)")
     _add_config_option(parser)
 
