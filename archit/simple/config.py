@@ -175,6 +175,11 @@ class RunConfiguration:
                 raise RunConfigurationError(f"{strategy} is 'steps' but {steps} is not set; set {steps} to N > 0.")
         if self.max_steps <= 0 and self.num_epochs <= 0:
             raise RunConfigurationError("num_epochs is 0 and max_steps is not positive: set one of them.")
+        if self.warmup_ratio >= 1:
+            raise RunConfigurationError(
+                f"warmup_ratio must be below 1 (a share of the training steps); got {self.warmup_ratio}. "
+                "Give a number of steps as warmup_steps instead."
+            )
         if self.warmup_ratio > 0 and self.warmup_steps > 0:
             raise RunConfigurationError(
                 f"warmup_ratio ({self.warmup_ratio}) and warmup_steps ({self.warmup_steps}) are both set; set one."
