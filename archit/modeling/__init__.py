@@ -5,7 +5,6 @@ from archit.modeling.factory import ArchitFactory, register_task
 from archit.modeling.wrappers import (
     ArchitWrapper,
     BackboneOutput,
-    EncoderDecoderWrapper,
     GenericWrapper,
     get_wrapper_class,
     is_wrapped,
@@ -19,7 +18,6 @@ __all__ = [
     "ArchitWrapper",
     "BackboneOutput",
     "BaseModel",
-    "EncoderDecoderWrapper",
     "GenericWrapper",
     "base_model_class",
     "get_wrapper_class",

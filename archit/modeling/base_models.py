@@ -54,12 +54,14 @@ def backbone_class(family: Family, config: PretrainedConfig) -> type:
     if family.backbone_class is not None:
         return getattr(transformers, family.backbone_class)
     try:
-        return MODEL_MAPPING[type(config)]
+        klass = MODEL_MAPPING[type(config)]
     except KeyError:
         raise UnknownArchitectureError(
             f"transformers maps no bare model class (AutoModel) to {type(config).__name__}; register one with "
             "transformers.AutoModel.register(config_class, model_class)."
         ) from None
+    # Funnel maps to (FunnelModel, FunnelBaseModel); the first is transformers' default.
+    return klass[0] if isinstance(klass, (tuple, list)) else klass
 
 
 def check_checkpoint_directory(path: str | os.PathLike) -> str:

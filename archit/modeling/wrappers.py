@@ -27,7 +27,7 @@ __all__ = [
     "ArchitWrapper",
     "BackboneOutput",
     "CanineWrapper",
-    "EncoderDecoderWrapper",
+    "ReformerWrapper",
     "GenericWrapper",
     "get_wrapper_class",
     "is_wrapped",
@@ -112,7 +112,10 @@ class ArchitWrapper:
 
     # --- the interface -------------------------------------------------------------------------------
     def encoder_module(self) -> nn.Module:
-        """The module ``encode`` calls: the model itself, or the encoder of an encoder-decoder model."""
+        """The module ``encode`` calls: the model itself, or the encoder of an encoder-decoder model (BART,
+        T5, Marian, Pegasus...: families marked ``uses_encoder``, and any model whose config says so)."""
+        if self.family.uses_encoder or getattr(self.config, "is_encoder_decoder", False):
+            return self.get_encoder()
         return self
 
     def encode(
@@ -146,6 +149,9 @@ class ArchitWrapper:
         accepted = _forward_parameters(type(encoder))
         outputs = encoder(**{name: value for name, value in inputs.items() if accepted is None or name in accepted})
         last_hidden_state = getattr(outputs, "last_hidden_state", None)
+        if last_hidden_state is None and outputs.hidden_states is None:
+            # Models returning no last_hidden_state (Llama 4's multimodal class) give it as the last layer.
+            return self.encode(input_ids, attention_mask, token_type_ids, output_hidden_states=True, **kwargs)
         if last_hidden_state is None:
             last_hidden_state = outputs.hidden_states[-1]
         return BackboneOutput(
@@ -237,14 +243,19 @@ class CanineWrapper(ArchitWrapper):
         return self.UNICODE_CODE_POINTS
 
 
-class EncoderDecoderWrapper(ArchitWrapper):
-    """For encoder-decoder models used through their encoder (BART, mBART)."""
+class ReformerWrapper(ArchitWrapper):
+    """Reformer's output joins its two reversible streams: twice ``config.hidden_size`` wide."""
 
-    def encoder_module(self) -> nn.Module:
-        return self.get_encoder()
+    @family_fact
+    def hidden_size(self) -> int:
+        return 2 * self.config.hidden_size
+
+    @family_fact
+    def is_causal(self) -> bool:
+        return bool(self.config.is_decoder)
 
 
-_WRAPPERS: dict[str, type[ArchitWrapper]] = {"CANINE": CanineWrapper}
+_WRAPPERS: dict[str, type[ArchitWrapper]] = {"CANINE": CanineWrapper, "REFORMER": ReformerWrapper}
 
 
 def register_wrapper(family: Family | str, exist_ok: bool = False) -> Callable[[type], type]:
@@ -271,10 +282,7 @@ def register_wrapper(family: Family | str, exist_ok: bool = False) -> Callable[[
 
 def get_wrapper_class(family: Family | str) -> type[ArchitWrapper]:
     """The wrapper registered for a family; :class:`GenericWrapper` when it has none."""
-    family = ModelArchitectures.get(family)
-    if family.uses_encoder and family.name not in _WRAPPERS:
-        return EncoderDecoderWrapper
-    return _WRAPPERS.get(family.name, GenericWrapper)
+    return _WRAPPERS.get(ModelArchitectures.get(family).name, GenericWrapper)
 
 
 def wrap(model: ModelT, family: Family | str | None = None) -> ModelT:

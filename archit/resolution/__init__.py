@@ -1,7 +1,14 @@
 """Which family a model belongs to, and what that family's tokenizer does."""
 
 from archit.resolution.families import Family, FamilyRegistry, ModelArchitectures, WordBoundary
-from archit.resolution.resolve import ARCHIT_MODEL_TYPE, get_tokenizer_class, is_text_model_type, resolve, tokenizer_map
+from archit.resolution.resolve import (
+    ARCHIT_MODEL_TYPE,
+    get_tokenizer_class,
+    is_text_model_type,
+    map_tokenizer,
+    resolve,
+    tokenizer_map,
+)
 
 __all__ = [
     "ARCHIT_MODEL_TYPE",
@@ -11,6 +18,7 @@ __all__ = [
     "WordBoundary",
     "get_tokenizer_class",
     "is_text_model_type",
+    "map_tokenizer",
     "resolve",
     "tokenizer_map",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from typing import Any
@@ -13,7 +14,14 @@ from transformers.models.auto import configuration_auto, modeling_auto
 from archit.errors import CheckpointError, UnknownArchitectureError
 from archit.resolution.families import Family, ModelArchitectures
 
-__all__ = ["ARCHIT_MODEL_TYPE", "get_tokenizer_class", "is_text_model_type", "resolve", "tokenizer_map"]
+__all__ = [
+    "ARCHIT_MODEL_TYPE",
+    "get_tokenizer_class",
+    "is_text_model_type",
+    "map_tokenizer",
+    "resolve",
+    "tokenizer_map",
+]
 
 ARCHIT_MODEL_TYPE = "archit"
 """``model_type`` of archit's own model-with-head config; its ``backbone_config`` is what gets resolved."""
@@ -27,13 +35,25 @@ def tokenizer_map() -> dict[str, str | None]:
     return {family.name: family.tokenizer_class for family in ModelArchitectures}
 
 
+def map_tokenizer(family: Family | str, tokenizer_class: str) -> Family:
+    """Give a registered family its tokenizer class (a name in the ``transformers`` namespace); returns the
+    updated family, which replaces the registered one.
+
+    Raises:
+        UnknownArchitectureError: transformers has no tokenizer class of that name.
+    """
+    updated = dataclasses.replace(ModelArchitectures.get(family), tokenizer_class=tokenizer_class)
+    get_tokenizer_class(updated)
+    return ModelArchitectures.register(updated, exist_ok=True)
+
+
 def get_tokenizer_class(family: Family | str) -> type:
     """The transformers tokenizer class of a family (the fast one where transformers has both).
 
     Raises:
         UnknownArchitectureError: the family states no tokenizer, or transformers has no class of that name.
     """
-    family = ModelArchitectures.get(family)
+    family = family if isinstance(family, Family) else ModelArchitectures.get(family)
     if family.tokenizer_class is None:
         raise UnknownArchitectureError(
             f"Family {family.name} states no tokenizer class; load the tokenizer with "
