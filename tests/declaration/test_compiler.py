@@ -96,7 +96,7 @@ def test_added_deleted_and_none_submodules(config):
     torch.manual_seed(0)
     model = RobertaModel(config)
     model.embeddings.extra = nn.Linear(32, 4)
-    del model.encoder.layer[1].attention.output.dropout  # unused in eval after replacing the attention output?
+    del model.encoder.layer[1].attention.output.dropout  # deleted, then a new module under the same name
     model.encoder.layer[1].attention.output.dropout = nn.Identity()
     model.pooler = None
     text, _ = assert_declares(model, RobertaModel, from_config(config))
