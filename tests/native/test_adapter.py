@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+import pickle
+from collections.abc import Callable, Iterator
 
 import pytest
 import torch
@@ -15,21 +16,33 @@ from archit.modeling.native import NativeConfigError, RecurrentCache, RecurrentS
 from archit.resolution import ModelArchitectures, resolve
 from tests.native.helpers import BATCH_SIZE, SEQ_LEN, VOCAB_SIZE, TinyStatefulRNN, TinyTransformer
 
-TinyEncoderConfig, TinyEncoderModel = adapt_module(
-    TinyTransformer, "archit-test-tiny-encoder", class_name="TinyEncoder", exist_ok=True
-)
-TinyDecoderConfig, TinyDecoderModel = adapt_module(
-    TinyTransformer,
-    "archit-test-tiny-decoder",
-    causal=True,
-    class_name="TinyDecoder",
-    defaults={"causal": True},
-    exist_ok=True,
-)
-StatefulConfig, StatefulModel = adapt_module(
-    TinyStatefulRNN, "archit-test-stateful-gru", causal=True, class_name="Stateful", exist_ok=True
-)
+# The classes are module attributes (so that wrapped models pickle); their families are registered only while
+# this module's tests run (see _families), so that other tests see the registry as archit ships it.
+with ModelArchitectures.restoring():
+    TinyEncoderConfig, TinyEncoderModel = adapt_module(
+        TinyTransformer, "archit-test-tiny-encoder", class_name="TinyEncoder", exist_ok=True
+    )
+    TinyDecoderConfig, TinyDecoderModel = adapt_module(
+        TinyTransformer,
+        "archit-test-tiny-decoder",
+        causal=True,
+        class_name="TinyDecoder",
+        defaults={"causal": True},
+        exist_ok=True,
+    )
+    StatefulConfig, StatefulModel = adapt_module(
+        TinyStatefulRNN, "archit-test-stateful-gru", causal=True, class_name="Stateful", exist_ok=True
+    )
+    FAMILIES = [resolve(config_class()) for config_class in (TinyEncoderConfig, TinyDecoderConfig, StatefulConfig)]
 NUM_LABELS = 3
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _families() -> Iterator[None]:
+    with ModelArchitectures.restoring():
+        for family in FAMILIES:
+            ModelArchitectures.register(family)
+        yield
 
 
 def _ids(shape: tuple[int, ...] = (BATCH_SIZE, SEQ_LEN), seed: int = 0) -> torch.Tensor:
@@ -244,3 +257,12 @@ def test_trainer_trains_a_head_on_the_adapted_module(tmp_path) -> None:
     with torch.no_grad():
         after = model.eval()(input_ids=ids, labels=labels).loss.item()
     assert after < before / 2
+
+
+def test_wrapped_adapted_module_pickles() -> None:
+    torch.manual_seed(0)
+    model = wrap(TinyEncoderModel(TinyEncoderConfig())).eval()
+    restored = pickle.loads(pickle.dumps(model))
+    assert type(restored) is type(model) and TinyEncoderModel.__qualname__ == "TinyEncoderModel"
+    with torch.no_grad():
+        assert torch.equal(restored.encode(_ids()).last_hidden_state, model.encode(_ids()).last_hidden_state)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copy
+import pickle
+
 import pytest
 import torch
 from transformers import AutoConfig, AutoModel, DynamicCache
@@ -215,3 +218,20 @@ def test_initialisation_uses_the_config() -> None:
     assert torch.count_nonzero(recurrent.bias_ih_l0) == 0
     assert product.diagonal().std() < 0.5  # rows of an orthogonal init have comparable norms
     assert isinstance(LSTMBaseModel(tiny_recurrent_config("LSTM")), LSTMModel)
+
+
+def test_one_token_steps_leave_torch_settings_as_they_were() -> None:
+    model = _model("LSTM")
+    enabled = torch.backends.mkldnn.enabled
+    with torch.no_grad():
+        cache = model(_ids()[:, :3], use_cache=True).past_key_values
+        model(_ids()[:, 3:4], past_key_values=cache)
+    assert torch.backends.mkldnn.enabled == enabled
+
+
+def test_wrapped_backbone_pickles_and_deep_copies() -> None:
+    model = _model("GRU", bidirectional=True)
+    for copy_ in (pickle.loads(pickle.dumps(model)), copy.deepcopy(model)):
+        assert type(copy_) is type(model) and not copy_.is_causal
+        with torch.no_grad():
+            assert torch.equal(copy_.encode(_ids()).last_hidden_state, model.encode(_ids()).last_hidden_state)

@@ -173,7 +173,7 @@ class AdaptedModel(PreTrainedModel):
 
     def _init_weights(self, module: nn.Module) -> None:
         reset = getattr(module, "reset_parameters", None)
-        if isinstance(module, nn.MultiheadAttention):  # its projections are its own parameters
+        if isinstance(module, nn.MultiheadAttention):  # its input projection is its own parameter, reset here
             reset = module._reset_parameters
         if callable(reset) and module is not self:
             reset()
@@ -246,7 +246,7 @@ class AdaptedModel(PreTrainedModel):
             inputs = self._module_inputs(input_ids, attention_mask)
             hidden, state = self.module(**inputs, state=state[0] if state is not None and len(state) == 1 else state)
             if cache is not None:
-                cache.update_state(state if isinstance(state, tuple) else (state,), 0)
+                cache.update_state(tuple(state) if isinstance(state, (tuple, list)) else (state,), 0)
             return _hidden_states(hidden)
         history = cache.get_state(0) if cache is not None else None
         if history is not None:  # no state: re-run the prefix with the new tokens
