@@ -7,6 +7,10 @@ import torch
 
 from tests.families import BATCH_SIZE, SEQ_LEN, VOCAB_SIZE
 
+# Tiny models gain nothing from intra-op threads, and the suite runs one xdist worker per core: more threads
+# per worker only oversubscribe the machine (a parsing step measured 17x slower with 2 threads under load).
+torch.set_num_threads(1)
+
 
 @pytest.fixture
 def batch() -> dict[str, torch.Tensor]:

@@ -1,5 +1,7 @@
 """Backbones behind one interface, heads, tasks and the factory that puts them together."""
 
+# Importing archit.modeling.native registers archit's own families (LSTM, GRU, RNN) with transformers.
+import archit.modeling.native  # noqa: F401
 from archit.modeling.base_models import BaseModel, base_model_class
 from archit.modeling.factory import ArchitFactory, register_task
 from archit.modeling.wrappers import (

@@ -159,20 +159,25 @@ class _AutoBackboneDispatch:
 
 
 def _register_with_transformers() -> None:
-    auto_classes = {
-        "AutoModel": ("", _AutoBackboneDispatch),
-        "AutoModelForTokenClassification": ("token_classification", None),
-        "AutoModelForSequenceClassification": ("sequence_classification", None),
-        "AutoModelForQuestionAnswering": ("extractive_qa", None),
-        "AutoModelForMultipleChoice": ("multiple_choice", None),
-        "AutoModelForMaskedLM": ("masked_lm", None),
-        "AutoModelForCausalLM": ("causal_lm", None),
+    # One task per Auto class is registered as itself (so pipelines recognise it by name); where several
+    # tasks share an Auto class, a dispatcher loads the task the checkpoint was saved as.
+    direct = {
+        "AutoModelForTokenClassification": ForSingleLabelTokenClassification,
+        "AutoModelForMultipleChoice": ForSingleAnswerMultipleChoice,
+        "AutoModelForMaskedLM": ForMaskedLM,
+        "AutoModelForCausalLM": ForCausalLM,
     }
-    for auto_name, (default_task, dispatch) in auto_classes.items():
-        if dispatch is None:
-            dispatch = type(f"Archit{auto_name.removeprefix('AutoModel')}", (_AutoTaskDispatch,), {})
-            dispatch.default_task = default_task
+    dispatched = {
+        "AutoModelForSequenceClassification": "sequence_classification",
+        "AutoModelForQuestionAnswering": "extractive_qa",
+    }
+    for auto_name, task_class in direct.items():
+        getattr(transformers, auto_name).register(ArchitConfig, task_class, exist_ok=True)
+    for auto_name, default_task in dispatched.items():
+        dispatch = type(f"Archit{auto_name.removeprefix('AutoModel')}", (_AutoTaskDispatch,), {})
+        dispatch.default_task = default_task
         getattr(transformers, auto_name).register(ArchitConfig, dispatch, exist_ok=True)
+    transformers.AutoModel.register(ArchitConfig, _AutoBackboneDispatch, exist_ok=True)
 
 
 for _task in (
