@@ -2,7 +2,8 @@
 
 Prints one JSON line of archit/HF ratios (lower is better; 1.0 is parity) for a roberta-base-size model,
 batch 8 x 128: train step and eval forward of token classification, sequence classification and masked
-LM (target <= 1.02), and ``from_pretrained`` time and peak RSS from a local checkpoint against
+LM (target <= 1.02), and ``from_pretrained`` time (warm, in process) and peak RSS (fresh processes) from a
+local checkpoint against
 ``AutoModelForTokenClassification`` (targets <= 1.10 and <= 1.05). Each measurement alternates archit and HF
 and takes the median, so that load on this shared machine hits both alike.
 
@@ -32,17 +33,15 @@ HF_CLASSES = {
 }
 
 _LOAD_SCRIPT = """
-import resource, sys, time
+import resource, sys
 import torch, transformers
 import archit.modeling
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-start = time.perf_counter()
 if sys.argv[1] == "archit":
     model = archit.modeling.ArchitFactory.from_pretrained(sys.argv[2], task="token_classification")
 else:
     model = transformers.AutoModelForTokenClassification.from_pretrained(sys.argv[2])
-elapsed = time.perf_counter() - start
-print(elapsed, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)
+# peak RSS of the whole process: safetensors are memory-mapped, so the load adds little on top of the imports
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
 
 
@@ -124,22 +123,23 @@ def task_ratios(task: str, layers: int, repeats: int, directory: str) -> dict[st
 
 
 def load_ratios(layers: int, repeats: int, directory: str) -> dict[str, float]:
+    """``from_pretrained`` time (in this process, warm, alternating) and peak RSS (a fresh process each)."""
     transformers.RobertaForTokenClassification(roberta_base_config(layers)).save_pretrained(directory)
-    measurements: dict[str, list[tuple[float, float]]] = {"archit": [], "hf": []}
+    time_ratio = compare(
+        lambda: ArchitFactory.from_pretrained(directory, task="token_classification"),
+        lambda: transformers.AutoModelForTokenClassification.from_pretrained(directory),
+        repeats,
+    )
+    peaks: dict[str, list[float]] = {"archit": [], "hf": []}
     for _ in range(repeats):
-        for loader in ("archit", "hf"):
+        for loader in peaks:
             result = subprocess.run(
                 [sys.executable, "-c", _LOAD_SCRIPT, loader, directory], capture_output=True, text=True, check=True
             )
-            seconds, peak_kib = result.stdout.split()
-            measurements[loader].append((float(seconds), float(peak_kib)))
-
-    def median(loader: str, index: int) -> float:
-        return statistics.median(value[index] for value in measurements[loader])
-
+            peaks[loader].append(float(result.stdout.split()[-1]))
     return {
-        "from_pretrained_time": median("archit", 0) / median("hf", 0),
-        "from_pretrained_peak_rss": median("archit", 1) / max(median("hf", 1), 1.0),
+        "from_pretrained_time": time_ratio,
+        "from_pretrained_peak_rss": statistics.median(peaks["archit"]) / statistics.median(peaks["hf"]),
     }
 
 
@@ -147,10 +147,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=5, help="timed repeats per measurement (median taken)")
     parser.add_argument("--layers", type=int, default=12, help="encoder layers (12 is roberta-base)")
+    parser.add_argument("--load-only", action="store_true", help="measure only from_pretrained time and memory")
     args = parser.parse_args()
     ratios: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as directory:
-        for task in HF_CLASSES:
+        for task in () if args.load_only else HF_CLASSES:
             ratios.update(task_ratios(task, args.layers, args.repeats, directory))
         ratios.update(load_ratios(args.layers, args.repeats, directory))
     print(json.dumps({name: round(value, 3) for name, value in ratios.items()}))
