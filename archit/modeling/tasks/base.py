@@ -346,6 +346,8 @@ def _specialised_class(task: type[ModelWithHead], hf_backbone: type) -> type[Mod
             "__doc__": task.__doc__,
             "base_model_prefix": hf_backbone.base_model_prefix or "backbone",
             "_archit_backbone_class": hf_backbone,
+            # what code (the declaration compiler, users) should name: the task, which specialises itself
+            "_archit_original_class": task,
             **{name: getattr(hf_backbone, name) for name in _BACKBONE_CAPABILITIES if hasattr(hf_backbone, name)},
         }
         # __name__ stays the task's, so config.json's "architectures" names the task class Auto classes know.
