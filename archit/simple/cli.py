@@ -153,8 +153,9 @@ def _merged(args: argparse.Namespace, allowed: Sequence[str] | None = None) -> d
 def _require(values: dict[str, Any], command: str, *names: str) -> None:
     missing = [name for name in names if values.get(name) in (None, "")]
     if missing:
-        option = missing[0].replace("_", "-")
-        raise _CommandError(f"{command} needs --{option} (or '{missing[0]}:' in the --config file).")
+        name = missing[0]
+        wanted = "the MODEL argument (a run's output directory)" if name == "model" else "--" + name.replace("_", "-")
+        raise _CommandError(f"{command} needs {wanted} (or '{name}:' in the --config file).")
 
 
 # --- commands ---------------------------------------------------------------------------------------------

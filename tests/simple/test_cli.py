@@ -108,7 +108,7 @@ def test_train_predict_evaluate_from_the_command_line(tmp_path, checkpoints, cap
             ],
             "early_stopping_patience (2) needs evaluations, but eval_strategy is 'no'",
         ),
-        (["predict", "--data", "x.txt"], "archit predict needs --model"),
+        (["predict", "--data", "x.txt"], "archit predict needs the MODEL argument"),
         (["evaluate", "nowhere", "--data", "x.txt"], "nowhere holds no archit_run.yaml"),
         (["predict", "nowhere", "--data", "x.txt", "--batch-size", "0"], "--batch-size takes a positive whole number"),
     ],
