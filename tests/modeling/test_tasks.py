@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+import transformers
 
 from archit.errors import HeadConfigError
 from archit.modeling import ArchitFactory
@@ -91,3 +92,28 @@ def test_build_forward_backward_save_load(family: str, task: str, tmp_path) -> N
         assert torch.equal(tensor, loaded_state[name]), name
     for expected, actual in zip(_outputs(model, inputs), _outputs(loaded.eval(), inputs), strict=True):
         assert torch.equal(expected, actual)
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_trainer_trains_every_task_unchanged(task: str, tmp_path) -> None:
+    torch.manual_seed(0)
+    model = ArchitFactory.from_config(tiny_config("BERT"), task=task, **head_fields(task))
+    batch = task_inputs(task, torch.Generator().manual_seed(1))
+    examples = [{key: value[row] for key, value in batch.items()} for row in range(BATCH_SIZE)]
+    args = transformers.TrainingArguments(
+        output_dir=str(tmp_path),
+        max_steps=3,
+        per_device_train_batch_size=BATCH_SIZE,
+        learning_rate=1e-3,
+        report_to=[],
+        logging_steps=1,
+        save_strategy="no",
+        use_cpu=True,
+    )
+    trainer = transformers.Trainer(model=model, args=args, train_dataset=examples, eval_dataset=examples)
+    before = {name: parameter.detach().clone() for name, parameter in model.named_parameters()}
+    trainer.train()
+    losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
+    assert len(losses) == 3 and all(loss == loss for loss in losses)  # finite, not NaN
+    assert any(not torch.equal(before[name], parameter) for name, parameter in model.named_parameters())
+    assert "eval_loss" in trainer.evaluate()

@@ -11,7 +11,13 @@ from archit.modeling.tasks.classification import (
 from archit.modeling.tasks.configuration import ArchitConfig
 from archit.modeling.tasks.dependency_parsing import DependencyParsingOutput, ForDependencyParsing
 from archit.modeling.tasks.language_modeling import ForCausalLM, ForMaskedLM
-from archit.modeling.tasks.question_answering import ExtractiveAQAOutput, ForExtractiveAQA, ForExtractiveQA
+from archit.modeling.tasks.question_answering import (
+    ExtractiveAQAOutput,
+    ForExtractiveAQA,
+    ForExtractiveQA,
+    ForExtractiveQuestionAnswering,
+    ForExtractiveQuestionAnsweringWithAnswerability,
+)
 
 __all__ = [
     "ArchitConfig",
@@ -21,6 +27,8 @@ __all__ = [
     "ForDependencyParsing",
     "ForExtractiveAQA",
     "ForExtractiveQA",
+    "ForExtractiveQuestionAnswering",
+    "ForExtractiveQuestionAnsweringWithAnswerability",
     "ForMaskedLM",
     "ForMultiLabelSequenceClassification",
     "ForSequenceRegression",

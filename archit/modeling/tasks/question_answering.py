@@ -20,7 +20,13 @@ from archit.modeling.heads.question_answering import (
 from archit.modeling.tasks.base import ModelWithHead, check_labels
 from archit.modeling.wrappers import ArchitWrapper
 
-__all__ = ["ExtractiveAQAOutput", "ForExtractiveAQA", "ForExtractiveQA"]
+__all__ = [
+    "ExtractiveAQAOutput",
+    "ForExtractiveAQA",
+    "ForExtractiveQA",
+    "ForExtractiveQuestionAnswering",
+    "ForExtractiveQuestionAnsweringWithAnswerability",
+]
 
 
 @dataclass
@@ -56,8 +62,12 @@ def _span_loss(
     return (start_loss + end_loss) / 2
 
 
-class ForExtractiveQA(ModelWithHead):
-    """Answer spans in a context. Labels: ``start_positions`` and ``end_positions``, ``[batch_size]``."""
+class ForExtractiveQuestionAnswering(ModelWithHead):
+    """Answer spans in a context (ArchIt's ``ForExtractiveQA``). Labels: ``start_positions`` and
+    ``end_positions``, ``[batch_size]``.
+
+    "QuestionAnswering" in the class name is how transformers' ``Trainer`` knows the positions are labels.
+    """
 
     task_name = "extractive_qa"
     head_config_class = ExtractiveQAHeadConfig
@@ -86,8 +96,9 @@ class ForExtractiveQA(ModelWithHead):
         )
 
 
-class ForExtractiveAQA(ModelWithHead):
-    """Extractive QA that also says whether the context answers the question at all.
+class ForExtractiveQuestionAnsweringWithAnswerability(ModelWithHead):
+    """Extractive QA that also says whether the context answers the question at all (ArchIt's
+    ``ForExtractiveAQA``).
 
     Labels: ``start_positions``, ``end_positions`` (0 for unanswerable questions, as in SQuAD 2.0) and
     ``answerable`` ``[batch_size]`` (1 answerable, 0 not).
@@ -127,3 +138,7 @@ class ForExtractiveAQA(ModelWithHead):
             answerability_logits=answerability_logits,
             hidden_states=encoded.hidden_states,
         )
+
+
+ForExtractiveQA = ForExtractiveQuestionAnswering
+ForExtractiveAQA = ForExtractiveQuestionAnsweringWithAnswerability
