@@ -109,13 +109,21 @@ class ArchitFactory:
         return task_class.from_pretrained(name_or_path, head_config=head_config, **hf_kwargs)
 
     @staticmethod
-    def from_config(config: PretrainedConfig, task: str, **head_fields: Any) -> ModelWithHead:
-        """A randomly initialised model for ``task`` on a backbone described by ``config``."""
+    def from_config(config: PretrainedConfig, task: str, **kwargs: Any) -> ModelWithHead:
+        """A randomly initialised model for ``task`` on a backbone described by ``config``.
+
+        Args:
+            config: the backbone's config.
+            task: a name from :meth:`tasks`.
+            **kwargs: head-config fields, and ``id2label`` / ``label2id``.
+
+        Raises:
+            HeadConfigError: unknown task, or a keyword that is neither a head field nor a label map.
+        """
         task_class = ArchitFactory.get_task(task)
-        head_fields, _ = ArchitFactory.split_kwargs(task_class, head_fields)
-        head_config = task_class.default_head_config()
-        head_config = attrs.evolve(head_config, **head_fields)
-        return task_class.from_config(config, head_config=head_config)
+        head_fields, label_maps = ArchitFactory.split_kwargs(task_class, kwargs)
+        head_config = attrs.evolve(task_class.default_head_config(), **head_fields)
+        return task_class.from_config(config, head_config=head_config, **label_maps)
 
 
 def _head_config_with(task_class: type[ModelWithHead], path: str | os.PathLike, fields: dict[str, Any]) -> HeadConfig:

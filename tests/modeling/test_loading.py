@@ -288,3 +288,14 @@ def test_trainer_lowers_the_loss(tmp_path) -> None:
     trainer.train()
     losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
     assert sum(losses[-5:]) / 5 < 0.5 * sum(losses[:5]) / 5
+
+
+def test_label_maps_reach_the_config(tmp_path) -> None:
+    id2label = {0: "O", 1: "B-PER", 2: "I-PER"}
+    model = ArchitFactory.from_config(tiny_config("BERT"), task="token_classification", num_labels=3, id2label=id2label)
+    assert model.config.id2label == id2label and model.config.label2id == {"O": 0, "B-PER": 1, "I-PER": 2}
+    transformers.BertModel(tiny_config("BERT")).save_pretrained(tmp_path)
+    loaded = ArchitFactory.from_pretrained(tmp_path, task="token_classification", num_labels=3, id2label=id2label)
+    assert loaded.config.id2label == id2label
+    with pytest.raises(HeadConfigError, match="got colour"):
+        ArchitFactory.from_config(tiny_config("BERT"), task="token_classification", colour="red")

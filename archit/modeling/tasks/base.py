@@ -36,6 +36,8 @@ __all__ = ["LoadingReport", "ModelWithHead", "check_labels"]
 
 logger = logging.getLogger("archit")
 
+_LABEL_MAPS = ("id2label", "label2id")
+
 _TRANSFORMERS_5 = int(transformers.__version__.split(".")[0]) >= 5
 # Capabilities a specialised task class takes over from its backbone class.
 _BACKBONE_CAPABILITIES = (
@@ -179,13 +181,30 @@ class ModelWithHead(PreTrainedModel):
 
     @classmethod
     def from_config(
-        cls, config: PretrainedConfig, head_config: HeadConfig | None = None, **kwargs: Any
+        cls, config: PretrainedConfig, head_config: HeadConfig | None = None, **label_maps: Any
     ) -> ModelWithHead:
-        """A model with random weights, from an :class:`ArchitConfig` or from a backbone config."""
+        """A model with random weights, from an :class:`ArchitConfig` or from a backbone config.
+
+        Args:
+            config: an :class:`ArchitConfig`, or the backbone's config.
+            head_config: the head (for a backbone config); the task's default when ``None``.
+            **label_maps: ``id2label`` and ``label2id``, stored in the config for pipelines and predictions.
+
+        Raises:
+            HeadConfigError: a keyword argument other than the label maps.
+        """
+        unknown = sorted(set(label_maps) - set(_LABEL_MAPS))
+        if unknown:
+            raise HeadConfigError(
+                f"{cls.__name__}.from_config takes head-config fields, id2label and label2id; got {', '.join(unknown)}."
+            )
         if not isinstance(config, ArchitConfig):
             head_config = head_config if head_config is not None else cls.default_head_config()
-            config = ArchitConfig(config, head_config, task=cls.task_name)
-        return cls(config, **kwargs)
+            config = ArchitConfig(config, head_config, task=cls.task_name, **label_maps)
+        else:
+            for name, value in label_maps.items():
+                setattr(config, name, value)
+        return cls(config)
 
     # --- weights --------------------------------------------------------------------------------------------
     def _init_weights(self, module: nn.Module) -> None:
@@ -289,6 +308,7 @@ class ModelWithHead(PreTrainedModel):
                 f"{cls.__name__} takes a {cls.head_config_class.__name__}; got {type(head_config).__name__}."
             )
         labels = {"id2label": saved.id2label, "label2id": saved.label2id} if same_task else {}
+        labels.update({name: kwargs.pop(name) for name in _LABEL_MAPS if name in kwargs})
         config = ArchitConfig(backbone_config, head_config, task=cls.task_name, **labels)
         if "attn_implementation" in kwargs:
             config.backbone_config._attn_implementation = kwargs["attn_implementation"]

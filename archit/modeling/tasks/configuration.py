@@ -50,6 +50,8 @@ class ArchitConfig(PretrainedConfig):
             for name in _INHERITED_FROM_BACKBONE:
                 if kwargs.get(name) is None and getattr(backbone_config, name, None) is not None:
                     kwargs[name] = getattr(backbone_config, name)
+        if kwargs.get("id2label") and not kwargs.get("label2id"):
+            kwargs["label2id"] = {label: int(index) for index, label in kwargs["id2label"].items()}
         num_labels = (self.head_config or {}).get("num_labels")
         if num_labels is not None and kwargs.get("id2label") is None:
             kwargs["num_labels"] = num_labels
