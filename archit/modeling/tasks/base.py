@@ -32,7 +32,7 @@ from archit.modeling.tasks.configuration import ArchitConfig
 from archit.modeling.wrappers import ArchitWrapper, BackboneOutput, wrap
 from archit.resolution import Family, resolve
 
-__all__ = ["LoadingReport", "ModelWithHead", "check_labels"]
+__all__ = ["LoadingReport", "ModelWithHead", "check_labels", "token_cross_entropy"]
 
 logger = logging.getLogger("archit")
 
@@ -100,6 +100,17 @@ def check_labels(labels: torch.Tensor, shape: tuple[int, ...], floating: bool, a
     if floating != labels.is_floating_point():
         expected = "a floating-point dtype (float32)" if floating else "an integer dtype (torch.long)"
         raise DataError(f"{argument} has dtype {labels.dtype}, expected {expected}; convert it with .to().")
+
+
+def token_cross_entropy(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy of ``[batch_size, seq_len, n_classes]`` logits against ``[batch_size, seq_len]`` labels,
+    -100 ignored.
+
+    Raises:
+        DataError: the labels have the wrong shape or dtype.
+    """
+    check_labels(labels, logits.shape[:2], floating=False)
+    return nn.functional.cross_entropy(logits.flatten(0, 1), labels.flatten(), ignore_index=-100)
 
 
 class ModelWithHead(PreTrainedModel):

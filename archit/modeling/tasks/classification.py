@@ -17,7 +17,7 @@ from archit.modeling.heads.classification import (
     TokenClassificationHeadConfig,
 )
 from archit.modeling.heads.language_modeling import HeadSpec
-from archit.modeling.tasks.base import ModelWithHead, check_labels
+from archit.modeling.tasks.base import ModelWithHead, check_labels, token_cross_entropy
 from archit.modeling.wrappers import ArchitWrapper
 
 __all__ = [
@@ -50,10 +50,7 @@ class ForSingleLabelTokenClassification(ModelWithHead):
         """Returns ``logits`` ``[batch_size, seq_len, num_labels]`` and the cross-entropy ``loss`` with labels."""
         encoded = self.backbone.encode(input_ids, attention_mask, token_type_ids, output_hidden_states, **kwargs)
         logits = self.head(encoded, attention_mask)
-        loss = None
-        if labels is not None:
-            check_labels(labels, logits.shape[:2], floating=False)
-            loss = nn.functional.cross_entropy(logits.flatten(0, 1), labels.flatten(), ignore_index=-100)
+        loss = None if labels is None else token_cross_entropy(logits, labels)
         return TokenClassifierOutput(loss=loss, logits=logits, hidden_states=encoded.hidden_states)
 
 

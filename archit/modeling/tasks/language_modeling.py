@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-from torch import nn
 from transformers import GenerationMixin
 from transformers.modeling_outputs import CausalLMOutputWithPast, MaskedLMOutput
 
@@ -17,7 +16,7 @@ from archit.modeling.heads.language_modeling import (
     build_lm_head,
     lm_head_checkpoint_prefixes,
 )
-from archit.modeling.tasks.base import ModelWithHead, check_labels
+from archit.modeling.tasks.base import ModelWithHead, check_labels, token_cross_entropy
 from archit.modeling.wrappers import ArchitWrapper
 from archit.resolution import Family
 
@@ -53,10 +52,7 @@ class ForMaskedLM(_LanguageModel):
         """Returns ``logits`` ``[batch_size, seq_len, vocab_size]`` and, with labels, the cross-entropy ``loss``."""
         encoded = self.backbone.encode(input_ids, attention_mask, token_type_ids, output_hidden_states, **kwargs)
         logits = self.head(encoded, attention_mask)
-        loss = None
-        if labels is not None:
-            check_labels(labels, logits.shape[:2], floating=False)
-            loss = nn.functional.cross_entropy(logits.flatten(0, 1), labels.flatten(), ignore_index=-100)
+        loss = None if labels is None else token_cross_entropy(logits, labels)
         return MaskedLMOutput(loss=loss, logits=logits, hidden_states=encoded.hidden_states)
 
 
@@ -96,8 +92,7 @@ class ForCausalLM(_LanguageModel, GenerationMixin):
         if labels is not None:
             check_labels(labels, logits.shape[:2], floating=False)
             # position t predicts token t + 1
-            shifted_logits = logits[:, :-1].flatten(0, 1)
-            loss = nn.functional.cross_entropy(shifted_logits, labels[:, 1:].flatten(), ignore_index=-100)
+            loss = token_cross_entropy(logits[:, :-1], labels[:, 1:])
         return CausalLMOutputWithPast(
             loss=loss, logits=logits, past_key_values=encoded.past_key_values, hidden_states=encoded.hidden_states
         )
