@@ -136,6 +136,11 @@ class RunConfiguration:
     num_epochs: float = attrs.field(default=3.0, validator=_at_least(0), metadata=_help("training epochs"))
     max_steps: int = attrs.field(default=-1, metadata=_help("training steps; when positive, overrides num_epochs"))
     learning_rate: float = attrs.field(default=5e-5, validator=_at_least(0), metadata=_help("peak learning rate"))
+    head_learning_rate: float | None = attrs.field(
+        default=None,
+        validator=_at_least(0),
+        metadata=_help("peak learning rate of the task head (default: learning_rate); new heads learn faster"),
+    )
     weight_decay: float = attrs.field(default=0.0, validator=_at_least(0), metadata=_help("AdamW weight decay"))
     warmup_ratio: float = attrs.field(default=0.0, validator=_at_least(0), metadata=_help("warm-up, share of steps"))
     warmup_steps: int = attrs.field(default=0, validator=_at_least(0), metadata=_help("warm-up, in steps"))

@@ -185,6 +185,17 @@ def training_arguments(config: RunConfiguration, data: TaskData, has_eval: bool)
     )
 
 
+def head_aware_optimizer(model: torch.nn.Module, config: RunConfiguration) -> torch.optim.Optimizer | None:
+    """AdamW with the head at ``head_learning_rate`` and the rest at ``learning_rate``; ``None`` (the
+    Trainer's own optimizer) when the run sets no head learning rate. The Trainer's schedule scales both."""
+    if config.head_learning_rate is None:
+        return None
+    head = [parameter for name, parameter in model.named_parameters() if name.startswith("head.")]
+    rest = [parameter for name, parameter in model.named_parameters() if not name.startswith("head.")]
+    groups = [{"params": rest, "lr": config.learning_rate}, {"params": head, "lr": config.head_learning_rate}]
+    return torch.optim.AdamW(groups, weight_decay=config.weight_decay)
+
+
 def _read_split(data: TaskData, path: str | None, limit: int | None) -> list[Example]:
     if path is None:
         return []
@@ -278,6 +289,7 @@ def run_simple(config: RunConfiguration) -> RunResult:
     trainer = ArchitTrainer(
         model=model,
         args=training_arguments(config, data, has_eval),
+        optimizers=(head_aware_optimizer(model, config), None),
         data_collator=data.collator(training=True),
         train_dataset=features["train"],
         eval_dataset=features.get("validation"),
@@ -532,9 +544,10 @@ def split_treebank(path: str, directory: str, max_train_sentences: int | None = 
 
 def run_demo(
     output_dir: str = os.path.join("runs", "demo"),
-    max_steps: int = 150,
+    max_steps: int = 400,
     train_batch_size: int = 16,
-    learning_rate: float = 3e-4,
+    learning_rate: float = 1e-4,
+    head_learning_rate: float = 2e-3,
     max_train_sentences: int | None = None,
     max_eval_sentences: int | None = None,
     seed: int = 42,
@@ -546,9 +559,10 @@ def run_demo(
 
     Args:
         output_dir: where the split treebank, the model and the run's outputs go.
-        max_steps: training steps (150 take a few minutes on a laptop CPU).
+        max_steps: training steps (400 take about three minutes on 2 CPU cores).
         train_batch_size: sentences per step.
-        learning_rate: peak learning rate (linear warm-up over the first tenth, then linear decay).
+        learning_rate: peak learning rate of MiniLM (linear warm-up over the first tenth, then linear decay).
+        head_learning_rate: peak learning rate of the new parser head.
         max_train_sentences: use only the first N training sentences.
         max_eval_sentences: evaluate and predict only the first N development and test sentences.
         seed: random seed.
@@ -572,6 +586,7 @@ def run_demo(
         eval_batch_size=32,
         max_eval_samples=max_eval_sentences,
         learning_rate=learning_rate,
+        head_learning_rate=head_learning_rate,
         warmup_ratio=0.1,
         eval_strategy="no",
         logging_steps=10,
