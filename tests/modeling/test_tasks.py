@@ -117,3 +117,28 @@ def test_trainer_trains_every_task_unchanged(task: str, tmp_path) -> None:
     assert len(losses) == 3 and all(loss == loss for loss in losses)  # finite, not NaN
     assert any(not torch.equal(before[name], parameter) for name, parameter in model.named_parameters())
     assert "eval_loss" in trainer.evaluate()
+
+
+def test_task_models_copy_and_pickle_into_a_fresh_interpreter(tmp_path) -> None:
+    import copy
+    import pickle
+    import subprocess
+    import sys
+
+    model = ArchitFactory.from_config(tiny_config("ROBERTA"), task="token_classification", num_labels=3).eval()
+    input_ids = torch.randint(3, VOCAB_SIZE, (2, 5))
+    # copied and pickled before any forward pass: transformers 5 installs unpicklable hooks on the first one
+    copies = [copy.deepcopy(model), pickle.loads(pickle.dumps(model))]
+    torch.save({"model": model, "input_ids": input_ids}, tmp_path / "model.pt")
+    with torch.no_grad():
+        expected = model(input_ids=input_ids).logits
+        for copied in copies:
+            assert type(copied) is type(model)
+            assert torch.equal(copied(input_ids=input_ids).logits, expected)
+    torch.save(expected, tmp_path / "expected.pt")
+    script = (
+        f"import torch; saved = torch.load(r'{tmp_path}/model.pt', weights_only=False)\n"
+        "logits = saved['model'](input_ids=saved['input_ids']).logits\n"
+        f"assert torch.equal(logits, torch.load(r'{tmp_path}/expected.pt'))\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True)

@@ -131,8 +131,14 @@ class ModelWithHead(PreTrainedModel):
     head_config_class: ClassVar[type[HeadConfig]] = HeadConfig
     _archit_backbone_class: ClassVar[type | None] = None
 
-    def __new__(cls, config: ArchitConfig, *args: Any, **kwargs: Any) -> ModelWithHead:
-        return super().__new__(cls.specialised_for(config.backbone_config))
+    def __new__(cls, config: ArchitConfig | None = None, *args: Any, **kwargs: Any) -> ModelWithHead:
+        # Without a config (unpickling, copying) the class is already the specialised one.
+        return super().__new__(cls if config is None else cls.specialised_for(config.backbone_config))
+
+    def __reduce_ex__(self, protocol: int) -> tuple:
+        # Rebuild the specialised class from its parts, so unpickling needs no earlier build in the new process.
+        parts = (self._archit_original_class, self._archit_backbone_class)
+        return _rebuild_specialised, parts, self.__getstate__()
 
     def __init__(self, config: ArchitConfig, backbone: ArchitWrapper | None = None) -> None:
         super().__init__(config)
@@ -389,6 +395,10 @@ def _specialised_class(task: type[ModelWithHead], hf_backbone: type) -> type[Mod
 
 
 _SPECIALISED: dict[tuple[type, type], type[ModelWithHead]] = {}
+
+
+def _rebuild_specialised(task: type[ModelWithHead], hf_backbone: type) -> ModelWithHead:
+    return object.__new__(_specialised_class(task, hf_backbone))
 
 
 def _parameter_name(backbone: nn.Module, embeddings: nn.Module, prefix: str) -> str:
