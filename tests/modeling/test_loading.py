@@ -299,3 +299,18 @@ def test_label_maps_reach_the_config(tmp_path) -> None:
     assert loaded.config.id2label == id2label
     with pytest.raises(HeadConfigError, match="got colour"):
         ArchitFactory.from_config(tiny_config("BERT"), task="token_classification", colour="red")
+
+
+@pytest.mark.parametrize("name", ["BERT", "ROBERTA", "GPT2", "ELECTRA"])
+def test_every_new_weight_is_initialised(name: str, tmp_path) -> None:
+    # New head weights are built on the meta device and materialised empty: each must be initialised.
+    transformers.AutoModel.from_config(tiny_config(name)).save_pretrained(tmp_path)
+    for task in ArchitFactory.tasks():
+        model = ArchitFactory.from_pretrained(tmp_path, task=task)
+        for parameter_name in model.loading_report.new:
+            parameter = model.get_parameter(parameter_name)
+            assert torch.isfinite(parameter).all() and parameter.abs().max() < 10, (task, parameter_name)
+    masked_lm = ArchitFactory.from_pretrained(tmp_path, task="masked_lm")
+    bias = "head.head.predictions.bias" if name == "BERT" else "head.head.bias" if name == "ROBERTA" else None
+    if bias is not None:
+        assert torch.equal(masked_lm.get_parameter(bias), torch.zeros_like(masked_lm.get_parameter(bias)))

@@ -142,3 +142,12 @@ def test_task_models_copy_and_pickle_into_a_fresh_interpreter(tmp_path) -> None:
         f"assert torch.equal(logits, torch.load(r'{tmp_path}/expected.pt'))\n"
     )
     subprocess.run([sys.executable, "-c", script], check=True)
+
+
+def test_a_batch_with_nothing_to_predict_has_zero_loss() -> None:
+    model = ArchitFactory.from_config(tiny_config("BERT"), task="masked_lm")
+    input_ids = torch.randint(3, VOCAB_SIZE, (2, 5))
+    loss = model(input_ids=input_ids, labels=torch.full_like(input_ids, -100)).loss
+    loss.backward()
+    assert loss.item() == 0.0
+    assert all(torch.isfinite(p.grad).all() for p in model.parameters() if p.grad is not None)

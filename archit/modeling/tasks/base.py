@@ -104,12 +104,15 @@ def check_labels(labels: torch.Tensor, shape: tuple[int, ...], floating: bool, a
 
 def token_cross_entropy(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     """Cross-entropy of ``[batch_size, seq_len, n_classes]`` logits against ``[batch_size, seq_len]`` labels,
-    -100 ignored.
+    -100 ignored. A batch with no label to score (a masked-LM batch where no token was masked) has loss 0, not
+    the NaN a mean over nothing gives, which would poison every weight through the optimizer.
 
     Raises:
         DataError: the labels have the wrong shape or dtype.
     """
     check_labels(labels, logits.shape[:2], floating=False)
+    if not labels.ne(-100).any():
+        return logits.sum() * 0.0
     return nn.functional.cross_entropy(logits.flatten(0, 1), labels.flatten(), ignore_index=-100)
 
 
@@ -226,11 +229,16 @@ class ModelWithHead(PreTrainedModel):
     # --- weights --------------------------------------------------------------------------------------------
     def _init_weights(self, module: nn.Module) -> None:
         # Backbone modules get the backbone's own initialisation (transformers dispatches sub-models);
-        # this covers the head.
+        # this covers the head: linear layers as BERT does, archit's layers by their reset_parameters(), and
+        # the family's own head modules (BERT's prediction bias...) by the backbone's _init_weights.
+        if module is self:
+            return
         if isinstance(module, (nn.Linear, nn.LayerNorm)):
             init_linear(module, std=getattr(self.config, "initializer_range", 0.02))
-        elif module is not self and hasattr(module, "reset_parameters") and not isinstance(module, PreTrainedModel):
+        elif hasattr(module, "reset_parameters") and not isinstance(module, PreTrainedModel):
             module.reset_parameters()
+        elif next(module.parameters(recurse=False), None) is not None:
+            self.backbone._init_weights(module)
 
     def _tie_head(self, spec: HeadSpec, backbone: ArchitWrapper) -> None:
         self._output_embedding_name = None
