@@ -336,7 +336,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = " ".join(str(error).split())
         print(f"archit {args.command}: error: {message}", file=sys.stderr)
         return 1
+    finally:
+        _end_distributed_run()
     return 0
+
+
+def _end_distributed_run() -> None:
+    """Tear down the process group a launcher (torchrun, accelerate) set up: a process that exits with gloo's
+    threads still running is aborted ("terminate called without an active exception")."""
+    if "torch" not in sys.modules:
+        return
+    import torch.distributed
+
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        torch.distributed.destroy_process_group()
 
 
 if __name__ == "__main__":
