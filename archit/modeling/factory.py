@@ -159,7 +159,12 @@ class _AutoBackboneDispatch:
 
     @classmethod
     def from_pretrained(cls, path: str | os.PathLike, *model_args: Any, **kwargs: Any) -> Any:
-        return BaseModel.from_pretrained(path, **kwargs)
+        config = kwargs.pop("config", None) or AutoConfig.from_pretrained(path)
+        task_class = _TASKS.get(config.task)
+        if task_class is not None:  # build the backbone as the task did (without a pooler it does not use)
+            specialised = task_class.specialised_for(config.backbone_config)
+            kwargs = {**specialised._backbone_kwargs(config.get_head_config()), **kwargs}
+        return BaseModel.from_pretrained(path, config=config, **kwargs)
 
     @classmethod
     def from_config(cls, config: ArchitConfig, **kwargs: Any) -> Any:
