@@ -105,7 +105,8 @@ class ArchitFactory:
         head_fields, hf_kwargs = ArchitFactory.split_kwargs(task_class, kwargs)
         head_config = None
         if head_fields:
-            head_config = _head_config_with(task_class, name_or_path, head_fields)
+            hf_kwargs["config"] = AutoConfig.from_pretrained(name_or_path)
+            head_config = _head_config_with(task_class, hf_kwargs["config"], head_fields)
         return task_class.from_pretrained(name_or_path, head_config=head_config, **hf_kwargs)
 
     @staticmethod
@@ -126,9 +127,8 @@ class ArchitFactory:
         return task_class.from_config(config, head_config=head_config, **label_maps)
 
 
-def _head_config_with(task_class: type[ModelWithHead], path: str | os.PathLike, fields: dict[str, Any]) -> HeadConfig:
+def _head_config_with(task_class: type[ModelWithHead], saved: PretrainedConfig, fields: dict[str, Any]) -> HeadConfig:
     """The head config to use: the checkpoint's own for this task, or the default, updated with ``fields``."""
-    saved = AutoConfig.from_pretrained(path)
     base = task_class.default_head_config()
     if isinstance(saved, ArchitConfig) and saved.task == task_class.task_name:
         base = saved.get_head_config()
