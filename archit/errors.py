@@ -37,3 +37,8 @@ class DataError(ArchitError, ValueError):
 class DeclarationError(ArchitError, ValueError):
     """Raised when the declaration compiler cannot write code that would rebuild a modified module, for
     example because a new module's constructor arguments cannot be recovered."""
+
+
+class CacheError(ArchitError, ValueError):
+    """Raised when a generation cache is passed under two names or under a name the installed transformers does
+    not use, or when a cache was asked for (``use_cache=True``) and the backbone returned none."""

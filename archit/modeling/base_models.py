@@ -11,8 +11,8 @@ from typing import Any, ClassVar
 
 import transformers
 from transformers import AutoConfig, PretrainedConfig
-from transformers.models.auto.modeling_auto import MODEL_MAPPING
 
+from archit._compat import bare_model_class
 from archit.errors import CheckpointError, UnknownArchitectureError
 from archit.modeling.wrappers import ArchitWrapper, wrap
 from archit.resolution import ARCHIT_MODEL_TYPE, Family, ModelArchitectures, resolve
@@ -53,15 +53,13 @@ def backbone_class(family: Family, config: PretrainedConfig) -> type:
     """
     if family.backbone_class is not None:
         return getattr(transformers, family.backbone_class)
-    try:
-        klass = MODEL_MAPPING[type(config)]
-    except KeyError:
+    klass = bare_model_class(config)
+    if klass is None:
         raise UnknownArchitectureError(
             f"transformers maps no bare model class (AutoModel) to {type(config).__name__}; register one with "
             "transformers.AutoModel.register(config_class, model_class)."
-        ) from None
-    # Funnel maps to (FunnelModel, FunnelBaseModel); the first is transformers' default.
-    return klass[0] if isinstance(klass, (tuple, list)) else klass
+        )
+    return klass
 
 
 def check_checkpoint_directory(path: str | os.PathLike) -> str:

@@ -9,18 +9,26 @@ cached per (wrapper, HF class, family), are attributes of this module, and pickl
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
 import torch
 from torch import nn
 from transformers.utils import ModelOutput
 
-from archit.errors import RegistrationError, UnknownArchitectureError
+from archit._compat import (
+    CACHE_NAME,
+    cache_keyword,
+    cache_of,
+    is_causal_only_model_type,
+    pop_cache_argument,
+    share_output_capture_registration,
+)
+from archit.errors import CacheError, RegistrationError, UnknownArchitectureError
 from archit.resolution import Family, ModelArchitectures, resolve
 
 __all__ = [
@@ -43,22 +51,29 @@ _DROPOUT_ATTRIBUTES = ("hidden_dropout_prob", "hidden_dropout", "dropout", "resi
 _MAX_LENGTH_ATTRIBUTES = ("max_position_embeddings", "n_positions", "max_seq_len", "seq_length")
 
 
-@dataclass
-class BackboneOutput(ModelOutput):
-    """What :meth:`ArchitWrapper.encode` returns.
+BackboneOutput = dataclasses.make_dataclass(
+    "BackboneOutput",
+    [
+        ("last_hidden_state", "torch.FloatTensor | None", dataclasses.field(default=None)),
+        ("hidden_states", "tuple[torch.FloatTensor, ...] | None", dataclasses.field(default=None)),
+        # the cache's field is named as the installed transformers names it ("cache" from 5.24)
+        (CACHE_NAME, "Any", dataclasses.field(default=None)),
+        ("pooler_output", "torch.FloatTensor | None", dataclasses.field(default=None)),
+    ],
+    bases=(ModelOutput,),
+    namespace={
+        "__module__": __name__,
+        "__doc__": f"""What :meth:`ArchitWrapper.encode` returns.
 
     Args:
         last_hidden_state: ``(batch_size, seq_len, hidden_size)``, the output of the last layer.
         hidden_states: one ``(batch_size, seq_len, hidden_size)`` tensor per layer (embeddings first), when
             requested with ``output_hidden_states=True``.
-        past_key_values: the backbone's cache, when a causal backbone was called with ``use_cache=True``.
+        {CACHE_NAME}: the backbone's cache, when a causal backbone was called with ``use_cache=True``.
         pooler_output: ``(batch_size, hidden_size)``, the backbone's own pooled output where it has a pooler.
-    """
-
-    last_hidden_state: torch.FloatTensor | None = None
-    hidden_states: tuple[torch.FloatTensor, ...] | None = None
-    past_key_values: Any = None
-    pooler_output: torch.FloatTensor | None = None
+    """,
+    },
+)
 
 
 class family_fact:  # noqa: N801 (used like @property)
@@ -134,11 +149,16 @@ class ArchitWrapper:
             token_type_ids: ``(batch_size, seq_len)`` segment ids; ignored by families without them.
             output_hidden_states: also return the hidden states of every layer.
             **kwargs: passed on to the backbone when its ``forward`` accepts them (``inputs_embeds``,
-                ``position_ids``, ``past_key_values``, ``use_cache``...).
+                ``position_ids``, ``use_cache``...); the cache under either name transformers accepts
+                (``cache`` from 5.24, ``past_key_values``), passed on under the name the backbone takes.
 
         Returns:
             :class:`BackboneOutput` with ``last_hidden_state`` of shape ``(batch_size, seq_len, hidden_size)``.
+
+        Raises:
+            CacheError: ``use_cache=True`` or a cache was given, and the backbone takes or returns no cache.
         """
+        cache = pop_cache_argument(kwargs)
         inputs = {"input_ids": input_ids, "attention_mask": attention_mask, **kwargs}
         if token_type_ids is not None and self.has_token_type_ids:
             inputs["token_type_ids"] = token_type_ids
@@ -147,19 +167,50 @@ class ArchitWrapper:
         inputs.update(output_hidden_states=output_hidden_states, return_dict=True)
         encoder = self.encoder_module()
         accepted = _forward_parameters(type(encoder))
+        wants_cache = bool(inputs.get("use_cache"))
+        if cache is not None or wants_cache:
+            inputs.update(self._cache_inputs(encoder, accepted, cache))
         outputs = encoder(**{name: value for name, value in inputs.items() if accepted is None or name in accepted})
         last_hidden_state = getattr(outputs, "last_hidden_state", None)
         if last_hidden_state is None and outputs.hidden_states is None:
             # Models returning no last_hidden_state (Llama 4's multimodal class) give it as the last layer.
+            kwargs.update({CACHE_NAME: cache} if cache is not None else {})
             return self.encode(input_ids, attention_mask, token_type_ids, output_hidden_states=True, **kwargs)
         if last_hidden_state is None:
             last_hidden_state = outputs.hidden_states[-1]
+        returned_cache = cache_of(outputs)
+        if wants_cache and (returned_cache is None or returned_cache.get_seq_length() == 0):
+            # an empty cache after a forward pass: the backbone ignored it (an encoder asked for a cache)
+            raise CacheError(
+                f"use_cache=True asked {type(encoder).__name__} for its generation cache and it returned "
+                f"{'none' if returned_cache is None else 'an empty one'}; generation would silently recompute "
+                "every step. Pass use_cache=False."
+            )
         return BackboneOutput(
             last_hidden_state=last_hidden_state,
             hidden_states=outputs.hidden_states if output_hidden_states else None,
-            past_key_values=getattr(outputs, "past_key_values", None),
             pooler_output=getattr(outputs, "pooler_output", None),
+            **{CACHE_NAME: returned_cache},
         )
+
+    def _cache_inputs(self, encoder: nn.Module, accepted: frozenset[str] | None, cache: Any) -> dict[str, Any]:
+        """The cache under the keyword the backbone's ``forward`` takes it by.
+
+        Raises:
+            CacheError: the backbone is not causal, or its ``forward`` takes no cache or no ``use_cache``.
+        """
+        keyword = cache_keyword(accepted)
+        if not self.is_causal:
+            raise CacheError(
+                f"{type(encoder).__name__} reads in both directions: its states change with every new token, so "
+                "a cache of earlier states would be wrong. Call it without a cache and with use_cache=False."
+            )
+        if keyword is None or (accepted is not None and "use_cache" not in accepted):
+            raise CacheError(
+                f"{type(encoder).__name__}.forward takes no generation cache (no {CACHE_NAME} and use_cache "
+                "parameters); call it without a cache and with use_cache=False."
+            )
+        return {} if cache is None else {keyword: cache}
 
     # --- facts -------------------------------------------------------------------------------------
     @family_fact
@@ -188,7 +239,7 @@ class ArchitWrapper:
     def is_causal(self) -> bool:
         """Whether the backbone attends left to right only."""
         if self.family is ModelArchitectures.GENERIC:
-            return bool(getattr(self.config, "is_decoder", False)) or _is_causal_only_type(self.config.model_type)
+            return bool(getattr(self.config, "is_decoder", False)) or is_causal_only_model_type(self.config.model_type)
         return self.family.is_causal
 
     @family_fact
@@ -325,7 +376,7 @@ def _swapped_class(wrapper: type[ArchitWrapper], original: type, family: Family)
         }
         # __name__ stays the HF class's, so save_pretrained writes the same "architectures" entry.
         swapped = type(original.__name__, (wrapper, original), namespace)
-        _share_output_capture_registration(swapped, original)
+        share_output_capture_registration(swapped, original)
         setattr(module, attribute, swapped)
         _SWAPPED[key] = swapped
     return swapped
@@ -340,30 +391,5 @@ def _forward_parameters(module_class: type[nn.Module]) -> frozenset[str] | None:
     return frozenset(parameters)
 
 
-def _share_output_capture_registration(swapped: type, original: type) -> None:
-    """Let the swapped class record hidden states and attentions like the original does.
-
-    transformers (4.57 to 5.x) keeps each model class's ``_can_record_outputs`` in a private registry keyed
-    by ``str(model.__class__)``, filled in ``PreTrainedModel.__init__``; a swapped class is never initialised,
-    so without its own entry ``output_hidden_states=True`` would return nothing. The entry is the original's.
-    ``tests/modeling/test_wrappers.py::test_encode_returns_every_layer`` pins this on each CI version.
-    """
-    from transformers import modeling_utils
-
-    registry = getattr(modeling_utils, "_CAN_RECORD_REGISTRY", None)
-    if isinstance(registry, dict) and issubclass(original, modeling_utils.PreTrainedModel):
-        dict.__setitem__(registry, str(swapped), original._can_record_outputs)
-
-
 def _rebuild_wrapped(wrapper: type[ArchitWrapper], original: type, family: Family) -> ArchitWrapper:
     return object.__new__(_swapped_class(wrapper, original, family))
-
-
-def _is_causal_only_type(model_type: str) -> bool:
-    from transformers.models.auto import modeling_auto
-
-    return (
-        model_type in modeling_auto.MODEL_FOR_CAUSAL_LM_MAPPING_NAMES
-        and model_type not in modeling_auto.MODEL_FOR_MASKED_LM_MAPPING_NAMES
-        and model_type not in modeling_auto.MODEL_FOR_SEQ_TO_SEQ_CAUSAL_LM_MAPPING_NAMES
-    )

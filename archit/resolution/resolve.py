@@ -9,8 +9,8 @@ from typing import Any
 
 import transformers
 from transformers import PretrainedConfig, PreTrainedTokenizerBase
-from transformers.models.auto import configuration_auto, modeling_auto
 
+from archit._compat import is_known_model_type, is_text_model_type
 from archit.errors import CheckpointError, UnknownArchitectureError
 from archit.resolution.families import Family, ModelArchitectures
 
@@ -70,24 +70,13 @@ def get_tokenizer_class(family: Family | str) -> type:
     return klass
 
 
-def is_text_model_type(model_type: str) -> bool:
-    """Whether transformers maps ``model_type`` to a model that takes token ids and returns hidden states."""
-    text_mappings = (
-        modeling_auto.MODEL_FOR_CAUSAL_LM_MAPPING_NAMES,
-        modeling_auto.MODEL_FOR_MASKED_LM_MAPPING_NAMES,
-        modeling_auto.MODEL_FOR_TOKEN_CLASSIFICATION_MAPPING_NAMES,
-        modeling_auto.MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING_NAMES,
-    )
-    return any(model_type in mapping for mapping in text_mappings)
-
-
 def _family_of_model_type(model_type: str, has_text_embeddings: bool = False) -> Family:
     family = ModelArchitectures.for_model_type(model_type)
     if family is not None:
         return family
     if has_text_embeddings or is_text_model_type(model_type):
         return ModelArchitectures.GENERIC
-    known = model_type in configuration_auto.CONFIG_MAPPING_NAMES
+    known = is_known_model_type(model_type)
     raise UnknownArchitectureError(
         f"Model type {model_type!r} "
         + ("produces no text hidden states" if known else "is known neither to archit nor to transformers")

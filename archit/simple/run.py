@@ -17,7 +17,6 @@ share, and only the main process writes files.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import json
 import logging
 import os
@@ -30,6 +29,7 @@ import torch
 import transformers
 from transformers import EarlyStoppingCallback, Trainer, TrainingArguments
 
+from archit._compat import warmup_arguments
 from archit.errors import DataError
 from archit.simple.config import RunConfiguration, RunConfigurationError
 from archit.simple.data import Example, Feature, TaskData, get_task_data, load_tokenizer
@@ -140,13 +140,7 @@ def training_arguments(config: RunConfiguration, data: TaskData, has_eval: bool)
     eval_strategy = config.eval_strategy if has_eval else "no"
     early_stopping = config.early_stopping_patience is not None and has_eval
     save_strategy = eval_strategy if early_stopping else config.save_strategy
-    fields = {field.name for field in dataclasses.fields(TrainingArguments)}
-    warmup: dict[str, Any] = {"warmup_steps": config.warmup_steps}
-    if config.warmup_ratio:
-        # transformers 5 reads a warmup_steps below 1 as a ratio; 4.x has warmup_ratio.
-        warmup = (
-            {"warmup_ratio": config.warmup_ratio} if "warmup_ratio" in fields else {"warmup_steps": config.warmup_ratio}
-        )
+    warmup = warmup_arguments(config.warmup_ratio) if config.warmup_ratio else {"warmup_steps": config.warmup_steps}
     steps = {"eval_steps": config.eval_steps, "save_steps": config.save_steps}
     if early_stopping and save_strategy == "steps" and config.save_steps is None:
         steps["save_steps"] = config.eval_steps

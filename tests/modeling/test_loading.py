@@ -28,6 +28,7 @@ from archit.modeling import ArchitFactory, BaseModel
 from archit.modeling.heads import HeadConfig, head_config_from_dict
 from archit.modeling.heads.base import _HEAD_CONFIGS
 from archit.modeling.tasks import ArchitConfig
+from tests.comparison import assert_same_outputs
 from tests.families import tiny_config
 from tests.modeling.test_tasks import NUM_LABELS, task_inputs
 
@@ -69,7 +70,7 @@ def test_archit_checkpoint_of_the_same_task_needs_no_head_config(tmp_path, ids) 
     loaded = ForSingleLabelTokenClassification.from_pretrained(tmp_path).eval()
     assert loaded.config.get_head_config() == TokenClassificationHeadConfig(num_labels=7)
     assert loaded.config.id2label[6] == "L6"
-    assert torch.equal(loaded(input_ids=ids).logits, model(input_ids=ids).logits)
+    assert_same_outputs(loaded(input_ids=ids).logits, model(input_ids=ids).logits)
 
 
 @pytest.mark.parametrize(
@@ -82,13 +83,13 @@ def test_masked_lm_reuses_the_pretrained_head(name: str, hf_class: type, tmp_pat
     model = ForMaskedLM.from_pretrained(tmp_path).eval()
     assert model.loading_report.new == [] and model.loading_report.unused == []
     with torch.no_grad():
-        assert torch.equal(model(input_ids=ids).logits, hf(input_ids=ids).logits)
+        assert_same_outputs(model(input_ids=ids).logits, hf(input_ids=ids).logits)
     assert model.get_output_embeddings().weight is model.get_input_embeddings().weight
     model.save_pretrained(tmp_path / "archit")
     reloaded = ForMaskedLM.from_pretrained(tmp_path / "archit").eval()
     assert reloaded.get_output_embeddings().weight is reloaded.get_input_embeddings().weight
     with torch.no_grad():
-        assert torch.equal(reloaded(input_ids=ids).logits, hf(input_ids=ids).logits)
+        assert_same_outputs(reloaded(input_ids=ids).logits, hf(input_ids=ids).logits)
 
 
 @pytest.mark.parametrize(
@@ -142,7 +143,7 @@ def test_auto_classes_load_archit_checkpoints(tmp_path, ids) -> None:
     model.save_pretrained(tmp_path)
     auto = transformers.AutoModelForSequenceClassification.from_pretrained(tmp_path).eval()
     assert isinstance(auto, ForSequenceRegression)
-    assert torch.equal(auto(input_ids=ids).logits, model(input_ids=ids).logits)
+    assert_same_outputs(auto(input_ids=ids).logits, model(input_ids=ids).logits)
     backbone = transformers.AutoModel.from_pretrained(tmp_path).eval()
     assert isinstance(backbone, transformers.RobertaModel)
     assert _state_equal(model.roberta, backbone) and _state_equal(backbone, model.roberta)

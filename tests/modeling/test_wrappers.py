@@ -15,6 +15,7 @@ from archit.instantiation.basemodels import GPT2BaseModel, RobertaBaseModel
 from archit.modeling import ArchitWrapper, BaseModel, is_wrapped, unwrap, wrap
 from archit.modeling.base_models import backbone_class
 from archit.resolution import ModelArchitectures
+from tests.comparison import assert_same_outputs
 from tests.families import HIDDEN_SIZE, TINY_CONFIGS, tiny_config
 
 TESTED = list(TINY_CONFIGS)
@@ -133,7 +134,7 @@ def test_save_pretrained_is_unchanged_and_loads_in_plain_transformers(name: str,
         assert (tmp_path / "plain" / file_name).read_bytes() == (tmp_path / "wrapped" / file_name).read_bytes()
     loaded = transformers.AutoModel.from_pretrained(tmp_path / "wrapped").eval()
     with torch.no_grad():
-        assert torch.equal(_reference_hidden_state(loaded, batch), model.encode(**batch).last_hidden_state)
+        assert_same_outputs(_reference_hidden_state(loaded, batch), model.encode(**batch).last_hidden_state)
 
 
 def test_base_model_names_build_and_load(tmp_path, batch: dict) -> None:
@@ -145,7 +146,7 @@ def test_base_model_names_build_and_load(tmp_path, batch: dict) -> None:
     loaded = RobertaBaseModel.from_pretrained(tmp_path).eval()
     assert isinstance(loaded, RobertaBaseModel)
     with torch.no_grad():
-        assert torch.equal(loaded.encode(**batch).last_hidden_state, model.encode(**batch).last_hidden_state)
+        assert_same_outputs(loaded.encode(**batch).last_hidden_state, model.encode(**batch).last_hidden_state)
     with pytest.raises(UnknownArchitectureError, match="builds GPT2 backbones"):
         GPT2BaseModel(config)
 
@@ -157,7 +158,7 @@ def test_base_model_loads_the_backbone_of_an_xfory_checkpoint(tmp_path, batch: d
     loaded = BaseModel.from_pretrained(tmp_path).eval()
     assert isinstance(loaded, transformers.BertModel)
     with torch.no_grad():
-        assert torch.equal(loaded.encode(**batch).last_hidden_state, hf.bert(**batch).last_hidden_state)
+        assert_same_outputs(loaded.encode(**batch).last_hidden_state, hf.bert(**batch).last_hidden_state)
 
 
 def test_base_model_checkpoint_errors(tmp_path) -> None:

@@ -16,6 +16,7 @@ import torch
 from torch import nn
 from transformers.activations import ACT2FN
 
+from archit._compat import lm_head_class
 from archit.errors import HeadConfigError, RegistrationError
 from archit.modeling.heads.base import HeadConfig, register_head_config
 from archit.modeling.wrappers import ArchitWrapper, BackboneOutput
@@ -180,10 +181,8 @@ def lm_head_checkpoint_prefixes(family: Family, config: HeadConfig) -> tuple[str
 
 @register_head_factory("BERT", MaskedLMHeadConfig, checkpoint_prefix="cls.", module_prefix="head.")
 def _bert_masked_lm_head(backbone: ArchitWrapper, config: MaskedLMHeadConfig) -> HeadSpec:
-    from transformers.models.bert.modeling_bert import BertOnlyMLMHead
-
     return HeadSpec(
-        _WrappedHFHead(BertOnlyMLMHead(backbone.config)),
+        _WrappedHFHead(lm_head_class("BertOnlyMLMHead")(backbone.config)),
         tied_weights={
             "head.predictions.decoder.weight": INPUT_EMBEDDINGS,
             "head.predictions.decoder.bias": "head.predictions.bias",
@@ -202,11 +201,8 @@ def _roberta_like_masked_lm_head(head_class: type[nn.Module]) -> HeadFactory:
 
 
 def _register_roberta_like_heads() -> None:
-    from transformers.models.roberta.modeling_roberta import RobertaLMHead
-    from transformers.models.xlm_roberta.modeling_xlm_roberta import XLMRobertaLMHead
-
-    for family, head_class in (("ROBERTA", RobertaLMHead), ("XLM_ROBERTA", XLMRobertaLMHead)):
-        factory = _roberta_like_masked_lm_head(head_class)
+    for family, head_class in (("ROBERTA", "RobertaLMHead"), ("XLM_ROBERTA", "XLMRobertaLMHead")):
+        factory = _roberta_like_masked_lm_head(lm_head_class(head_class))
         register_head_factory(family, MaskedLMHeadConfig, checkpoint_prefix="lm_head.", module_prefix="head.")(factory)
 
 

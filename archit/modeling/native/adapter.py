@@ -30,6 +30,7 @@ from torch import nn
 from transformers import AutoConfig, AutoModel, PretrainedConfig, PreTrainedModel
 from transformers.modeling_outputs import BaseModelOutputWithPast
 
+from archit._compat import CACHE_NAME, merge_cache_arguments
 from archit.errors import RegistrationError
 from archit.modeling.native.cache import RecurrentCache, RecurrentStateError, as_recurrent_cache
 from archit.modeling.native.configuration import NativeConfigError
@@ -182,11 +183,12 @@ class AdaptedModel(PreTrainedModel):
         self,
         input_ids: torch.LongTensor | None = None,
         attention_mask: torch.Tensor | None = None,
-        past_key_values: RecurrentCache | None = None,
+        cache: RecurrentCache | None = None,
         use_cache: bool | None = None,
         output_hidden_states: bool | None = None,
         return_dict: bool | None = None,
         inputs_embeds: torch.Tensor | None = None,
+        past_key_values: RecurrentCache | None = None,
         **kwargs: Any,
     ) -> BaseModelOutputWithPast | tuple:
         """Run the module on the tokens (after the cached ones, for a causal module).
@@ -194,15 +196,16 @@ class AdaptedModel(PreTrainedModel):
         Args:
             input_ids: ``(batch_size, seq_len)`` token ids.
             attention_mask: ``(batch_size, seq_len)`` or ``(batch_size, past_len + seq_len)``, 1 for real tokens.
-            past_key_values: the cache a previous call returned (causal modules only).
+            cache: the cache a previous call returned (causal modules only).
             use_cache: return a cache (causal modules; ``config.use_cache`` when ``None``).
             output_hidden_states: also return the embedding output and the last hidden states.
             return_dict: return a :class:`~transformers.modeling_outputs.BaseModelOutputWithPast` (default).
             inputs_embeds: not supported: the module takes token ids.
+            past_key_values: the cache's name before transformers 5.24 (give one of the two).
             **kwargs: accepted for transformers' callers and ignored.
 
         Returns:
-            ``last_hidden_state`` ``(batch_size, seq_len, hidden_size)``, ``past_key_values`` and, on request,
+            ``last_hidden_state`` ``(batch_size, seq_len, hidden_size)``, the cache and, on request,
             ``hidden_states`` = (embedding output, last hidden state).
 
         Raises:
@@ -212,12 +215,13 @@ class AdaptedModel(PreTrainedModel):
         if input_ids is None or inputs_embeds is not None:
             raise ValueError(f"{type(self).__name__} takes input_ids (its module embeds them), not inputs_embeds.")
         use_cache = bool(self.config.use_cache if use_cache is None else use_cache) and self.is_causal_module
-        if not self.is_causal_module and past_key_values is not None and past_key_values.get_seq_length() > 0:
+        past = merge_cache_arguments(cache, past_key_values)
+        if not self.is_causal_module and past is not None and past.get_seq_length() > 0:
             raise RecurrentStateError(
                 f"{type(self).__name__} adapts a non-causal module: it cannot continue from a cache. "
                 "Adapt it with causal=True if it reads left to right only."
             )
-        cache = as_recurrent_cache(past_key_values, use_cache, batch_dim=0) if self.is_causal_module else None
+        cache = as_recurrent_cache(past, use_cache, batch_dim=0) if self.is_causal_module else None
         captured: list[torch.Tensor] = []
         hook = None
         if output_hidden_states:
@@ -231,8 +235,8 @@ class AdaptedModel(PreTrainedModel):
             cache.advance(input_ids.shape[1])
         output = BaseModelOutputWithPast(
             last_hidden_state=hidden,
-            past_key_values=cache,
             hidden_states=(captured[0][:, -hidden.shape[1] :], hidden) if output_hidden_states else None,
+            **{CACHE_NAME: cache},
         )
         return output if (self.config.return_dict if return_dict is None else return_dict) else output.to_tuple()
 

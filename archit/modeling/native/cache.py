@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-from transformers.cache_utils import Cache
+from transformers import Cache
 
 from archit.errors import ArchitError
 
@@ -128,11 +128,11 @@ class RecurrentCache(Cache):
         self.seen_tokens = 0
 
 
-def as_recurrent_cache(past_key_values: Any, use_cache: bool, batch_dim: int = 1) -> RecurrentCache | None:
+def as_recurrent_cache(cache: Any, use_cache: bool, batch_dim: int = 1) -> RecurrentCache | None:
     """The cache a recurrent forward pass continues from and updates.
 
     Args:
-        past_key_values: a :class:`RecurrentCache` (returned by the previous step), an empty transformers
+        cache: a :class:`RecurrentCache` (returned by the previous step), an empty transformers
             ``Cache`` (``generate()`` creates a ``DynamicCache`` before the first step), or ``None``.
         use_cache: create a new cache when none is given.
         batch_dim: the batch axis of the state tensors of a new cache.
@@ -141,13 +141,13 @@ def as_recurrent_cache(past_key_values: Any, use_cache: bool, batch_dim: int = 1
         The cache to read and update, or ``None`` when there is none and ``use_cache`` is false.
 
     Raises:
-        RecurrentStateError: ``past_key_values`` is a non-empty cache of another kind.
+        RecurrentStateError: ``cache`` is a non-empty cache of another kind.
     """
-    if isinstance(past_key_values, RecurrentCache):
-        return past_key_values
-    if past_key_values is None or (isinstance(past_key_values, Cache) and past_key_values.get_seq_length() == 0):
+    if isinstance(cache, RecurrentCache):
+        return cache
+    if cache is None or (isinstance(cache, Cache) and cache.get_seq_length() == 0):
         return RecurrentCache(batch_dim=batch_dim) if use_cache else None
     raise RecurrentStateError(
-        f"A recurrent backbone continues from a RecurrentCache; got a {type(past_key_values).__name__} that "
-        "already holds tokens. Pass the past_key_values the previous forward pass returned, or None."
+        f"A recurrent backbone continues from a RecurrentCache; got a {type(cache).__name__} that "
+        "already holds tokens. Pass the cache the previous forward pass returned, or None."
     )

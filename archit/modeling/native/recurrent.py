@@ -21,6 +21,7 @@ from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_
 from transformers import PreTrainedModel
 from transformers.modeling_outputs import BaseModelOutputWithPast
 
+from archit._compat import CACHE_NAME, merge_cache_arguments
 from archit.modeling.native.cache import RecurrentCache, RecurrentStateError, as_recurrent_cache
 from archit.modeling.native.configuration import GRUConfig, LSTMConfig, RecurrentConfig, RNNConfig
 from archit.modeling.wrappers import ArchitWrapper, family_fact
@@ -184,31 +185,33 @@ class RecurrentModel(RecurrentPreTrainedModel):
         self,
         input_ids: torch.LongTensor | None = None,
         attention_mask: torch.Tensor | None = None,
-        past_key_values: RecurrentCache | None = None,
+        cache: RecurrentCache | None = None,
         use_cache: bool | None = None,
         output_hidden_states: bool | None = None,
         return_dict: bool | None = None,
         inputs_embeds: torch.Tensor | None = None,
+        past_key_values: RecurrentCache | None = None,
         **kwargs: Any,
     ) -> BaseModelOutputWithPast | tuple:
-        """Run the recurrent layers over the tokens, continuing from ``past_key_values`` when given.
+        """Run the recurrent layers over the tokens, continuing from ``cache`` when given.
 
         Args:
             input_ids: ``(batch_size, seq_len)`` token ids (or give ``inputs_embeds``).
             attention_mask: ``(batch_size, seq_len)`` or ``(batch_size, past_len + seq_len)``, 1 for real tokens
                 and 0 for padding, left or right; padding changes neither outputs nor state.
-            past_key_values: the cache a previous call returned (or an empty transformers ``Cache``).
-            use_cache: return the state as ``past_key_values`` (``config.use_cache`` when ``None``); ignored by
+            cache: the cache a previous call returned (or an empty transformers ``Cache``).
+            use_cache: return the state as the cache (``config.use_cache`` when ``None``); ignored by
                 bidirectional backbones, whose state cannot be continued.
             output_hidden_states: also return the embeddings and each layer's output.
             return_dict: return a :class:`~transformers.modeling_outputs.BaseModelOutputWithPast` (default).
             inputs_embeds: ``(batch_size, seq_len, embedding_size)`` instead of ``input_ids``.
+            past_key_values: the cache's name before transformers 5.24 (give one of the two).
             **kwargs: accepted for compatibility with transformers' callers (``position_ids``...) and ignored.
 
         Returns:
             ``last_hidden_state`` ``(batch_size, seq_len, config.output_size)`` (padded positions hold no
             information);
-            ``past_key_values``, the updated :class:`RecurrentCache`; ``hidden_states`` on request.
+            the updated :class:`RecurrentCache` (under transformers' cache name); ``hidden_states`` on request.
 
         Raises:
             ValueError: neither or both of ``input_ids`` and ``inputs_embeds`` are given.
@@ -218,7 +221,7 @@ class RecurrentModel(RecurrentPreTrainedModel):
             raise ValueError("Pass exactly one of input_ids and inputs_embeds to a recurrent backbone.")
         embeddings = self.embeddings(input_ids) if inputs_embeds is None else inputs_embeds
         use_cache = (self.config.use_cache if use_cache is None else use_cache) and not self.config.bidirectional
-        cache = self._cache(past_key_values, use_cache)
+        cache = self._cache(merge_cache_arguments(cache, past_key_values), use_cache)
         padding = _Padding.from_mask(attention_mask, embeddings.shape[1])
         with _single_step_kernels(embeddings):
             hidden, all_hidden = self._run_layers(self.dropout(embeddings), padding, cache, bool(output_hidden_states))
@@ -229,19 +232,19 @@ class RecurrentModel(RecurrentPreTrainedModel):
             cache.advance(embeddings.shape[1])
         output = BaseModelOutputWithPast(
             last_hidden_state=hidden,
-            past_key_values=cache,
             hidden_states=tuple(all_hidden) if output_hidden_states else None,
+            **{CACHE_NAME: cache},
         )
         return output if (self.config.return_dict if return_dict is None else return_dict) else output.to_tuple()
 
-    def _cache(self, past_key_values: Any, use_cache: bool) -> RecurrentCache | None:
-        if self.config.bidirectional and past_key_values is not None and past_key_values.get_seq_length() > 0:
+    def _cache(self, cache: Any, use_cache: bool) -> RecurrentCache | None:
+        if self.config.bidirectional and cache is not None and cache.get_seq_length() > 0:
             raise RecurrentStateError(
                 f"{type(self).__name__} is bidirectional: its state after a prefix cannot be continued, since the "
                 "right-to-left direction needs the whole sequence. Run it on full sequences with "
-                "past_key_values=None."
+                "no cache."
             )
-        return as_recurrent_cache(past_key_values, use_cache)
+        return as_recurrent_cache(cache, use_cache)
 
     def _run_layers(
         self, hidden: torch.Tensor, padding: _Padding | None, cache: RecurrentCache | None, keep_all: bool

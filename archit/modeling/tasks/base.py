@@ -20,10 +20,16 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import torch
-import transformers
 from torch import nn
 from transformers import AutoConfig, PretrainedConfig, PreTrainedModel
 
+from archit._compat import (
+    LOADING_LOGGERS,
+    init_weights_like,
+    mismatched_key_names,
+    set_attention_implementation,
+    tied_weights_keys,
+)
 from archit.errors import CheckpointError, DataError, HeadConfigError
 from archit.modeling.base_models import BaseModel, backbone_class, check_checkpoint_directory
 from archit.modeling.heads.base import HeadConfig, init_linear
@@ -38,7 +44,6 @@ logger = logging.getLogger("archit")
 
 _LABEL_MAPS = ("id2label", "label2id")
 
-_TRANSFORMERS_5 = int(transformers.__version__.split(".")[0]) >= 5
 # Capabilities a specialised task class takes over from its backbone class.
 _BACKBONE_CAPABILITIES = (
     "_supports_sdpa",
@@ -238,7 +243,7 @@ class ModelWithHead(PreTrainedModel):
         elif hasattr(module, "reset_parameters") and not isinstance(module, PreTrainedModel):
             module.reset_parameters()
         elif next(module.parameters(recurse=False), None) is not None:
-            self.backbone._init_weights(module)
+            init_weights_like(self.backbone, module)
 
     def _tie_head(self, spec: HeadSpec, backbone: ArchitWrapper) -> None:
         self._output_embedding_name = None
@@ -250,8 +255,7 @@ class ModelWithHead(PreTrainedModel):
             for target, source in spec.tied_weights.items()
         }
         self._output_embedding_name = next((t for t, s in tied.items() if s == embedding_name), None)
-        # transformers 5 ties from a target→source dict; 4.x ties get_output_embeddings() to the inputs.
-        self._tied_weights_keys = tied if _TRANSFORMERS_5 else list(tied)
+        self._tied_weights_keys = tied_weights_keys(tied)
 
     def _replace_head(self) -> None:
         """Give the model a freshly initialised head and move the checkpoint's head weights to ``unused``."""
@@ -336,7 +340,7 @@ class ModelWithHead(PreTrainedModel):
         labels.update({name: kwargs.pop(name) for name in _LABEL_MAPS if name in kwargs})
         config = ArchitConfig(backbone_config, head_config, task=cls.task_name, **labels)
         if "attn_implementation" in kwargs:
-            config.backbone_config._attn_implementation = kwargs["attn_implementation"]
+            set_attention_implementation(config.backbone_config, kwargs["attn_implementation"])
         key_mapping = cls._checkpoint_key_mapping(family, head_config, is_archit, same_task)
         ignore_mismatched_sizes = kwargs.pop("ignore_mismatched_sizes", False)
         specialised = cls.specialised_for(backbone_config)
@@ -450,7 +454,7 @@ class _quiet_transformers_loading:  # noqa: N801 (used like a function)
     """archit reports what was loaded itself (:class:`LoadingReport`), once; transformers' own load report is
     filtered out (with a filter: changing the loggers' levels would change what transformers does)."""
 
-    names = ("transformers.modeling_utils", "transformers.utils.loading_report")
+    names = LOADING_LOGGERS
 
     @staticmethod
     def filter(record: logging.LogRecord) -> bool:
@@ -470,8 +474,7 @@ def _loading_report(
 ) -> LoadingReport:
     tied = set(getattr(model, "_tied_weights_keys", None) or ())
     state = model.state_dict()
-    # transformers 5 reports (name, checkpoint shape, model shape); 4.x only the name.
-    names = sorted(entry if isinstance(entry, str) else entry[0] for entry in info.get("mismatched_keys", []))
+    names = mismatched_key_names(info)
     mismatched = [(name, checkpoint_shapes.get(name, ()), tuple(state[name].shape)) for name in names]
     mismatched_names = {name for name, _, _ in mismatched}
     missing = set(info.get("missing_keys", [])) - tied

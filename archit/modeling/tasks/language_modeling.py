@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-from transformers import GenerationMixin
+from transformers import Cache, GenerationMixin
 from transformers.modeling_outputs import CausalLMOutputWithPast, MaskedLMOutput
 
+from archit._compat import CACHE_NAME, cache_of, merge_cache_arguments
 from archit.modeling.heads.base import HeadConfig
 from archit.modeling.heads.language_modeling import (
     CausalLMHeadConfig,
@@ -69,16 +70,22 @@ class ForCausalLM(_LanguageModel, GenerationMixin):
         self,
         input_ids: torch.LongTensor | None = None,
         attention_mask: torch.Tensor | None = None,
-        past_key_values: Any = None,
+        cache: Cache | None = None,
         use_cache: bool | None = None,
         position_ids: torch.LongTensor | None = None,
         inputs_embeds: torch.FloatTensor | None = None,
         labels: torch.LongTensor | None = None,
         output_hidden_states: bool = False,
+        past_key_values: Cache | None = None,
         **kwargs: Any,
     ) -> CausalLMOutputWithPast:
-        """Returns ``logits`` ``[batch_size, seq_len, vocab_size]``, the cache, and the shifted ``loss``."""
-        extra = {"past_key_values": past_key_values, "position_ids": position_ids, "inputs_embeds": inputs_embeds}
+        """Returns ``logits`` ``[batch_size, seq_len, vocab_size]``, the cache, and the shifted ``loss``.
+
+        The cache comes and goes under the name the installed transformers uses (``cache`` from 5.24, which
+        ``generate()`` passes; ``past_key_values`` before, still accepted where transformers accepts it).
+        """
+        cache = merge_cache_arguments(cache, past_key_values)
+        extra = {CACHE_NAME: cache, "position_ids": position_ids, "inputs_embeds": inputs_embeds}
         encoded = self.backbone.encode(
             input_ids,
             attention_mask,
@@ -94,5 +101,5 @@ class ForCausalLM(_LanguageModel, GenerationMixin):
             # position t predicts token t + 1
             loss = token_cross_entropy(logits[:, :-1], labels[:, 1:])
         return CausalLMOutputWithPast(
-            loss=loss, logits=logits, past_key_values=encoded.past_key_values, hidden_states=encoded.hidden_states
+            loss=loss, logits=logits, hidden_states=encoded.hidden_states, **{CACHE_NAME: cache_of(encoded)}
         )
