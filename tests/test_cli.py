@@ -30,3 +30,22 @@ def test_console_script_module_runs() -> None:
         [sys.executable, "-m", "archit.simple.cli", "families", "GPT*"], capture_output=True, text=True, check=True
     )
     assert "GPT2Tokenizer" in result.stdout
+
+
+def test_env_reports_versions_against_the_tested_set(capsys) -> None:
+    import importlib.metadata
+
+    from archit.simple.environment import REPORTED_PACKAGES, tested_versions
+
+    assert main(["env"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    tested = tested_versions()
+    for package in REPORTED_PACKAGES:
+        line = next(line for line in lines if line.startswith(f"- {package}: "))
+        installed = importlib.metadata.version(package)
+        assert installed in line
+        expected = tested[package]
+        same = installed.split("+")[0] == expected
+        assert ("the tested version" in line) == same and (f"tested: {expected}" in line) != same
+    assert any(line.startswith("- devices torch sees: cpu") for line in lines)
+    assert any(line.startswith("- torch threads: ") for line in lines)

@@ -1,4 +1,4 @@
-"""The ``archit`` command: ``train``, ``evaluate``, ``predict``, ``families``, ``tasks`` and ``demo``.
+"""The ``archit`` command: ``train``, ``evaluate``, ``predict``, ``families``, ``tasks``, ``demo`` and ``env``.
 
 Every option of every sub-command can also come from ``--config FILE.yaml`` (keys spelled like the
 options, with underscores); an option given on the command line wins over the file. ``train``'s options are
@@ -260,6 +260,13 @@ def _tasks(args: argparse.Namespace) -> None:
     print(tasks_table())
 
 
+def _env(args: argparse.Namespace) -> None:
+    from archit.simple.environment import environment_report
+
+    _merged(args, allowed=())
+    print(environment_report())
+
+
 def _add_inference_options(parser: argparse.ArgumentParser, output_help: str) -> None:
     parser.add_argument("model", nargs="?", default=argparse.SUPPRESS, help="a run's output directory or its model/")
     parser.add_argument("--data", default=argparse.SUPPRESS, help="data file in the task's input format")
@@ -299,6 +306,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("families", "list the backbone families archit knows", _families, _families_opts),
         ("tasks", "list the tasks, their data files, metrics and predictions", _tasks, _add_config_option),
         ("demo", "fine-tune MiniLM as a Turkish dependency parser, a few minutes on CPU", _demo, _add_demo_options),
+        ("env", "print versions, platform and devices, to paste into a bug report", _env, _add_config_option),
     ]
     for name, text, run, add_options in jobs:
         command = commands.add_parser(name, help=text, description=text)

@@ -14,7 +14,7 @@ from archit.simple.cli import main, tasks_table
 from archit.simple.config import RunConfiguration
 from tests.simple.tasks import NER, write_task_data
 
-COMMANDS = ("train", "evaluate", "predict", "families", "tasks", "demo")
+COMMANDS = ("train", "evaluate", "predict", "families", "tasks", "demo", "env")
 
 
 @pytest.mark.parametrize("command", COMMANDS)
