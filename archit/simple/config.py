@@ -144,7 +144,7 @@ class RunConfiguration:
         default=None,
         converter=_delimiter,
         validator=_one_character,
-        metadata=_help("field delimiter of CSV/TSV files, e.g. ';' or tab (default: by extension, .csv ',', .tsv tab)"),
+        metadata=_help("field delimiter of CSV/TSV files, e.g. ';' or tab; unset: ',' for .csv, a tab for .tsv"),
     )
     text_column: str = attrs.field(default="text", metadata=_help("column holding the text (CSV/TSV/JSONL)"))
     text_pair_column: str | None = attrs.field(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import os
+import re
 from collections.abc import Iterator
 from typing import TextIO
 
@@ -84,12 +85,7 @@ def _decoding_error(path: str, encoding: str, codec: str) -> DataError:
     """The one-line error for a file that is not valid in ``encoding``: line, byte offset and the option to pass."""
     with open(path, "rb") as handle:
         raw = handle.read()
-    if raw.startswith(_UTF16_MARKS):
-        suggestion = "utf-16 (the file starts with a UTF-16 byte-order mark)"
-    elif codecs.lookup(codec).name != "utf-8-sig" and _first_invalid_byte(raw, "utf-8-sig") is None:
-        suggestion = "utf-8"
-    else:
-        suggestion = "latin-1"
+    suggestion = _suggested_encoding(raw, codec)
     offset = _first_invalid_byte(raw, codec)
     where = found = ""
     if offset is not None:  # always, unless the file changed since the reader failed
@@ -100,6 +96,18 @@ def _decoding_error(path: str, encoding: str, codec: str) -> DataError:
     return DataError(
         f"{path}{where}: not valid {encoding}{found}; pass --encoding {suggestion} or the file's own encoding."
     )
+
+
+def _suggested_encoding(raw: bytes, codec: str) -> str:
+    """The encoding to suggest for a file that ``codec`` cannot read, from what its bytes look like."""
+    if raw.startswith(_UTF16_MARKS):
+        return "utf-16 (the file starts with a UTF-16 byte-order mark)"
+    if codecs.lookup(codec).name != "utf-8-sig" and _first_invalid_byte(raw, "utf-8-sig") is None:
+        return "utf-8"
+    # bytes 0x80-0x9f are control characters in latin-1 but letters, quotes and the euro sign in cp1252
+    if re.search(b"[\x80-\x9f]", raw) and _first_invalid_byte(raw, "cp1252") is None:
+        return "cp1252"
+    return "latin-1"
 
 
 def _first_invalid_byte(raw: bytes, codec: str) -> int | None:
