@@ -180,7 +180,7 @@ def _is_main_process() -> bool:
     return int(os.environ.get("RANK", "0")) == 0
 
 
-_INFERENCE_OPTIONS = ("model", "data", "output", "batch_size")
+_INFERENCE_OPTIONS = ("model", "data", "output", "batch_size", "encoding", "delimiter")
 
 
 def _inference_values(args: argparse.Namespace, command: str) -> dict[str, Any]:
@@ -189,6 +189,11 @@ def _inference_values(args: argparse.Namespace, command: str) -> dict[str, Any]:
     if values.get("batch_size") is not None:
         values["batch_size"] = _positive_int(values["batch_size"], "--batch-size")
     return values
+
+
+def _file_options(values: dict[str, Any]) -> dict[str, Any]:
+    """The data file's ``encoding`` and ``delimiter``, where given."""
+    return {key: values[key] for key in ("encoding", "delimiter") if values.get(key) is not None}
 
 
 def _positive_int(value: Any, option: str) -> int:
@@ -205,7 +210,7 @@ def _evaluate(args: argparse.Namespace) -> None:
     from archit.simple.run import evaluate
 
     values = _inference_values(args, "archit evaluate")
-    metrics = evaluate(values["model"], values["data"], batch_size=values.get("batch_size"))
+    metrics = evaluate(values["model"], values["data"], values.get("batch_size"), **_file_options(values))
     if not _is_main_process():
         return
     text = json.dumps(metrics, indent=2)
@@ -219,7 +224,9 @@ def _predict(args: argparse.Namespace) -> None:
     from archit.simple.run import predict
 
     values = _inference_values(args, "archit predict")
-    path, metrics = predict(values["model"], values["data"], values.get("output"), values.get("batch_size"))
+    path, metrics = predict(
+        values["model"], values["data"], values.get("output"), values.get("batch_size"), **_file_options(values)
+    )
     if not _is_main_process():
         return
     print(f"predictions written to {path}")
@@ -272,6 +279,16 @@ def _add_inference_options(parser: argparse.ArgumentParser, output_help: str) ->
     parser.add_argument("--data", default=argparse.SUPPRESS, help="data file in the task's input format")
     parser.add_argument("--output", default=argparse.SUPPRESS, help=output_help)
     parser.add_argument("--batch-size", default=argparse.SUPPRESS, help="examples per forward pass")
+    parser.add_argument(
+        "--encoding",
+        default=argparse.SUPPRESS,
+        help="text encoding of the data file (default: utf-8, with or without a byte-order mark)",
+    )
+    parser.add_argument(
+        "--delimiter",
+        default=argparse.SUPPRESS,
+        help="field delimiter of a CSV/TSV data file, e.g. ';' or tab (default: by extension)",
+    )
     _add_config_option(parser)
 
 

@@ -18,7 +18,8 @@ from typing import Any
 
 import attrs
 
-from archit.errors import ArchitError
+from archit.errors import ArchitError, DataError
+from archit.simple.textfiles import DEFAULT_ENCODING, reading_codec
 
 __all__ = ["TASKS", "RunConfiguration", "RunConfigurationError", "known_tasks"]
 
@@ -73,6 +74,30 @@ def _at_least(minimum: float) -> Callable[[Any, attrs.Attribute, Any], None]:
     return check
 
 
+def _text_encoding(instance: Any, attribute: attrs.Attribute, value: str) -> None:
+    try:
+        reading_codec(value)
+    except DataError as error:
+        raise RunConfigurationError(f"{attribute.name}: {error}") from None
+
+
+TAB_SPELLINGS = ("tab", "\\t")
+"""How a command line or YAML file can spell a tab delimiter."""
+
+
+def _delimiter(value: Any) -> Any:
+    """A delimiter as given, or a tab for one of the :data:`TAB_SPELLINGS`."""
+    return "\t" if isinstance(value, str) and value.lower() in TAB_SPELLINGS else value
+
+
+def _one_character(instance: Any, attribute: attrs.Attribute, value: str | None) -> None:
+    if value is not None and (len(value) != 1 or value in '"\r\n'):
+        raise RunConfigurationError(
+            f"{attribute.name} must be one character other than a quote or a line break (write tab for a tab); "
+            f"got {value!r}."
+        )
+
+
 def _help(text: str) -> dict[str, str]:
     return {"help": text}
 
@@ -110,6 +135,17 @@ class RunConfiguration:
     train_file: str | None = attrs.field(default=None, metadata=_help("training data file"))
     validation_file: str | None = attrs.field(default=None, metadata=_help("development data file"))
     test_file: str | None = attrs.field(default=None, metadata=_help("test data file (predictions are written for it)"))
+    encoding: str = attrs.field(
+        default=DEFAULT_ENCODING,
+        validator=_text_encoding,
+        metadata=_help("text encoding of the data files (utf-8 with or without a byte-order mark; latin-1, cp1252...)"),
+    )
+    delimiter: str | None = attrs.field(
+        default=None,
+        converter=_delimiter,
+        validator=_one_character,
+        metadata=_help("field delimiter of CSV/TSV files, e.g. ';' or tab; unset: ',' for .csv, a tab for .tsv"),
+    )
     text_column: str = attrs.field(default="text", metadata=_help("column holding the text (CSV/TSV/JSONL)"))
     text_pair_column: str | None = attrs.field(
         default="text_pair", metadata=_help("column holding the second text of sentence pairs, when present")

@@ -34,6 +34,7 @@ from archit.errors import DataError
 from archit.simple.config import RunConfiguration, RunConfigurationError
 from archit.simple.data import Example, Feature, TaskData, get_task_data, load_tokenizer
 from archit.simple.plotting import plot_losses
+from archit.simple.textfiles import DEFAULT_ENCODING
 
 __all__ = [
     "RUN_CONFIG_NAME",
@@ -407,8 +408,25 @@ def _inference_trainer(config: RunConfiguration, data: TaskData, model: Any, out
     return ArchitTrainer(model=model, args=args, data_collator=data.collator(), task_data=data)
 
 
+def _for_file(
+    config: RunConfiguration, data: TaskData, batch_size: int | None, encoding: str, delimiter: str | None
+) -> RunConfiguration:
+    """The run's configuration with the batch size and the data file's encoding and delimiter, set on ``data``
+    too. The encoding and delimiter describe the file at hand, so they are not taken from the training run."""
+    changes: dict[str, Any] = {"encoding": encoding, "delimiter": delimiter}
+    if batch_size is not None:
+        changes["eval_batch_size"] = batch_size
+    data.config = attrs.evolve(config, **changes)
+    return data.config
+
+
 def predict(
-    model_dir: str, data_file: str, output_file: str | None = None, batch_size: int | None = None
+    model_dir: str,
+    data_file: str,
+    output_file: str | None = None,
+    batch_size: int | None = None,
+    encoding: str = DEFAULT_ENCODING,
+    delimiter: str | None = None,
 ) -> tuple[str | None, dict[str, float]]:
     """Predict a data file with a trained model; also score the predictions when the file has gold labels.
 
@@ -417,18 +435,19 @@ def predict(
         data_file: a file in the task's input format (labels optional).
         output_file: where to write the predictions (default: next to the data, ``<name>.predictions<suffix>``).
         batch_size: examples per forward pass (default: the run's ``eval_batch_size``).
+        encoding: the data file's text encoding (UTF-8 is read with or without a byte-order mark).
+        delimiter: the field delimiter of a CSV or TSV data file (default: by extension).
 
     Returns:
         The predictions file (``None`` on processes other than the main one) and the metrics (``{}``
-        without gold labels).
+        without gold labels). The predictions are in the data file's order, one per example.
 
     Raises:
         DataError: the model directory or the data file is unusable.
+        RunConfigurationError: ``encoding`` or ``delimiter`` is invalid.
     """
     config, data, model = load_run(model_dir)
-    if batch_size is not None:
-        config = attrs.evolve(config, eval_batch_size=batch_size)
-        data.config = config
+    config = _for_file(config, data, batch_size, encoding, delimiter)
     examples = data.read(data_file)
     features = data.featurize(examples)
     output_file = output_file or os.path.splitext(data_file)[0] + ".predictions" + data.prediction_suffix(examples)
@@ -442,15 +461,28 @@ def predict(
     return output_file, data.score(decoded, examples)
 
 
-def evaluate(model_dir: str, data_file: str, batch_size: int | None = None) -> dict[str, float]:
+def evaluate(
+    model_dir: str,
+    data_file: str,
+    batch_size: int | None = None,
+    encoding: str = DEFAULT_ENCODING,
+    delimiter: str | None = None,
+) -> dict[str, float]:
     """Score a trained model on a labelled data file.
+
+    Args:
+        model_dir: a run's output directory or its ``model/`` directory.
+        data_file: a file in the task's input format, with gold labels.
+        batch_size: examples per forward pass (default: the run's ``eval_batch_size``).
+        encoding: the data file's text encoding (UTF-8 is read with or without a byte-order mark).
+        delimiter: the field delimiter of a CSV or TSV data file (default: by extension).
 
     Raises:
         DataError: the file holds no gold labels, or the model directory or data file is unusable.
+        RunConfigurationError: ``encoding`` or ``delimiter`` is invalid.
     """
     config, data, model = load_run(model_dir)
-    if batch_size is not None:
-        data.config = config = attrs.evolve(config, eval_batch_size=batch_size)
+    config = _for_file(config, data, batch_size, encoding, delimiter)
     examples = data.read(data_file)
     features = data.featurize(examples)
     trainer = _inference_trainer(config, data, model, model_dir)

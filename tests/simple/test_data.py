@@ -89,7 +89,11 @@ def test_read_bio(tmp_path) -> None:
     [
         ("mixed.txt", "John B-PER\nSmith\n", "mixed.txt, line 2: a word without a tag"),
         ("empty.txt", "\n\n", "holds no sentences"),
-        ("latin1.txt", None, "latin1.txt, line 2: not UTF-8"),
+        (
+            "latin1.txt",
+            None,
+            r"latin1.txt, line 2: not valid utf-8 \(byte 0xe9 at byte offset 8\); pass --encoding latin-1",
+        ),
     ],
 )
 def test_read_bio_errors(tmp_path, name: str, text: str | None, message: str) -> None:

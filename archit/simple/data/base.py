@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import abc
 import json
-import os
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from archit.errors import DataError
 from archit.simple.data.collate import Collator
+from archit.simple.textfiles import create_text
 
 if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerBase
@@ -29,7 +29,6 @@ __all__ = [
     "Feature",
     "TaskData",
     "get_task_data",
-    "iter_lines",
     "register_task_data",
     "registered_tasks",
     "task_data_class",
@@ -209,26 +208,8 @@ def registered_tasks() -> dict[str, type[TaskData]]:
     return dict(sorted(_TASK_DATA.items()))
 
 
-def iter_lines(path: str) -> Iterator[tuple[int, str]]:
-    """``(line number, line without its newline)`` for each line of a UTF-8 text file.
-
-    Raises:
-        DataError: the file does not exist or is not UTF-8 text.
-    """
-    if not os.path.isfile(path):
-        raise DataError(f"{path}: no such data file.")
-    with open(path, "rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError as error:
-                raise DataError(f"{path}, line {number}: not UTF-8 text ({error.reason}).") from None
-            line = line.rstrip("\r\n")
-            yield number, line.removeprefix("\ufeff") if number == 1 else line
-
-
 def write_jsonl(path: str, records: Sequence[Mapping[str, Any]]) -> None:
-    """Write one JSON object per line (UTF-8, non-ASCII kept)."""
-    with open(path, "w", encoding="utf-8") as handle:
+    """Write one JSON object per line (UTF-8 without a byte-order mark, LF line ends, non-ASCII kept)."""
+    with create_text(path) as handle:
         for record in records:
             handle.write(json.dumps(record, ensure_ascii=False) + "\n")

@@ -39,7 +39,7 @@ class SequenceClassificationData(TaskData):
     def read(self, path: str) -> list[Example]:
         config = self.config
         examples = []
-        for line, record in read_records(path):
+        for line, record in read_records(path, config.encoding, config.delimiter):
             example: Example = {"line": line, "text": str(require(path, line, record, config.text_column))}
             if config.text_pair_column and record.get(config.text_pair_column) not in (None, ""):
                 example["text_pair"] = str(record[config.text_pair_column])

@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 
 from archit.errors import DataError
+from archit.simple.textfiles import DEFAULT_ENCODING, create_text, iter_lines
 
 __all__ = [
     "ConlluSentence",
@@ -172,10 +173,9 @@ def _sentence(lines: list[tuple[int, str]], source: str) -> ConlluSentence:
 
 
 def _iter_blocks(lines: Iterable[str]) -> Iterator[list[tuple[int, str]]]:
-    """``(line number, line)`` pairs of each blank-line-separated block."""
+    """``(line number, line)`` pairs of each blank-line-separated block of lines without their line ends."""
     block: list[tuple[int, str]] = []
     for number, line in enumerate(lines, 1):
-        line = line.rstrip("\n")
         if line.strip():
             block.append((number, line))
         elif block:
@@ -199,26 +199,26 @@ def parse_conllu(text: str, source: str = "<string>") -> list[ConlluSentence]:
     return [_sentence(block, source) for block in _iter_blocks(text.splitlines())]
 
 
-def iter_conllu(path: str | os.PathLike[str]) -> Iterator[ConlluSentence]:
-    """The sentences of a CoNLL-U file, one at a time.
+def iter_conllu(path: str | os.PathLike[str], encoding: str = DEFAULT_ENCODING) -> Iterator[ConlluSentence]:
+    """The sentences of a CoNLL-U file, one at a time (UTF-8 with or without a byte-order mark unless ``encoding``
+    says otherwise; CRLF or LF line ends).
 
     Raises:
-        DataError: the file does not exist or is malformed (see :func:`parse_conllu`).
+        DataError: the file does not exist, is not valid in ``encoding``, or is malformed (see :func:`parse_conllu`).
     """
     if not os.path.isfile(path):
         raise DataError(f"{path}: no such CoNLL-U file.")
-    with open(path, encoding="utf-8") as handle:
-        for block in _iter_blocks(handle):
-            yield _sentence(block, os.fspath(path))
+    for block in _iter_blocks(line for _, line in iter_lines(path, encoding)):
+        yield _sentence(block, os.fspath(path))
 
 
-def read_conllu(path: str | os.PathLike[str]) -> list[ConlluSentence]:
+def read_conllu(path: str | os.PathLike[str], encoding: str = DEFAULT_ENCODING) -> list[ConlluSentence]:
     """All sentences of a CoNLL-U file.
 
     Raises:
-        DataError: the file does not exist or is malformed (see :func:`parse_conllu`).
+        DataError: see :func:`iter_conllu`.
     """
-    return list(iter_conllu(path))
+    return list(iter_conllu(path, encoding))
 
 
 def format_conllu(sentences: Iterable[ConlluSentence]) -> str:
@@ -227,11 +227,11 @@ def format_conllu(sentences: Iterable[ConlluSentence]) -> str:
 
 
 def write_conllu(path: str | os.PathLike[str], sentences: Iterable[ConlluSentence]) -> None:
-    """Write sentences as a CoNLL-U file (UTF-8, ``\\n`` line ends).
+    """Write sentences as a CoNLL-U file (UTF-8 without a byte-order mark, ``\\n`` line ends).
 
     A file whose sentences each end with one blank line, read and written back unchanged, is byte-identical.
     """
-    with open(path, "w", encoding="utf-8", newline="\n") as handle:
+    with create_text(path) as handle:
         for sentence in sentences:
             handle.write(sentence.to_conllu())
 

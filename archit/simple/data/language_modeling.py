@@ -17,10 +17,11 @@ import numpy as np
 import torch
 
 from archit.errors import DataError
-from archit.simple.data.base import Example, Feature, TaskData, iter_lines, register_task_data, write_jsonl
+from archit.simple.data.base import Example, Feature, TaskData, register_task_data, write_jsonl
 from archit.simple.data.collate import IGNORE_INDEX, Collator
 from archit.simple.data.tokenization import encode_blocks
 from archit.simple.metrics.language_modeling import perplexity
+from archit.simple.textfiles import iter_lines
 
 __all__ = ["LanguageModelingData", "mask_tokens"]
 
@@ -81,7 +82,9 @@ class LanguageModelingData(TaskData):
     metrics = {"masked_lm": "perplexity", "causal_lm": "perplexity"}
 
     def read(self, path: str) -> list[Example]:
-        examples = [{"line": number, "text": line} for number, line in iter_lines(path) if line.strip()]
+        examples = [
+            {"line": number, "text": line} for number, line in iter_lines(path, self.config.encoding) if line.strip()
+        ]
         if not examples:
             raise DataError(f"{path}: the file holds no text (one document per non-blank line).")
         return examples

@@ -35,7 +35,10 @@ class DependencyParsingData(TaskData):
     predictions = "CoNLL-U"
 
     def read(self, path: str) -> list[Example]:
-        return [{"line": line, "words": list(s.forms), "sentence": s} for line, s in read_numbered_conllu(path)]
+        return [
+            {"line": line, "words": list(s.forms), "sentence": s}
+            for line, s in read_numbered_conllu(path, self.config.encoding)
+        ]
 
     def fit_labels(self, examples: Sequence[Example]) -> None:
         self.labels = list(LabelVocabulary.from_sentences(example["sentence"] for example in examples).labels)

@@ -13,7 +13,6 @@ answerability head gives "answerable" more than half the probability.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -23,6 +22,7 @@ from archit.errors import DataError
 from archit.simple.data.base import Example, Feature, TaskData, register_task_data, write_jsonl
 from archit.simple.data.collate import Collator
 from archit.simple.metrics.squad import squad_scores
+from archit.simple.textfiles import DEFAULT_ENCODING, open_text
 
 __all__ = ["ExtractiveQAData", "read_squad"]
 
@@ -66,18 +66,17 @@ def _answers(path: str, raw: str, location: str, qa: Mapping[str, Any], context:
     return list(answers)
 
 
-def read_squad(path: str) -> list[Example]:
+def read_squad(path: str, encoding: str = DEFAULT_ENCODING) -> list[Example]:
     """Questions of a SQuAD JSON file: ``{"line", "id", "question", "context", "answers"}``.
 
     ``answers`` is a list of ``{"text", "answer_start"}`` (empty for unanswerable questions) and is absent
     when the file gives none (data to predict).
 
     Raises:
-        DataError: the file is not JSON, lacks the SQuAD structure, or an answer is not where it says.
+        DataError: the file is missing, not valid in ``encoding``, not JSON, lacks the SQuAD structure, or an
+            answer is not where it says.
     """
-    if not os.path.isfile(path):
-        raise DataError(f"{path}: no such data file.")
-    with open(path, encoding="utf-8") as handle:
+    with open_text(path, encoding) as handle:
         raw = handle.read()
     try:
         document = json.loads(raw)
@@ -124,7 +123,7 @@ class ExtractiveQAData(TaskData):
         return (*names, "answerability_logits") if self.task == "extractive_aqa" else names
 
     def read(self, path: str) -> list[Example]:
-        return read_squad(path)
+        return read_squad(path, self.config.encoding)
 
     def featurize(self, examples: Sequence[Example], training: bool = False) -> list[Feature]:
         if not self.tokenizer.is_fast:

@@ -16,23 +16,25 @@ from collections.abc import Iterable, Mapping, Sequence
 import numpy as np
 
 from archit.errors import DataError
-from archit.simple.data.base import Example, Feature, TaskData, iter_lines, register_task_data, write_jsonl
+from archit.simple.data.base import Example, Feature, TaskData, register_task_data, write_jsonl
 from archit.simple.data.collate import Collator
 from archit.simple.data.conllu import ConlluSentence, read_conllu
 from archit.simple.data.tokenization import align_labels, encode_words, first_piece_positions
 from archit.simple.metrics.classification import accuracy, macro_f1
 from archit.simple.metrics.tagging import entity_scores, is_bio_label_set
+from archit.simple.textfiles import DEFAULT_ENCODING, create_text, iter_lines
 
 __all__ = ["TokenClassificationData", "read_bio", "read_numbered_conllu"]
 
 CONLLU_SUFFIXES = (".conllu",)
 
 
-def read_bio(path: str) -> list[Example]:
+def read_bio(path: str, encoding: str = DEFAULT_ENCODING) -> list[Example]:
     """Sentences of a CoNLL/BIO file: ``{"line", "words", "tags"}`` (``tags`` absent when untagged).
 
     Raises:
-        DataError: a sentence mixes tagged and untagged lines, or the file holds no sentence.
+        DataError: the file is missing or not valid in ``encoding``, a sentence mixes tagged and untagged lines,
+            or the file holds no sentence.
     """
     sentences: list[Example] = []
     current: list[tuple[int, list[str]]] = []
@@ -50,7 +52,7 @@ def read_bio(path: str) -> list[Example]:
         sentences.append(sentence)
         current.clear()
 
-    for number, line in iter_lines(path):
+    for number, line in iter_lines(path, encoding):
         columns = line.split()
         if not columns:
             close()
@@ -71,12 +73,12 @@ def _word_lines(sentence: ConlluSentence) -> list[int]:
     return [k for k, line in enumerate(sentence.lines) if line.split("\t", 1)[0].isdigit()]
 
 
-def _read_conllu(path: str, field: str) -> list[Example]:
+def _read_conllu(path: str, field: str, encoding: str) -> list[Example]:
     """Sentences of a CoNLL-U file: ``{"line", "words", "tags", "sentence"}`` (``tags`` absent when the field
     holds only ``_``)."""
     column = CONLLU_COLUMNS[field]
     examples = []
-    for start, sentence in read_numbered_conllu(path):
+    for start, sentence in read_numbered_conllu(path, encoding):
         values = [sentence.lines[k].split("\t")[column] for k in _word_lines(sentence)]
         example: Example = {"line": start, "words": list(sentence.forms), "sentence": sentence}
         if any(value != "_" for value in values):
@@ -85,17 +87,16 @@ def _read_conllu(path: str, field: str) -> list[Example]:
     return examples
 
 
-def read_numbered_conllu(path: str) -> list[tuple[int, ConlluSentence]]:
+def read_numbered_conllu(path: str, encoding: str = DEFAULT_ENCODING) -> list[tuple[int, ConlluSentence]]:
     """``(first line, sentence)`` for each sentence of a CoNLL-U file.
 
     Raises:
-        DataError: the file is missing or malformed, or holds no sentence.
+        DataError: the file is missing, not valid in ``encoding`` or malformed, or holds no sentence.
     """
-    sentences = read_conllu(path)
+    sentences = read_conllu(path, encoding)
     if not sentences:
         raise DataError(f"{path}: the file holds no sentences.")
-    with open(path, encoding="utf-8") as handle:
-        lines = handle.read().splitlines()
+    lines = [line for _, line in iter_lines(path, encoding)]
     starts = [n for n, line in enumerate(lines, 1) if line.strip() and (n == 1 or not lines[n - 2].strip())]
     return list(zip(starts, sentences, strict=True))
 
@@ -121,8 +122,8 @@ class TokenClassificationData(TaskData):
 
     def read(self, path: str) -> list[Example]:
         if path.lower().endswith(CONLLU_SUFFIXES):
-            return _read_conllu(path, self.config.conllu_label_field)
-        return read_bio(path)
+            return _read_conllu(path, self.config.conllu_label_field, self.config.encoding)
+        return read_bio(path, self.config.encoding)
 
     def example_labels(self, example: Example) -> Iterable[str]:
         return example.get("tags", ())
@@ -198,7 +199,7 @@ class TokenClassificationData(TaskData):
 
     def _write_conllu(self, path: str, predictions: Sequence[list[str]], examples: Sequence[Example]) -> None:
         column = CONLLU_COLUMNS[self.config.conllu_label_field]
-        with open(path, "w", encoding="utf-8", newline="\n") as handle:
+        with create_text(path) as handle:
             for predicted, example in zip(predictions, examples, strict=True):
                 handle.write(_with_column(example["sentence"], column, predicted))
 
