@@ -47,7 +47,7 @@ HUB_OPTIONS = ("revision", "cache_dir", "token", "local_files_only", "subfolder"
 them; archit reads them to locate the files and passes them on unchanged."""
 
 _WEIGHT_OPTIONS = ("variant", "use_safetensors")
-CONFIG_NAME = "config.json"
+_CONFIG_NAME = "config.json"
 _SAFETENSORS, _SAFETENSORS_INDEX = "model.safetensors", "model.safetensors.index.json"
 _PICKLE, _PICKLE_INDEX = "pytorch_model.bin", "pytorch_model.bin.index.json"
 
@@ -81,11 +81,6 @@ class Checkpoint:
     config_file: str
     weight_files: tuple[str, ...] = ()
     hub_options: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def is_hub(self) -> bool:
-        """Whether the checkpoint was found as a hub id rather than as a local directory."""
-        return not os.path.isdir(self.name_or_path)
 
     def config_dict(self) -> dict[str, Any]:
         """The content of ``config.json``, unparsed by transformers.
@@ -159,7 +154,7 @@ def locate_checkpoint(
     source = _source(name_or_path, options)
     if isinstance(source, str):
         return _local_checkpoint(name, source, weight_names, options)
-    config_file = source.fetch(CONFIG_NAME)
+    config_file = source.fetch(_CONFIG_NAME)
     return Checkpoint(name, config_file, source.fetch_weights(weight_names) if weights else (), options)
 
 
@@ -275,7 +270,7 @@ def _shards(index_file: str) -> list[str]:
 
 
 def _local_checkpoint(name: str, directory: str, weight_names: tuple[str, ...], options: dict[str, Any]) -> Checkpoint:
-    config_file = os.path.join(directory, CONFIG_NAME)
+    config_file = os.path.join(directory, _CONFIG_NAME)
     if not os.path.isfile(config_file):
         raise CheckpointError(
             f"Checkpoint directory {directory!r} has no config.json; it was not written by save_pretrained(). "
