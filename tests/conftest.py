@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-import pytest
-import torch
+import os
 
-from tests.families import BATCH_SIZE, SEQ_LEN, VOCAB_SIZE
+# The suite never reaches the Hugging Face Hub: hub ids resolve from caches the tests build (tests/hub_cache.py).
+# Set before huggingface_hub is imported, which reads it once; subprocesses inherit it.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from tests.families import BATCH_SIZE, SEQ_LEN, VOCAB_SIZE  # noqa: E402
 
 # Tiny models gain nothing from intra-op threads, and the suite runs one xdist worker per core: more threads
 # per worker only oversubscribe the machine (a parsing step measured 17x slower with 2 threads under load).

@@ -10,12 +10,13 @@ import os
 from typing import Any, ClassVar
 
 import transformers
-from transformers import AutoConfig, PretrainedConfig
+from transformers import PretrainedConfig
 
 from archit._compat import bare_model_class
-from archit.errors import CheckpointError, UnknownArchitectureError
+from archit.errors import UnknownArchitectureError
 from archit.modeling.wrappers import ArchitWrapper, wrap
 from archit.resolution import ARCHIT_MODEL_TYPE, Family, ModelArchitectures, resolve
+from archit.resolution.checkpoints import locate_checkpoint, location_options
 
 __all__ = [
     "BaseModel",
@@ -41,7 +42,6 @@ __all__ = [
     "backbone_class",
     "backbone_config",
     "base_model_class",
-    "check_checkpoint_directory",
 ]
 
 
@@ -60,33 +60,6 @@ def backbone_class(family: Family, config: PretrainedConfig) -> type:
             "transformers.AutoModel.register(config_class, model_class)."
         )
     return klass
-
-
-def check_checkpoint_directory(path: str | os.PathLike) -> str:
-    """Check that ``path`` is a local checkpoint directory with a config and weights; return it as ``str``.
-
-    Raises:
-        CheckpointError: the path does not exist, is not a directory, or lacks ``config.json`` or weights.
-    """
-    path = os.fspath(path)
-    if not os.path.exists(path):
-        raise CheckpointError(
-            f"Checkpoint {path!r} does not exist. archit loads local directories written by save_pretrained(); "
-            "download hub models first (huggingface-cli download NAME --local-dir DIR) and pass the directory."
-        )
-    if not os.path.isdir(path):
-        raise CheckpointError(f"Checkpoint {path!r} is a file; pass the directory save_pretrained() wrote.")
-    if not os.path.isfile(os.path.join(path, "config.json")):
-        raise CheckpointError(
-            f"Checkpoint directory {path!r} has no config.json; it was not written by save_pretrained()."
-        )
-    weights = [name for name in os.listdir(path) if name.endswith((".safetensors", ".bin", ".safetensors.index.json"))]
-    if not weights:
-        raise CheckpointError(
-            f"Checkpoint directory {path!r} holds a config but no weights (*.safetensors or *.bin); "
-            "save the model again with save_pretrained()."
-        )
-    return path
 
 
 def backbone_config(config: PretrainedConfig) -> PretrainedConfig:
@@ -139,22 +112,23 @@ class BaseModel(metaclass=_BaseModelMeta):
         return cls(config, **kwargs)
 
     @classmethod
-    def from_pretrained(cls, path: str | os.PathLike, **kwargs: Any) -> ArchitWrapper:
+    def from_pretrained(cls, name_or_path: str | os.PathLike, **kwargs: Any) -> ArchitWrapper:
         """Load the backbone weights of any checkpoint kind (bare, HF ``XForY`` or archit) and wrap them.
 
         Args:
-            path: a local directory written by ``save_pretrained``.
-            **kwargs: passed to transformers' ``from_pretrained`` (``dtype``, ``device_map``,
-                ``attn_implementation``...).
+            name_or_path: a local directory written by ``save_pretrained``, or a Hugging Face Hub id.
+            **kwargs: passed to transformers' ``from_pretrained``: hub options (``revision``, ``cache_dir``,
+                ``token``, ``local_files_only``, ``subfolder``, ``trust_remote_code``) and loading options
+                (``dtype``, ``device_map``, ``attn_implementation``...).
 
         Raises:
-            CheckpointError: the directory is missing, or has no config or weights.
+            CheckpointError: see :func:`~archit.resolution.checkpoints.locate_checkpoint`.
         """
-        path = check_checkpoint_directory(path)
-        config = kwargs.pop("config", None) or AutoConfig.from_pretrained(path)
+        checkpoint = locate_checkpoint(name_or_path, **location_options(kwargs))
+        config = kwargs.pop("config", None) or checkpoint.load_config(kwargs.get("trust_remote_code", False))
         config = backbone_config(config)
         family = cls.family(config)
-        model = backbone_class(family, config).from_pretrained(path, config=config, **kwargs)
+        model = backbone_class(family, config).from_pretrained(checkpoint.name_or_path, config=config, **kwargs)
         return wrap(model, family)
 
 

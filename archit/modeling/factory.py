@@ -12,10 +12,10 @@ from typing import Any
 
 import attrs
 import transformers
-from transformers import AutoConfig, PretrainedConfig
+from transformers import PretrainedConfig
 
 from archit.errors import HeadConfigError, RegistrationError
-from archit.modeling.base_models import BaseModel, check_checkpoint_directory
+from archit.modeling.base_models import BaseModel
 from archit.modeling.heads.base import HeadConfig
 from archit.modeling.tasks import (
     ArchitConfig,
@@ -31,6 +31,7 @@ from archit.modeling.tasks import (
     ForSingleLabelTokenClassification,
     ModelWithHead,
 )
+from archit.resolution.checkpoints import locate_checkpoint, location_options
 from archit.resolution.families import natural_key
 
 __all__ = ["ArchitFactory", "register_task"]
@@ -91,21 +92,22 @@ class ArchitFactory:
         """Load any checkpoint (bare backbone, HF ``XForY`` or archit) as a model for ``task``.
 
         Args:
-            name_or_path: a local checkpoint directory.
+            name_or_path: a local checkpoint directory, or a Hugging Face Hub id (``"microsoft/deberta-v2-xlarge"``)
+                read from the cache and downloaded when missing, unless offline.
             task: a name from :meth:`tasks` (``"dep_parsing"``, ``"token_classification"``...).
-            **kwargs: head-config fields (``num_labels=37``...) and transformers ``from_pretrained`` options
-                (``dtype``, ``attn_implementation``, ``ignore_mismatched_sizes``...).
+            **kwargs: head-config fields (``num_labels=37``...), hub options (``revision``, ``cache_dir``,
+                ``token``, ``local_files_only``, ``subfolder``, ``trust_remote_code``) and transformers
+                ``from_pretrained`` options (``dtype``, ``attn_implementation``, ``ignore_mismatched_sizes``...).
 
         Raises:
             HeadConfigError: unknown task, or head fields the task's head config does not have.
             CheckpointError, UnknownArchitectureError: as :meth:`ModelWithHead.from_pretrained`.
         """
         task_class = ArchitFactory.get_task(task)
-        check_checkpoint_directory(name_or_path)
         head_fields, hf_kwargs = ArchitFactory.split_kwargs(task_class, kwargs)
         head_config = None
         if head_fields:
-            hf_kwargs["config"] = AutoConfig.from_pretrained(name_or_path)
+            hf_kwargs["config"] = _load_config(name_or_path, hf_kwargs)
             head_config = _head_config_with(task_class, hf_kwargs["config"], head_fields)
         return task_class.from_pretrained(name_or_path, head_config=head_config, **hf_kwargs)
 
@@ -135,6 +137,12 @@ def _head_config_with(task_class: type[ModelWithHead], saved: PretrainedConfig, 
     return attrs.evolve(base, **fields)
 
 
+def _load_config(name_or_path: str | os.PathLike, kwargs: dict[str, Any]) -> PretrainedConfig:
+    """The config of a checkpoint directory or hub id, located with the hub options among ``kwargs``."""
+    checkpoint = locate_checkpoint(name_or_path, weights=False, **location_options(kwargs))
+    return checkpoint.load_config(kwargs.get("trust_remote_code", False))
+
+
 class _AutoTaskDispatch:
     """Registered with an ``AutoModelFor...`` class: loads an archit checkpoint as the task it was saved as."""
 
@@ -142,10 +150,10 @@ class _AutoTaskDispatch:
     default_task: str = ""
 
     @classmethod
-    def from_pretrained(cls, path: str | os.PathLike, *model_args: Any, **kwargs: Any) -> ModelWithHead:
-        config = kwargs.get("config") or AutoConfig.from_pretrained(path)
+    def from_pretrained(cls, name_or_path: str | os.PathLike, *model_args: Any, **kwargs: Any) -> ModelWithHead:
+        config = kwargs.get("config") or _load_config(name_or_path, kwargs)
         task = config.task if config.task in _TASKS else cls.default_task
-        return _TASKS[task].from_pretrained(path, *model_args, **kwargs)
+        return _TASKS[task].from_pretrained(name_or_path, *model_args, **kwargs)
 
     @classmethod
     def from_config(cls, config: ArchitConfig, **kwargs: Any) -> ModelWithHead:
@@ -158,13 +166,13 @@ class _AutoBackboneDispatch:
     config_class = ArchitConfig
 
     @classmethod
-    def from_pretrained(cls, path: str | os.PathLike, *model_args: Any, **kwargs: Any) -> Any:
-        config = kwargs.pop("config", None) or AutoConfig.from_pretrained(path)
+    def from_pretrained(cls, name_or_path: str | os.PathLike, *model_args: Any, **kwargs: Any) -> Any:
+        config = kwargs.pop("config", None) or _load_config(name_or_path, kwargs)
         task_class = _TASKS.get(config.task)
         if task_class is not None:  # build the backbone as the task did (without a pooler it does not use)
             specialised = task_class.specialised_for(config.backbone_config)
             kwargs = {**specialised._backbone_kwargs(config.get_head_config()), **kwargs}
-        return BaseModel.from_pretrained(path, config=config, **kwargs)
+        return BaseModel.from_pretrained(name_or_path, config=config, **kwargs)
 
     @classmethod
     def from_config(cls, config: ArchitConfig, **kwargs: Any) -> Any:

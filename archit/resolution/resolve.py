@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 from typing import Any
 
@@ -12,6 +11,7 @@ from transformers import PretrainedConfig, PreTrainedTokenizerBase
 
 from archit._compat import is_known_model_type, is_text_model_type
 from archit.errors import CheckpointError, UnknownArchitectureError
+from archit.resolution.checkpoints import Checkpoint, locate_checkpoint
 from archit.resolution.families import Family, ModelArchitectures
 
 __all__ = [
@@ -86,20 +86,6 @@ def _family_of_model_type(model_type: str, has_text_embeddings: bool = False) ->
     )
 
 
-def _config_dict_of_directory(path: str) -> dict[str, Any]:
-    config_file = os.path.join(path, "config.json")
-    if not os.path.isfile(config_file):
-        raise CheckpointError(
-            f"Checkpoint directory {path!r} has no config.json. Save the model with save_pretrained(), "
-            "or pass the config object instead of the path."
-        )
-    try:
-        with open(config_file, encoding="utf-8") as handle:
-            return json.load(handle)
-    except json.JSONDecodeError as error:
-        raise CheckpointError(f"{config_file} is not valid JSON ({error}); re-save the checkpoint.") from error
-
-
 def _resolve_config_dict(config: dict[str, Any], origin: str) -> Family:
     if config.get("model_type") == ARCHIT_MODEL_TYPE:
         config = config.get("backbone_config") or {}
@@ -118,7 +104,7 @@ def _resolve_config(config: PretrainedConfig) -> Family:
 def _resolve_tokenizer(tokenizer: PreTrainedTokenizerBase) -> Family:
     path = getattr(tokenizer, "name_or_path", "")
     if path and os.path.isfile(os.path.join(path, "config.json")):
-        return _resolve_config_dict(_config_dict_of_directory(path), path)
+        return _resolve_config_dict(locate_checkpoint(path, weights=False).config_dict(), path)
     class_names = {klass.__name__.removesuffix("Fast") for klass in type(tokenizer).__mro__}
     class_names -= _GENERIC_TOKENIZERS
     for family in ModelArchitectures:
@@ -131,12 +117,17 @@ def _resolve_tokenizer(tokenizer: PreTrainedTokenizerBase) -> Family:
     )
 
 
-def resolve(obj: Any) -> Family:
+def resolve(obj: Any, **hub_options: Any) -> Family:
     """The family of ``obj``.
 
     Args:
         obj: a :class:`Family` or family name (``"BERT"``), a model type (``"bert"``), a local checkpoint
-            directory, a config, a model instance (wrapped or not), or a tokenizer (slow or fast).
+            directory, a Hugging Face Hub id with its organisation (``"microsoft/deberta-v2-xlarge"``: only its
+            config is read, from the cache or downloaded), a located
+            :class:`~archit.resolution.checkpoints.Checkpoint`, a config, a model instance (wrapped or not), or
+            a tokenizer (slow or fast).
+        **hub_options: for a hub id, ``revision``, ``cache_dir``, ``token``, ``local_files_only`` and
+            ``subfolder``, as in transformers' ``from_pretrained``.
 
     Returns:
         The registered family; :attr:`ModelArchitectures.GENERIC` for an unregistered model type whose
@@ -144,17 +135,28 @@ def resolve(obj: Any) -> Family:
 
     Raises:
         UnknownArchitectureError: nothing identifies a text family; the message lists the registered ones.
-        CheckpointError: a checkpoint directory has no readable ``config.json``.
+        CheckpointError: a checkpoint directory has no readable ``config.json``; a hub id is not cached while
+            offline (see :func:`~archit.resolution.checkpoints.locate_checkpoint`).
     """
     if isinstance(obj, Family):
         return obj
-    if isinstance(obj, os.PathLike) or (isinstance(obj, str) and os.path.isdir(obj)):
-        path = os.fspath(obj)
-        return _resolve_config_dict(_config_dict_of_directory(path), path)
+    # Model types never hold a "/", hub ids with their organisation always do.
+    if isinstance(obj, os.PathLike) or (isinstance(obj, str) and (os.path.isdir(obj) or "/" in obj)):
+        obj = locate_checkpoint(obj, weights=False, **hub_options)
+    if isinstance(obj, Checkpoint):
+        return _resolve_config_dict(obj.config_dict(), obj.name_or_path)
     if isinstance(obj, str):
         if obj in ModelArchitectures:
             return ModelArchitectures.get(obj)
-        return _family_of_model_type(obj)
+        try:
+            return _family_of_model_type(obj)
+        except UnknownArchitectureError as error:
+            if is_known_model_type(obj):
+                raise
+            raise UnknownArchitectureError(
+                f"{error} A checkpoint is named by its directory, or by its hub id with the organisation "
+                "('FacebookAI/roberta-base', not 'roberta-base')."
+            ) from None
     if isinstance(obj, PretrainedConfig):
         return _resolve_config(obj)
     if isinstance(obj, PreTrainedTokenizerBase):
@@ -170,5 +172,5 @@ def resolve(obj: Any) -> Family:
         return _family_of_model_type(config.model_type, has_text_embeddings=embeddings is not None)
     raise UnknownArchitectureError(
         f"Cannot resolve a family from a {type(obj).__name__}. Pass a model type string, a config, a local "
-        "checkpoint directory, a model instance or a tokenizer."
+        "checkpoint directory or hub id, a model instance or a tokenizer."
     )

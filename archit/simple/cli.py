@@ -154,7 +154,11 @@ def _require(values: dict[str, Any], command: str, *names: str) -> None:
     missing = [name for name in names if values.get(name) in (None, "")]
     if missing:
         name = missing[0]
-        wanted = "the MODEL argument (a run's output directory)" if name == "model" else "--" + name.replace("_", "-")
+        wanted = (
+            "the MODEL argument (a run's output directory or hub id)"
+            if name == "model"
+            else "--" + name.replace("_", "-")
+        )
         raise _CommandError(f"{command} needs {wanted} (or '{name}:' in the --config file).")
 
 
@@ -180,7 +184,7 @@ def _is_main_process() -> bool:
     return int(os.environ.get("RANK", "0")) == 0
 
 
-_INFERENCE_OPTIONS = ("model", "data", "output", "batch_size", "encoding", "delimiter")
+_INFERENCE_OPTIONS = ("model", "data", "output", "batch_size", "revision", "encoding", "delimiter")
 
 
 def _inference_values(args: argparse.Namespace, command: str) -> dict[str, Any]:
@@ -210,7 +214,13 @@ def _evaluate(args: argparse.Namespace) -> None:
     from archit.simple.run import evaluate
 
     values = _inference_values(args, "archit evaluate")
-    metrics = evaluate(values["model"], values["data"], values.get("batch_size"), **_file_options(values))
+    metrics = evaluate(
+        values["model"],
+        values["data"],
+        batch_size=values.get("batch_size"),
+        revision=values.get("revision"),
+        **_file_options(values),
+    )
     if not _is_main_process():
         return
     text = json.dumps(metrics, indent=2)
@@ -225,7 +235,12 @@ def _predict(args: argparse.Namespace) -> None:
 
     values = _inference_values(args, "archit predict")
     path, metrics = predict(
-        values["model"], values["data"], values.get("output"), values.get("batch_size"), **_file_options(values)
+        values["model"],
+        values["data"],
+        values.get("output"),
+        values.get("batch_size"),
+        values.get("revision"),
+        **_file_options(values),
     )
     if not _is_main_process():
         return
@@ -275,10 +290,18 @@ def _env(args: argparse.Namespace) -> None:
 
 
 def _add_inference_options(parser: argparse.ArgumentParser, output_help: str) -> None:
-    parser.add_argument("model", nargs="?", default=argparse.SUPPRESS, help="a run's output directory or its model/")
+    parser.add_argument(
+        "model",
+        nargs="?",
+        default=argparse.SUPPRESS,
+        help="a run's output directory or its model/, or the Hugging Face Hub id of a model saved by a run",
+    )
     parser.add_argument("--data", default=argparse.SUPPRESS, help="data file in the task's input format")
     parser.add_argument("--output", default=argparse.SUPPRESS, help=output_help)
     parser.add_argument("--batch-size", default=argparse.SUPPRESS, help="examples per forward pass")
+    parser.add_argument(
+        "--revision", default=argparse.SUPPRESS, help="branch, tag or commit of a hub MODEL (default: main)"
+    )
     parser.add_argument(
         "--encoding",
         default=argparse.SUPPRESS,

@@ -129,7 +129,16 @@ class RunConfiguration:
     """
 
     task: str = attrs.field(validator=_choice(known_tasks), metadata=_help("the task to train, see `archit tasks`"))
-    model_name_or_path: str = attrs.field(metadata=_help("checkpoint directory (or hub id) of the backbone or model"))
+    model_name_or_path: str = attrs.field(
+        metadata=_help("checkpoint directory or Hugging Face Hub id (org/name) of the backbone or model")
+    )
+    revision: str | None = attrs.field(
+        default=None,
+        metadata=_help(
+            "branch, tag or commit of a hub model_name_or_path (default: main); the cache, offline mode and token "
+            "come from HF_HUB_CACHE, HF_HUB_OFFLINE and HF_TOKEN"
+        ),
+    )
     run_name: str = attrs.field(default="archit-run", metadata=_help("name of the run"))
     output_dir: str | None = attrs.field(default=None, metadata=_help("where outputs go (default: runs/RUN_NAME)"))
     train_file: str | None = attrs.field(default=None, metadata=_help("training data file"))

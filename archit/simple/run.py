@@ -20,6 +20,7 @@ import contextlib
 import json
 import logging
 import os
+import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -31,6 +32,7 @@ from transformers import EarlyStoppingCallback, Trainer, TrainingArguments
 
 from archit._compat import warmup_arguments
 from archit.errors import DataError
+from archit.resolution.checkpoints import checkpoint_file
 from archit.simple.config import RunConfiguration, RunConfigurationError
 from archit.simple.data import Example, Feature, TaskData, get_task_data, load_tokenizer
 from archit.simple.plotting import plot_losses
@@ -218,7 +220,7 @@ def load_model(config: RunConfiguration, data: TaskData) -> transformers.PreTrai
     # Label names go into the model config (for predictions and pipelines), the rest into the head config.
     names = {key: implied.pop(key) for key in ("id2label", "label2id") if key in implied}
     model = ArchitFactory.from_pretrained(
-        config.model_name_or_path, task=config.task, **{**config.head_options, **implied}
+        config.model_name_or_path, task=config.task, revision=config.revision, **{**config.head_options, **implied}
     )
     if names:
         model.config.id2label, model.config.label2id = names["id2label"], names["label2id"]
@@ -245,7 +247,7 @@ def _prepare(config: RunConfiguration) -> tuple[TaskData, dict[str, list[Example
     """Tokenizer, task data and the examples of each split given."""
     if config.train_file is None:
         raise RunConfigurationError("train_file is not set; a run needs training data (--train-file FILE).")
-    tokenizer = load_tokenizer(config.model_name_or_path)
+    tokenizer = load_tokenizer(config.model_name_or_path, revision=config.revision)
     data = get_task_data(config.task, config, tokenizer)
     splits = {
         "train": _read_split(data, config.train_file, config.max_train_samples),
@@ -368,31 +370,51 @@ def _write_json(path: str, value: Any) -> None:
 
 
 # --- using a trained model --------------------------------------------------------------------------------
-def load_run(model_dir: str) -> tuple[RunConfiguration, TaskData, transformers.PreTrainedModel]:
+def load_run(
+    model: str, revision: str | None = None
+) -> tuple[RunConfiguration, TaskData, transformers.PreTrainedModel]:
     """The configuration, task data (with the model's labels) and model of a saved run.
 
     Args:
-        model_dir: a run's output directory or its ``model/`` directory.
+        model: a run's output directory or its ``model/`` directory, or the Hugging Face Hub id of a model saved
+            by a run (its repository holds ``archit_run.yaml``, at the top or in ``model/``).
+        revision: the hub revision (branch, tag or commit) of a hub id.
 
     Raises:
-        DataError: the directory holds no model saved by :func:`run_simple`.
+        DataError: there is no model saved by :func:`run_simple` there.
+        CheckpointError: a directory that does not exist; a hub id that is not cached while offline.
     """
     from archit.modeling.factory import ArchitFactory
 
-    if os.path.isfile(os.path.join(model_dir, "model", RUN_CONFIG_NAME)):
-        model_dir = os.path.join(model_dir, "model")
-    config_file = os.path.join(model_dir, RUN_CONFIG_NAME)
-    if not os.path.isfile(config_file):
-        raise DataError(
-            f"{model_dir} holds no {RUN_CONFIG_NAME}: pass the output directory of `archit train` (or its model/ "
-            "directory)."
-        )
-    config = RunConfiguration.from_yaml(config_file, model_name_or_path=model_dir)
-    model = ArchitFactory.from_pretrained(model_dir, task=config.task)
-    id2label = getattr(model.config, "id2label", None) or {}
+    name_or_path, hub_options, config_file = _saved_run(model, revision)
+    config = RunConfiguration.from_yaml(config_file, model_name_or_path=name_or_path, revision=revision)
+    trained = ArchitFactory.from_pretrained(name_or_path, task=config.task, **hub_options)
+    id2label = getattr(trained.config, "id2label", None) or {}
     labels = [id2label[key] for key in sorted(id2label, key=int)] if config.head_options.get("id2label") else None
-    data = get_task_data(config.task, config, load_tokenizer(model_dir), labels)
-    return config, data, model
+    data = get_task_data(config.task, config, load_tokenizer(name_or_path, **hub_options), labels)
+    return config, data, trained
+
+
+def _saved_run(model: str, revision: str | None) -> tuple[str, dict[str, Any], str]:
+    """Where the model of a saved run is: its directory (a run's ``model/`` directory itself for a local output
+    directory) or its hub id, the hub options that reach it (``subfolder="model"`` for a whole run), and its
+    local ``archit_run.yaml``.
+
+    Raises:
+        DataError: neither the place nor its ``model/`` holds ``archit_run.yaml``.
+    """
+    for subfolder in ("", "model"):
+        hub_options = {key: value for key, value in (("revision", revision), ("subfolder", subfolder)) if value}
+        config_file = checkpoint_file(model, RUN_CONFIG_NAME, **hub_options)
+        if config_file is None:
+            continue
+        if os.path.isdir(model):
+            return os.path.join(model, subfolder) if subfolder else model, {}, config_file
+        return model, hub_options, config_file
+    raise DataError(
+        f"{model} holds no {RUN_CONFIG_NAME} (nor does its model/): pass the output directory of `archit train` "
+        "(or its model/ directory), or the hub id of a model saved by it."
+    )
 
 
 def _inference_trainer(config: RunConfiguration, data: TaskData, model: Any, output_dir: str) -> ArchitTrainer:
@@ -421,20 +443,22 @@ def _for_file(
 
 
 def predict(
-    model_dir: str,
+    model: str,
     data_file: str,
     output_file: str | None = None,
     batch_size: int | None = None,
+    revision: str | None = None,
     encoding: str = DEFAULT_ENCODING,
     delimiter: str | None = None,
 ) -> tuple[str | None, dict[str, float]]:
     """Predict a data file with a trained model; also score the predictions when the file has gold labels.
 
     Args:
-        model_dir: a run's output directory or its ``model/`` directory.
+        model: a run's output directory or its ``model/`` directory, or the hub id of a model saved by a run.
         data_file: a file in the task's input format (labels optional).
         output_file: where to write the predictions (default: next to the data, ``<name>.predictions<suffix>``).
         batch_size: examples per forward pass (default: the run's ``eval_batch_size``).
+        revision: the hub revision of a hub id.
         encoding: the data file's text encoding (UTF-8 is read with or without a byte-order mark).
         delimiter: the field delimiter of a CSV or TSV data file (default: by extension).
 
@@ -443,15 +467,16 @@ def predict(
         without gold labels). The predictions are in the data file's order, one per example.
 
     Raises:
-        DataError: the model directory or the data file is unusable.
+        DataError: the model or the data file is unusable.
+        CheckpointError: see :func:`load_run`.
         RunConfigurationError: ``encoding`` or ``delimiter`` is invalid.
     """
-    config, data, model = load_run(model_dir)
+    config, data, trained = load_run(model, revision)
     config = _for_file(config, data, batch_size, encoding, delimiter)
     examples = data.read(data_file)
     features = data.featurize(examples)
     output_file = output_file or os.path.splitext(data_file)[0] + ".predictions" + data.prediction_suffix(examples)
-    trainer = _inference_trainer(config, data, model, os.path.dirname(os.path.abspath(output_file)))
+    trainer = _inference_trainer(config, data, trained, os.path.dirname(os.path.abspath(output_file)))
     outputs = trainer.predict(features)
     decoded = data.decode(_named(data, outputs.predictions), features, examples)
     if not trainer.is_world_process_zero():
@@ -462,31 +487,35 @@ def predict(
 
 
 def evaluate(
-    model_dir: str,
+    model: str,
     data_file: str,
     batch_size: int | None = None,
+    revision: str | None = None,
     encoding: str = DEFAULT_ENCODING,
     delimiter: str | None = None,
 ) -> dict[str, float]:
     """Score a trained model on a labelled data file.
 
     Args:
-        model_dir: a run's output directory or its ``model/`` directory.
-        data_file: a file in the task's input format, with gold labels.
+        model: a run's output directory or its ``model/`` directory, or the hub id of a model saved by a run.
+        data_file: a labelled file in the task's input format.
         batch_size: examples per forward pass (default: the run's ``eval_batch_size``).
+        revision: the hub revision of a hub id.
         encoding: the data file's text encoding (UTF-8 is read with or without a byte-order mark).
         delimiter: the field delimiter of a CSV or TSV data file (default: by extension).
 
     Raises:
-        DataError: the file holds no gold labels, or the model directory or data file is unusable.
+        DataError: the file holds no gold labels, or the model or data file is unusable.
+        CheckpointError: see :func:`load_run`.
         RunConfigurationError: ``encoding`` or ``delimiter`` is invalid.
     """
-    config, data, model = load_run(model_dir)
+    config, data, trained = load_run(model, revision)
     config = _for_file(config, data, batch_size, encoding, delimiter)
     examples = data.read(data_file)
     features = data.featurize(examples)
-    trainer = _inference_trainer(config, data, model, model_dir)
-    outputs = trainer.predict(features)
+    # The Trainer wants an output directory (it creates it); evaluating writes nothing there.
+    with tempfile.TemporaryDirectory() as scratch:
+        outputs = _inference_trainer(config, data, trained, scratch).predict(features)
     scores = data.score(data.decode(_named(data, outputs.predictions), features, examples), examples)
     if not scores:
         raise DataError(f"{data_file} holds no gold labels to evaluate against; use `archit predict` instead.")

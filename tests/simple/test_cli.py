@@ -109,7 +109,8 @@ def test_train_predict_evaluate_from_the_command_line(tmp_path, checkpoints, cap
             "early_stopping_patience (2) needs evaluations, but eval_strategy is 'no'",
         ),
         (["predict", "--data", "x.txt"], "archit predict needs the MODEL argument"),
-        (["evaluate", "nowhere", "--data", "x.txt"], "nowhere holds no archit_run.yaml"),
+        (["evaluate", "nowhere", "--data", "x.txt"], "Hugging Face Hub model 'nowhere' is not in the cache"),
+        (["evaluate", "./nowhere", "--data", "x.txt"], "Checkpoint directory './nowhere' does not exist"),
         (["predict", "nowhere", "--data", "x.txt", "--batch-size", "0"], "--batch-size takes a positive whole number"),
     ],
 )

@@ -10,18 +10,16 @@ checkpoint (through ``key_mapping`` for heads the family's checkpoints hold) and
 from __future__ import annotations
 
 import inspect
-import json
 import logging
 import os
 import re
-import struct
 import sys
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import torch
 from torch import nn
-from transformers import AutoConfig, PretrainedConfig, PreTrainedModel
+from transformers import PretrainedConfig, PreTrainedModel
 
 from archit._compat import (
     LOADING_LOGGERS,
@@ -31,12 +29,13 @@ from archit._compat import (
     tied_weights_keys,
 )
 from archit.errors import CheckpointError, DataError, HeadConfigError
-from archit.modeling.base_models import BaseModel, backbone_class, check_checkpoint_directory
+from archit.modeling.base_models import BaseModel, backbone_class
 from archit.modeling.heads.base import HeadConfig, init_linear
 from archit.modeling.heads.language_modeling import INPUT_EMBEDDINGS, HeadSpec
 from archit.modeling.tasks.configuration import ArchitConfig
 from archit.modeling.wrappers import ArchitWrapper, BackboneOutput, wrap
 from archit.resolution import Family, resolve
+from archit.resolution.checkpoints import locate_checkpoint, location_options
 
 __all__ = ["LoadingReport", "ModelWithHead", "check_labels", "token_cross_entropy"]
 
@@ -62,7 +61,7 @@ class LoadingReport:
     """What ``from_pretrained`` loaded, and what it did not.
 
     Attributes:
-        checkpoint: the directory loaded from.
+        checkpoint: the directory or hub id loaded from.
         loaded: model weights filled from the checkpoint.
         new: model weights the checkpoint did not hold, randomly initialised (tied copies excluded).
         unused: checkpoint weights the model has no place for (another head, a decoder...).
@@ -304,11 +303,13 @@ class ModelWithHead(PreTrainedModel):
         """Load a bare backbone, an HF ``XForY`` or an archit checkpoint into this task.
 
         Args:
-            pretrained_model_name_or_path: a local directory written by ``save_pretrained``.
+            pretrained_model_name_or_path: a local directory written by ``save_pretrained``, or a Hugging Face
+                Hub id (read from the cache, downloaded when missing unless offline).
             base_model_class: a ``<Family>BaseModel``, to insist on the checkpoint's family (optional).
             head_config: the head; optional for an archit checkpoint of this same task (its own is used).
                 Otherwise the head is new, except language-modelling heads the family's checkpoints hold.
-            **kwargs: passed to transformers' ``from_pretrained`` (``dtype``, ``device_map``,
+            **kwargs: passed to transformers' ``from_pretrained``: hub options (``revision``, ``cache_dir``,
+                ``token``, ``local_files_only``, ``subfolder``) and loading options (``dtype``, ``device_map``,
                 ``attn_implementation``, ``ignore_mismatched_sizes``...). ``trust_remote_code`` stays off
                 unless given.
 
@@ -316,16 +317,17 @@ class ModelWithHead(PreTrainedModel):
             The model, in eval mode as transformers leaves it, with ``loading_report`` (:class:`LoadingReport`).
 
         Raises:
-            CheckpointError: missing directory, config or weights; an unreadable or truncated weights file.
+            CheckpointError: missing directory, config or weights; a hub id that is not cached while offline
+                (see :func:`~archit.resolution.checkpoints.locate_checkpoint`); an unreadable or truncated weights
+                file.
             UnknownArchitectureError: the checkpoint's model type produces no text hidden states.
             HeadConfigError: the head config is of the wrong kind, or disagrees with the checkpoint's head
                 (a different ``num_labels``) and ``ignore_mismatched_sizes`` is not set.
         """
-        path = check_checkpoint_directory(pretrained_model_name_or_path)
-        checkpoint_shapes = _check_weight_files(path)
-        saved = kwargs.pop("config", None) or AutoConfig.from_pretrained(
-            path, trust_remote_code=kwargs.get("trust_remote_code", False)
-        )
+        checkpoint = locate_checkpoint(pretrained_model_name_or_path, **location_options(kwargs))
+        checkpoint_shapes = checkpoint.weight_shapes()
+        path = checkpoint.name_or_path
+        saved = kwargs.pop("config", None) or checkpoint.load_config(kwargs.get("trust_remote_code", False))
         is_archit = isinstance(saved, ArchitConfig)
         backbone_config = saved.backbone_config if is_archit else saved
         family = base_model_class.family(backbone_config) if base_model_class is not None else resolve(backbone_config)
@@ -418,36 +420,6 @@ def _parameter_name(backbone: nn.Module, embeddings: nn.Module, prefix: str) -> 
         if module is embeddings:
             return f"{prefix}.{name}.weight" if name else f"{prefix}.weight"
     raise CheckpointError(f"The input embeddings of {type(backbone).__name__} are not among its modules.")
-
-
-def _check_weight_files(path: str) -> dict[str, tuple[int, ...]]:
-    """Catch truncated or corrupt safetensors files before transformers starts loading; return the shapes of
-    the tensors they hold, by name."""
-    shapes: dict[str, tuple[int, ...]] = {}
-    for name in sorted(os.listdir(path)):
-        if not name.endswith(".safetensors"):
-            continue
-        file_path = os.path.join(path, name)
-        size = os.path.getsize(file_path)
-        try:
-            with open(file_path, "rb") as handle:
-                (header_size,) = struct.unpack("<Q", handle.read(8))
-                if header_size > size:
-                    raise ValueError("header longer than the file")
-                header = json.loads(handle.read(header_size))
-            header.pop("__metadata__", None)
-            end = max((entry["data_offsets"][1] for entry in header.values()), default=0)
-        except (struct.error, ValueError, KeyError, UnicodeDecodeError) as error:
-            raise CheckpointError(
-                f"{file_path} is not a readable safetensors file ({error}); save the model again."
-            ) from error
-        if 8 + header_size + end > size:
-            raise CheckpointError(
-                f"{file_path} is truncated: it holds {size} bytes, its header promises {8 + header_size + end}. "
-                "The copy or download was interrupted; copy it again or re-save the model."
-            )
-        shapes.update((key, tuple(entry["shape"])) for key, entry in header.items())
-    return shapes
 
 
 class _quiet_transformers_loading:  # noqa: N801 (used like a function)

@@ -8,6 +8,7 @@ the tokenizer itself, which gives the same mapping.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,6 +16,7 @@ from transformers import AutoTokenizer, PreTrainedTokenizerBase
 
 from archit.errors import CheckpointError, UnknownArchitectureError
 from archit.resolution import Family, ModelArchitectures, resolve
+from archit.resolution.checkpoints import download_command, locate_checkpoint
 
 __all__ = [
     "IGNORE_INDEX",
@@ -29,38 +31,68 @@ __all__ = [
 IGNORE_INDEX = -100
 
 
-def family_of(name_or_path: str) -> Family:
-    """The family of a checkpoint directory or model type; GENERIC when nothing identifies one."""
+def family_of(name_or_path: str, **hub_options: Any) -> Family:
+    """The family of a checkpoint directory or hub id, read from its config; GENERIC when there is no config or
+    it names no family.
+
+    Args:
+        name_or_path: a checkpoint directory or a Hugging Face Hub id.
+        **hub_options: ``revision``, ``cache_dir``, ``token``, ``local_files_only``, ``subfolder``.
+    """
     try:
-        return resolve(name_or_path)
+        return resolve(locate_checkpoint(name_or_path, weights=False, **hub_options))
     except (UnknownArchitectureError, CheckpointError):
         return ModelArchitectures.GENERIC
 
 
-def load_tokenizer(name_or_path: str) -> PreTrainedTokenizerBase:
+def load_tokenizer(name_or_path: str, **hub_options: Any) -> PreTrainedTokenizerBase:
     """The checkpoint's tokenizer, set up for pre-split words and for batching.
 
     Byte-level BPE families get ``add_prefix_space=True`` (so that a word is tokenised as it would be after
     a space); the padding side is the family's; a tokenizer without a pad token pads with its end-of-text
     token (or its unknown token).
 
+    Args:
+        name_or_path: a checkpoint directory or a Hugging Face Hub id.
+        **hub_options: ``revision``, ``cache_dir``, ``token``, ``local_files_only``, ``subfolder``, passed to
+            ``AutoTokenizer.from_pretrained``.
+
     Raises:
-        CheckpointError: no tokenizer can be loaded from ``name_or_path``.
+        CheckpointError: no tokenizer can be loaded from ``name_or_path``: a missing directory, a hub id that is
+            not cached while offline, or a checkpoint without tokenizer files.
     """
-    family = family_of(name_or_path)
+    family = family_of(name_or_path, **hub_options)
     kwargs: dict[str, Any] = {"add_prefix_space": True} if family.add_prefix_space else {}
     try:
-        tokenizer = AutoTokenizer.from_pretrained(name_or_path, **kwargs)
+        tokenizer = AutoTokenizer.from_pretrained(name_or_path, **hub_options, **kwargs)
     except (OSError, ValueError) as error:
+        fix = _tokenizer_files_fix(name_or_path, hub_options)
+        raise CheckpointError(f"Cannot load a tokenizer from {name_or_path!r} ({error}). {fix}") from error
+    # transformers 5 builds a tokenizer of special tokens alone where the vocabulary files are missing.
+    if len(tokenizer) <= len(set(tokenizer.all_special_ids)):
         raise CheckpointError(
-            f"Cannot load a tokenizer from {name_or_path!r} ({error}). Save the tokenizer next to the model "
-            "with tokenizer.save_pretrained(directory)."
-        ) from error
+            f"{name_or_path!r} holds no tokenizer vocabulary: the tokenizer loaded from it knows only its "
+            f"{len(tokenizer)} special tokens. {_tokenizer_files_fix(name_or_path, hub_options)}"
+        )
     if family is not ModelArchitectures.GENERIC:
         tokenizer.padding_side = family.padding_side
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token if tokenizer.eos_token is not None else tokenizer.unk_token
     return tokenizer
+
+
+def _tokenizer_files_fix(name_or_path: str, hub_options: dict[str, Any]) -> str:
+    """What to do about a checkpoint without tokenizer files.
+
+    Raises:
+        CheckpointError: the checkpoint itself is missing (a directory that does not exist, a hub id that is
+            not cached while offline), which is the error to report then.
+    """
+    if os.path.isdir(name_or_path):
+        return "Save the tokenizer next to the model with tokenizer.save_pretrained(directory)."
+    locate_checkpoint(name_or_path, weights=False, **hub_options)
+    command = download_command(name_or_path, hub_options.get("revision"), hub_options.get("cache_dir"))
+    return f"Put the whole repository in the cache with `{command}`."
 
 
 def encode_words(
