@@ -145,9 +145,9 @@ def measure_training_step(batch_size: int, repeats: int) -> dict[str, Any]:
     for a batch of ``batch_size`` real Turkish sentences built by archit's own parsing data pipeline."""
     from archit.modeling import ArchitFactory
     from archit.simple.config import RunConfiguration
-    from archit.simple.data.conllu import read_conllu
     from archit.simple.data.parsing import DependencyParsingData
     from archit.simple.data.tokenization import load_tokenizer
+    from archit.simple.formats.conllu import read_conllu
     from archit.simple.run import find_demo_model, find_demo_treebank
 
     checkpoint, treebank = find_demo_model(), find_demo_treebank()

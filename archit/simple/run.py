@@ -582,7 +582,7 @@ def split_treebank(path: str, directory: str, max_train_sentences: int | None = 
     Returns:
         The paths of the ``train``, ``dev`` and ``test`` files.
     """
-    from archit.simple.data.conllu import read_conllu, write_conllu
+    from archit.simple.formats.conllu import read_conllu, write_conllu
 
     sentences = read_conllu(path)
     parts: dict[str, list[Any]] = {"train": [], "dev": [], "test": []}

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from archit.errors import DataError
-from archit.simple.data.conllu import (
+from archit.simple.formats.conllu import (
     ConlluSentence,
     LabelVocabulary,
     format_conllu,

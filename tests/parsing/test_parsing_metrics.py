@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from archit.errors import DataError
-from archit.simple.data.conllu import ConlluSentence, LabelVocabulary, read_conllu
+from archit.simple.formats.conllu import ConlluSentence, LabelVocabulary, read_conllu
 from archit.simple.metrics.parsing import AttachmentMetric, attachment_scores, universal_deprel
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "en_tiny.conllu"

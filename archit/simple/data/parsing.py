@@ -14,9 +14,9 @@ import numpy as np
 
 from archit.simple.data.base import Example, Feature, TaskData, register_task_data
 from archit.simple.data.collate import IGNORE_INDEX, MODEL_INPUT_KEYS, Collator
-from archit.simple.data.conllu import ConlluSentence, LabelVocabulary, write_conllu
 from archit.simple.data.tagging import read_numbered_conllu
 from archit.simple.data.tokenization import encode_words
+from archit.simple.formats.conllu import ConlluSentence, LabelVocabulary, write_conllu
 from archit.simple.metrics.parsing import attachment_scores
 
 __all__ = ["DependencyParsingData"]

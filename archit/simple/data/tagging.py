@@ -18,8 +18,8 @@ import numpy as np
 from archit.errors import DataError
 from archit.simple.data.base import Example, Feature, TaskData, register_task_data, write_jsonl
 from archit.simple.data.collate import Collator
-from archit.simple.data.conllu import ConlluSentence, read_conllu
 from archit.simple.data.tokenization import align_labels, encode_words, first_piece_positions
+from archit.simple.formats.conllu import ConlluSentence, read_conllu
 from archit.simple.metrics.classification import accuracy, macro_f1
 from archit.simple.metrics.tagging import entity_scores, is_bio_label_set
 from archit.simple.textfiles import DEFAULT_ENCODING, create_text, iter_lines

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import torch
 
 from archit.errors import DataError
-from archit.simple.data.conllu import ConlluSentence
+from archit.simple.formats.conllu import ConlluSentence
 
 __all__ = ["AttachmentMetric", "AttachmentScores", "attachment_scores", "universal_deprel"]
 
