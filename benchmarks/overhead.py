@@ -3,28 +3,34 @@
 Prints one JSON line of archit/HF ratios (lower is better; 1.0 is parity) for a roberta-base-size model,
 batch 8 x 128: train step and eval forward of token classification, sequence classification and masked
 LM (target <= 1.02), and ``from_pretrained`` time (warm, in process) and peak RSS (fresh processes) from a
-local checkpoint against
-``AutoModelForTokenClassification`` (targets <= 1.10 and <= 1.05). Each measurement alternates archit and HF
-and takes the median, so that load on this shared machine hits both alike.
+local checkpoint against ``AutoModelForTokenClassification`` (targets <= 1.10 and <= 1.05).
 
-    python benchmarks/overhead.py [--repeats 5] [--layers 12]
+Each time ratio comes from interleaved archit/HF pairs (``benchmarks/measure.py``): the median of the
+per-pair ratios, with their interquartile range (``*_iqr``) and the number of pairs; pairs are added until
+the IQR is below ``--spread`` (0.02, the train-step goal) or ``--max-pairs`` ran.
+
+    python benchmarks/overhead.py [--layers 12] [--spread 0.02] [--max-pairs 40] [--quick]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 
 import torch
 import transformers
 
+if __package__ in (None, ""):  # run as a script (python benchmarks/overhead.py): make `benchmarks` importable
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
 from archit.modeling import ArchitFactory
+from benchmarks.measure import paired_ratio
 
 HF_CLASSES = {
     "token_classification": transformers.RobertaForTokenClassification,
@@ -70,22 +76,6 @@ def batch_for(task: str, generator: torch.Generator) -> dict[str, torch.Tensor]:
     return batch
 
 
-def timed(step: Callable[[], None]) -> float:
-    start = time.perf_counter()
-    step()
-    return time.perf_counter() - start
-
-
-def compare(archit_step: Callable[[], None], hf_step: Callable[[], None], repeats: int) -> float:
-    """Median time ratio archit/HF, alternating the two after one warm-up each."""
-    archit_step(), hf_step()
-    archit_times, hf_times = [], []
-    for _ in range(repeats):
-        archit_times.append(timed(archit_step))
-        hf_times.append(timed(hf_step))
-    return statistics.median(archit_times) / statistics.median(hf_times)
-
-
 def train_step(model: torch.nn.Module, optimizer: torch.optim.Optimizer, batch: dict) -> Callable[[], None]:
     def step() -> None:
         model.train()
@@ -107,54 +97,65 @@ def eval_step(model: torch.nn.Module, batch: dict) -> Callable[[], None]:
     return step
 
 
-def task_ratios(task: str, layers: int, repeats: int, directory: str) -> dict[str, float]:
+def task_ratios(task: str, layers: int, pairs: dict[str, float], directory: str) -> dict[str, float]:
     torch.manual_seed(0)
     hf = HF_CLASSES[task](roberta_base_config(layers))
     hf.save_pretrained(directory)
     archit_model = ArchitFactory.from_pretrained(directory, task=task)
     batch = batch_for(task, torch.Generator().manual_seed(0))
     optimizers = [torch.optim.SGD(model.parameters(), lr=1e-5) for model in (archit_model, hf)]
-    return {
-        f"{task}_train_step": compare(
-            train_step(archit_model, optimizers[0], batch), train_step(hf, optimizers[1], batch), repeats
-        ),
-        f"{task}_eval_forward": compare(eval_step(archit_model, batch), eval_step(hf, batch), repeats),
-    }
+    train = paired_ratio(train_step(archit_model, optimizers[0], batch), train_step(hf, optimizers[1], batch), **pairs)
+    forward = paired_ratio(eval_step(archit_model, batch), eval_step(hf, batch), **pairs)
+    return {**train.report(f"{task}_train_step"), **forward.report(f"{task}_eval_forward")}
 
 
-def load_ratios(layers: int, repeats: int, directory: str) -> dict[str, float]:
-    """``from_pretrained`` time (in this process, warm, alternating) and peak RSS (a fresh process each)."""
+def load_ratios(layers: int, pairs: dict[str, float], directory: str) -> dict[str, float]:
+    """``from_pretrained`` time (in this process, warm, in interleaved pairs) and peak RSS (a fresh process
+    each, the median of each side: memory does not drift with load as time does)."""
     transformers.RobertaForTokenClassification(roberta_base_config(layers)).save_pretrained(directory)
-    time_ratio = compare(
+    load_time = paired_ratio(
         lambda: ArchitFactory.from_pretrained(directory, task="token_classification"),
         lambda: transformers.AutoModelForTokenClassification.from_pretrained(directory),
-        repeats,
+        **pairs,
     )
     peaks: dict[str, list[float]] = {"archit": [], "hf": []}
-    for _ in range(repeats):
+    for _ in range(int(pairs["min_pairs"])):
         for loader in peaks:
             result = subprocess.run(
                 [sys.executable, "-c", _LOAD_SCRIPT, loader, directory], capture_output=True, text=True, check=True
             )
             peaks[loader].append(float(result.stdout.split()[-1]))
     return {
-        "from_pretrained_time": time_ratio,
-        "from_pretrained_peak_rss": statistics.median(peaks["archit"]) / statistics.median(peaks["hf"]),
+        **load_time.report("from_pretrained_time"),
+        "from_pretrained_peak_rss": round(statistics.median(peaks["archit"]) / statistics.median(peaks["hf"]), 3),
     }
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--repeats", type=int, default=5, help="timed repeats per measurement (median taken)")
     parser.add_argument("--layers", type=int, default=12, help="encoder layers (12 is roberta-base)")
+    parser.add_argument("--spread", type=float, default=0.02, help="stop adding pairs once the IQR is below this")
+    parser.add_argument("--min-pairs", type=int, default=5, help="timed archit/HF pairs at least")
+    parser.add_argument("--max-pairs", type=int, default=40, help="timed archit/HF pairs at most")
     parser.add_argument("--load-only", action="store_true", help="measure only from_pretrained time and memory")
-    args = parser.parse_args()
+    parser.add_argument("--quick", action="store_true", help="one layer, one pair: a smoke test, not a measurement")
+    args = parser.parse_args(argv)
+    layers = 1 if args.quick else args.layers
+    pairs = (
+        {"spread": args.spread, "min_pairs": 1, "max_pairs": 1}
+        if args.quick
+        else {
+            "spread": args.spread,
+            "min_pairs": args.min_pairs,
+            "max_pairs": args.max_pairs,
+        }
+    )
     ratios: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as directory:
         for task in () if args.load_only else HF_CLASSES:
-            ratios.update(task_ratios(task, args.layers, args.repeats, directory))
-        ratios.update(load_ratios(args.layers, args.repeats, directory))
-    print(json.dumps({name: round(value, 3) for name, value in ratios.items()}))
+            ratios.update(task_ratios(task, layers, pairs, directory))
+        ratios.update(load_ratios(layers, pairs, directory))
+    print(json.dumps(ratios))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,64 @@
+"""The benchmark scripts: the paired-ratio measurement they share, and each one's ``--quick`` smoke run, which
+must end with one JSON line holding its figures."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from benchmarks import measure
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _last_json_line(script: str, *arguments: str) -> dict:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / script), *arguments],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+        timeout=600,
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_paired_ratio_alternates_the_order_and_stops_once_the_spread_is_small(monkeypatch) -> None:
+    calls: list[str] = []
+    durations = {"first": 2.0, "second": 1.0}  # whatever the order, every pair's ratio is exactly 2
+
+    def fake_timed(step) -> float:
+        step()
+        return durations[calls[-1]]
+
+    monkeypatch.setattr(measure, "timed", fake_timed)
+    ratio = measure.paired_ratio(lambda: calls.append("first"), lambda: calls.append("second"), min_pairs=4)
+    assert (ratio.median, ratio.iqr, ratio.pairs) == (2.0, 0.0, 4)
+    # one warm-up of each, then A B, B A, A B, B A
+    assert calls == ["first", "second", "first", "second", "second", "first", "first", "second", "second", "first"]
+
+
+def test_paired_ratio_reports_the_spread_when_the_budget_runs_out(monkeypatch) -> None:
+    # pair ratios alternate 1, 2, 1, 2...: the IQR never falls below the spread asked for
+    times = iter([1.0, 1.0, 1.0, 2.0, 1.0, 1.0, 1.0, 2.0, 1.0, 1.0, 1.0, 2.0])
+    monkeypatch.setattr(measure, "timed", lambda step: next(times))
+    ratio = measure.paired_ratio(lambda: None, lambda: None, warmup=0, min_pairs=2, max_pairs=6, spread=0.01)
+    assert ratio.pairs == 6 and ratio.median == 1.5 and ratio.iqr == pytest.approx(1.0)
+    assert ratio.report("x") == {"x": 1.5, "x_iqr": 1.0, "x_pairs": 6}
+
+
+def test_import_time_quick() -> None:
+    line = _last_json_line("import_time.py", "--quick")
+    assert {"archit_modeling_over_transformers_models_cpu_s", "modeling_goal_met", "help_goal_met"} <= set(line)
+    assert line["archit_cpu_s"] < line["transformers_cpu_s"]  # `import archit` loads neither torch nor transformers
+
+
+def test_overhead_quick() -> None:
+    line = _last_json_line("overhead.py", "--quick")
+    for task in ("token_classification", "sequence_classification", "masked_lm"):
+        assert line[f"{task}_train_step_pairs"] == 1 and line[f"{task}_train_step"] > 0
+    assert line["from_pretrained_peak_rss"] > 0
