@@ -60,7 +60,6 @@ DEFAULT_SUFFIX = "Modified"
 _WIDTH = 116
 _SKIPPED_ATTRIBUTES = frozenset({"training", "gradient_checkpointing"})
 _MAX_LITERAL_ELEMENTS = 64
-_FILL_MARK = "\x00"  # separates a statement from the line that re-fills its non-persistent buffer
 
 
 def generate_difference(instance: nn.Module, klass: type[nn.Module], suffix: str = DEFAULT_SUFFIX) -> str:
@@ -132,16 +131,34 @@ def write_difference(
     return text
 
 
+@dataclass(frozen=True)
+class Statement:
+    """One statement of a generated ``__init__``.
+
+    Args:
+        code: the statement (``self.dense = nn.Linear(32, 32)``).
+        refill: the lines that write the values of the non-persistent buffer it registers again, run by the
+            class's ``_archit_fill_buffers``; empty for any other statement.
+    """
+
+    code: str
+    refill: tuple[str, ...] = ()
+
+
 @dataclass
 class _Plan:
     """One class to emit: a subclass of ``base`` whose ``__init__`` runs ``statements`` after the parent's."""
 
     base: type
     path: str
-    statements: list[str]
+    statements: list[Statement]
     changes: list[str]
     name: str = ""
-    fills: list[str] = field(default_factory=list)
+
+    @property
+    def fills(self) -> list[str]:
+        """The body of the class's ``_archit_fill_buffers``: the re-fill lines of its statements, in order."""
+        return [line for statement in self.statements for line in statement.refill]
 
 
 def _join(path: str, name: str) -> str:
@@ -188,7 +205,7 @@ class _Compiler:
                 self.imports.name_for(base, "class of the model")
                 plan = _Plan(base, "", [], [], name=top_name)
                 self.plans.append(plan)
-            plan.statements.extend(statements)
+            plan.statements.extend(Statement(code) for code in statements)
             plan.changes.extend(changes)
             self.leaf_changes.extend(changes)
             text = self._module_text(instance, base, plan)
@@ -260,19 +277,17 @@ class _Compiler:
     ) -> _Plan | None:
         """The class declaring how ``instance`` differs from ``reference``, or ``None`` when it does not."""
         scope = Scope(dict(arguments.values) if arguments is not None else {}, reference)
-        statements: list[str] = []
+        statements: list[Statement] = []
         changes: list[str] = []
         self._compare("self", instance, reference, scope, path, statements, changes)
         if not statements:
             return None
-        fills = [line for s in statements for line in s.split(_FILL_MARK)[1:]]
-        statements = [s.split(_FILL_MARK)[0] for s in statements]
         base = effective_class(type(instance))
-        key = (base, tuple(statements))
+        key = (base, tuple(statement.code for statement in statements))
         if top_name is None and key in self._by_key:
             return self._by_key[key]
         base_text = self.imports.name_for(base, f"class of {_describe(instance, path)}")
-        plan = _Plan(base, path, statements, changes, name=top_name or self._new_name(base), fills=fills)
+        plan = _Plan(base, path, statements, changes, name=top_name or self._new_name(base))
         self._by_key.setdefault(key, plan)
         self.plans.append(plan)
         self._check_signature(plan, base_text)
@@ -293,7 +308,7 @@ class _Compiler:
         reference: nn.Module,
         scope: Scope,
         path: str,
-        statements: list[str],
+        statements: list[Statement],
         changes: list[str],
     ) -> None:
         """Append the statements that turn ``reference``'s direct members into ``instance``'s."""
@@ -308,7 +323,7 @@ class _Compiler:
         reference: nn.Module,
         scope: Scope,
         path: str,
-        statements: list[str],
+        statements: list[Statement],
         changes: list[str],
     ) -> None:
         mine, theirs = instance._modules, reference._modules
@@ -324,16 +339,16 @@ class _Compiler:
             if new is old:
                 continue
             if new is None:
-                statements.append(where.assign("None"))
+                statements.append(Statement(where.assign("None")))
                 self._change(changes, child_path, "set to None")
             elif old is None:
                 expression = self._render_new(new, scope, child_path)
                 if name not in theirs and container is not None and where.style == "index":
-                    statements.append(f"{target}.append({expression})")
+                    statements.append(Statement(f"{target}.append({expression})"))
                 elif name not in theirs and container is nn.Sequential:
-                    statements.append(f"{target}.add_module({string_literal(name)}, {expression})")
+                    statements.append(Statement(f"{target}.add_module({string_literal(name)}, {expression})"))
                 else:
-                    statements.append(where.assign(expression))
+                    statements.append(Statement(where.assign(expression)))
                 self._change(changes, child_path, f"added ({effective_class(type(new)).__name__})")
             else:
                 self._compare_child(where, new, old, scope, child_path, statements, changes)
@@ -341,14 +356,20 @@ class _Compiler:
             self._delete_children(target, instance, deleted, path, statements, changes)
 
     def _delete_children(
-        self, target: str, instance: nn.Module, deleted: list[str], path: str, statements: list[str], changes: list[str]
+        self,
+        target: str,
+        instance: nn.Module,
+        deleted: list[str],
+        path: str,
+        statements: list[Statement],
+        changes: list[str],
     ) -> None:
         kept = len(instance._modules)
         tail = [str(i) for i in range(kept, kept + len(deleted))]
         if type(instance) in (nn.ModuleList, nn.Sequential) and deleted == tail:
-            statements.append(f"del {target}[{kept}:]")
+            statements.append(Statement(f"del {target}[{kept}:]"))
         else:
-            statements.extend(Target.of(target, instance, name).delete() for name in deleted)
+            statements.extend(Statement(Target.of(target, instance, name).delete()) for name in deleted)
         for name in deleted:
             self._change(changes, _join(path, name), "deleted")
 
@@ -359,7 +380,7 @@ class _Compiler:
         old: nn.Module,
         scope: Scope,
         path: str,
-        statements: list[str],
+        statements: list[Statement],
         changes: list[str],
     ) -> None:
         """Declare one submodule present in both trees: see into containers, subclass or replace it."""
@@ -374,11 +395,13 @@ class _Compiler:
                 return
             if arguments is None:
                 raise problem or DeclarationError(f"Unknown constructor arguments for {_describe(old, path)}.")
-            call = render_call(plan.name, arguments, scope, self.imports, _describe(new, path), self._module_renderer(scope, path))
-            statements.append(where.assign(self._wrapped(new, call, path)))
+            call = render_call(
+                plan.name, arguments, scope, self.imports, _describe(new, path), self._module_renderer(scope, path)
+            )
+            statements.append(Statement(where.assign(self._wrapped(new, call, path))))
             self._change(changes, path, f"declared as {plan.name}", leaf=False)
             return
-        statements.append(where.assign(self._render_new(new, scope, path)))
+        statements.append(Statement(where.assign(self._render_new(new, scope, path))))
         self._change(changes, path, f"replaced by {cls.__name__}")
 
     def _reference_arguments(
@@ -416,7 +439,7 @@ class _Compiler:
         instance: nn.Module,
         reference: nn.Module,
         path: str,
-        statements: list[str],
+        statements: list[Statement],
         changes: list[str],
     ) -> None:
         """Declare parameters and buffers that were added, deleted, reshaped, retyped or re-registered."""
@@ -428,25 +451,28 @@ class _Compiler:
             where = Target.of(target, instance, name)
             member_path = _join(path, name)
             if new is None:
-                statements.append(where.delete())
+                statements.append(Statement(where.delete()))
                 self._change(changes, member_path, f"{old[0]} deleted")
                 continue
             kind, tensor, persistent = new
             if old is not None and old[0] != kind and old[1] is not None:
-                statements.append(where.delete())
+                statements.append(Statement(where.delete()))
             what = f"{kind} {name!r} of {_describe(instance, path)}"
             if kind == "parameter":
                 value = "None" if tensor is None else self._parameter_text(tensor)
-                statements.append(where.assign(value))
+                statements.append(Statement(where.assign(value)))
             else:
                 value = "None" if tensor is None else self._buffer_text(tensor, persistent, what)
                 flag = "" if persistent else ", persistent=False"
-                statement = f"{target}.register_buffer({string_literal(name)}, {value}{flag})"
-                if not persistent and tensor is not None:  # remembered for _archit_fill_buffers
+                refill: tuple[str, ...] = ()
+                if not persistent and tensor is not None:  # its values are not in checkpoints
                     found = f"getattr({where.parent}, {string_literal(name)}, None)"
-                    statement += f"{_FILL_MARK}if {found} is not None:  # not yet registered while __init__ runs"
-                    statement += f"{_FILL_MARK}    {where.read()}.copy_({value})"
-                statements.append(statement)
+                    refill = (
+                        f"if {found} is not None:  # not yet registered while __init__ runs",
+                        f"    {where.read()}.copy_({value})",
+                    )
+                code = f"{target}.register_buffer({string_literal(name)}, {value}{flag})"
+                statements.append(Statement(code, refill))
             self._change(changes, member_path, f"{kind} {'replaced' if old is not None else 'added'}")
 
     def _compare_attributes(
@@ -456,7 +482,7 @@ class _Compiler:
         reference: nn.Module,
         scope: Scope,
         path: str,
-        statements: list[str],
+        statements: list[Statement],
         changes: list[str],
     ) -> None:
         """Declare public attributes holding literals that differ from the reference's (``self.scale = 2.0``)."""
@@ -467,7 +493,9 @@ class _Compiler:
             if name in theirs and same_value(theirs[name], value):
                 continue
             where = Target.of(target, instance, name)
-            statements.append(where.assign(render_value(value, Scope(), self.imports, f"attribute {name!r}")))
+            statements.append(
+                Statement(where.assign(render_value(value, Scope(), self.imports, f"attribute {name!r}")))
+            )
             self._change(changes, _join(path, name), f"set to {value!r}")
 
     # --- new modules ---------------------------------------------------------------------------------------
@@ -612,7 +640,7 @@ class _Compiler:
         lines.extend(["", f"    _archit_declared_base = {base}", ""])
         lines.append(f"    def __init__({', '.join(['self', *parameters])}):")
         lines.append(f"        super().__init__({', '.join(call)})")
-        lines.extend(f"        {statement}" for statement in plan.statements)
+        lines.extend(f"        {statement.code}" for statement in plan.statements)
         if plan.fills:
             lines.extend(["", "    def _archit_fill_buffers(self):"])
             lines.extend(_docstring(_FILL_DOC, indent=8))
