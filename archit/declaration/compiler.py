@@ -40,11 +40,11 @@ from archit.declaration.arguments import (
     is_torch_builtin,
     recover_init_args,
 )
+from archit.declaration.frame import Frame, Statement, describe, join_path
 from archit.declaration.recording import InitArguments, record_init_args, recorded_init_args
 from archit.declaration.rendering import (
     Imports,
     Scope,
-    Target,
     is_plain,
     render_call,
     render_value,
@@ -131,20 +131,6 @@ def write_difference(
     return text
 
 
-@dataclass(frozen=True)
-class Statement:
-    """One statement of a generated ``__init__``.
-
-    Args:
-        code: the statement (``self.dense = nn.Linear(32, 32)``).
-        refill: the lines that write the values of the non-persistent buffer it registers again, run by the
-            class's ``_archit_fill_buffers``; empty for any other statement.
-    """
-
-    code: str
-    refill: tuple[str, ...] = ()
-
-
 @dataclass
 class _Plan:
     """One class to emit: a subclass of ``base`` whose ``__init__`` runs ``statements`` after the parent's."""
@@ -159,14 +145,6 @@ class _Plan:
     def fills(self) -> list[str]:
         """The body of the class's ``_archit_fill_buffers``: the re-fill lines of its statements, in order."""
         return [line for statement in self.statements for line in statement.refill]
-
-
-def _join(path: str, name: str) -> str:
-    return f"{path}.{name}" if path else name
-
-
-def _describe(module: nn.Module, path: str) -> str:
-    return f"{type(module).__name__} at {path!r}" if path else f"the top {type(module).__name__}"
 
 
 @dataclass
@@ -250,7 +228,7 @@ class _Compiler:
             arguments = InitArguments(inspect.Signature(), {})
             call: Any = lambda: base(copy.deepcopy(config))  # noqa: E731
         else:
-            arguments = recover_init_args(instance, base, _describe(instance, ""))
+            arguments = recover_init_args(instance, base, describe(instance, ""))
             call = lambda: build(base, arguments)  # noqa: E731
         try:
             with torch.device("meta"), record_init_args(self.records):
@@ -276,18 +254,16 @@ class _Compiler:
         top_name: str | None = None,
     ) -> _Plan | None:
         """The class declaring how ``instance`` differs from ``reference``, or ``None`` when it does not."""
-        scope = Scope(dict(arguments.values) if arguments is not None else {}, reference)
-        statements: list[Statement] = []
-        changes: list[str] = []
-        self._compare("self", instance, reference, scope, path, statements, changes)
-        if not statements:
+        frame = Frame.of_class(instance, reference, arguments, path)
+        self._compare(frame)
+        if not frame.statements:
             return None
         base = effective_class(type(instance))
-        key = (base, tuple(statement.code for statement in statements))
+        key = (base, tuple(statement.code for statement in frame.statements))
         if top_name is None and key in self._by_key:
             return self._by_key[key]
-        base_text = self.imports.name_for(base, f"class of {_describe(instance, path)}")
-        plan = _Plan(base, path, statements, changes, name=top_name or self._new_name(base))
+        base_text = self.imports.name_for(base, f"class of {frame.describe()}")
+        plan = _Plan(base, path, frame.statements, frame.changes, name=top_name or self._new_name(base))
         self._by_key.setdefault(key, plan)
         self.plans.append(plan)
         self._check_signature(plan, base_text)
@@ -301,37 +277,16 @@ class _Compiler:
         self.imports.reserve(name)
         return name
 
-    def _compare(
-        self,
-        target: str,
-        instance: nn.Module,
-        reference: nn.Module,
-        scope: Scope,
-        path: str,
-        statements: list[Statement],
-        changes: list[str],
-    ) -> None:
-        """Append the statements that turn ``reference``'s direct members into ``instance``'s."""
-        self._compare_children(target, instance, reference, scope, path, statements, changes)
-        self._compare_tensors(target, instance, reference, path, statements, changes)
-        self._compare_attributes(target, instance, reference, scope, path, statements, changes)
+    def _compare(self, frame: Frame) -> None:
+        """Append the statements that turn the reference's direct members into the instance's."""
+        self._compare_children(frame)
+        self._compare_tensors(frame)
+        self._compare_attributes(frame)
 
-    def _compare_children(
-        self,
-        target: str,
-        instance: nn.Module,
-        reference: nn.Module,
-        scope: Scope,
-        path: str,
-        statements: list[Statement],
-        changes: list[str],
-    ) -> None:
-        mine, theirs = instance._modules, reference._modules
-        container = type(instance) if type(instance) in CONTAINERS else None
+    def _compare_children(self, frame: Frame) -> None:
+        mine, theirs = frame.instance._modules, frame.reference._modules
         deleted: list[str] = []
         for name in [*theirs, *(n for n in mine if n not in theirs)]:
-            child_path = _join(path, name)
-            where = Target.of(target, instance, name)
             if name not in mine:
                 deleted.append(name)
                 continue
@@ -339,70 +294,60 @@ class _Compiler:
             if new is old:
                 continue
             if new is None:
-                statements.append(Statement(where.assign("None")))
-                self._change(changes, child_path, "set to None")
+                frame.emit(frame.where(name).assign("None"))
+                self._change(frame, name, "set to None")
             elif old is None:
-                expression = self._render_new(new, scope, child_path)
-                if name not in theirs and container is not None and where.style == "index":
-                    statements.append(Statement(f"{target}.append({expression})"))
-                elif name not in theirs and container is nn.Sequential:
-                    statements.append(Statement(f"{target}.add_module({string_literal(name)}, {expression})"))
-                else:
-                    statements.append(Statement(where.assign(expression)))
-                self._change(changes, child_path, f"added ({effective_class(type(new)).__name__})")
+                self._add_child(frame, name, new, added=name not in theirs)
             else:
-                self._compare_child(where, new, old, scope, child_path, statements, changes)
+                self._compare_child(frame, name, new, old)
         if deleted:
-            self._delete_children(target, instance, deleted, path, statements, changes)
+            self._delete_children(frame, deleted)
 
-    def _delete_children(
-        self,
-        target: str,
-        instance: nn.Module,
-        deleted: list[str],
-        path: str,
-        statements: list[Statement],
-        changes: list[str],
-    ) -> None:
-        kept = len(instance._modules)
-        tail = [str(i) for i in range(kept, kept + len(deleted))]
-        if type(instance) in (nn.ModuleList, nn.Sequential) and deleted == tail:
-            statements.append(Statement(f"del {target}[{kept}:]"))
+    def _add_child(self, frame: Frame, name: str, new: nn.Module, added: bool) -> None:
+        """Declare a submodule where the reference has none: ``added`` when it has no such name at all."""
+        container = type(frame.instance) if type(frame.instance) in CONTAINERS else None
+        where = frame.where(name)
+        expression = self._render_new(new, frame.scope, frame.member_path(name))
+        if added and container is not None and where.style == "index":
+            frame.emit(f"{frame.target}.append({expression})")
+        elif added and container is nn.Sequential:
+            frame.emit(f"{frame.target}.add_module({string_literal(name)}, {expression})")
         else:
-            statements.extend(Statement(Target.of(target, instance, name).delete()) for name in deleted)
-        for name in deleted:
-            self._change(changes, _join(path, name), "deleted")
+            frame.emit(where.assign(expression))
+        self._change(frame, name, f"added ({effective_class(type(new)).__name__})")
 
-    def _compare_child(
-        self,
-        where: Target,
-        new: nn.Module,
-        old: nn.Module,
-        scope: Scope,
-        path: str,
-        statements: list[Statement],
-        changes: list[str],
-    ) -> None:
+    def _delete_children(self, frame: Frame, deleted: list[str]) -> None:
+        kept = len(frame.instance._modules)
+        tail = [str(i) for i in range(kept, kept + len(deleted))]
+        if type(frame.instance) in (nn.ModuleList, nn.Sequential) and deleted == tail:
+            frame.emit(f"del {frame.target}[{kept}:]")
+        else:
+            for name in deleted:
+                frame.emit(frame.where(name).delete())
+        for name in deleted:
+            self._change(frame, name, "deleted")
+
+    def _compare_child(self, frame: Frame, name: str, new: nn.Module, old: nn.Module) -> None:
         """Declare one submodule present in both trees: see into containers, subclass or replace it."""
         cls = effective_class(type(new))
+        path = frame.member_path(name)
         if cls is effective_class(type(old)) and cls in CONTAINERS:
-            self._compare(where.read(), new, old, scope, path, statements, changes)
+            self._compare(frame.child(name, new, old))
             return
-        if cls is effective_class(type(old)) and not self._rebuilt(new, old, cls, scope, path):
+        if cls is effective_class(type(old)) and not self._rebuilt(new, old, cls, frame.scope, path):
             arguments, problem = self._reference_arguments(old, cls, path)
             plan = self._declare(new, old, arguments, path)
             if plan is None:
                 return
             if arguments is None:
-                raise problem or DeclarationError(f"Unknown constructor arguments for {_describe(old, path)}.")
-            call = render_call(
-                plan.name, arguments, scope, self.imports, _describe(new, path), self._module_renderer(scope, path)
-            )
-            statements.append(Statement(where.assign(self._wrapped(new, call, path))))
-            self._change(changes, path, f"declared as {plan.name}", leaf=False)
+                raise problem or DeclarationError(f"Unknown constructor arguments for {describe(old, path)}.")
+            render_module = self._module_renderer(frame.scope, path)
+            call = render_call(plan.name, arguments, frame.scope, self.imports, describe(new, path), render_module)
+            frame.emit(frame.where(name).assign(self._wrapped(new, call, path)))
+            self._change(frame, name, f"declared as {plan.name}", leaf=False)
             return
-        statements.append(Statement(where.assign(self._render_new(new, scope, path))))
-        self._change(changes, path, f"replaced by {cls.__name__}")
+        frame.emit(frame.where(name).assign(self._render_new(new, frame.scope, path)))
+        self._change(frame, name, f"replaced by {cls.__name__}")
 
     def _reference_arguments(
         self, module: nn.Module, cls: type, path: str
@@ -411,7 +356,7 @@ class _Compiler:
         if id(module) in self.records:
             return self.records[id(module)][1], None
         try:
-            return recover_init_args(module, cls, _describe(module, path)), None
+            return recover_init_args(module, cls, describe(module, path)), None
         except DeclarationError as error:
             return None, error
 
@@ -422,87 +367,69 @@ class _Compiler:
         scratch = Imports()
         placeholder = lambda module, what: f"<module {id(module)}>"  # noqa: E731
         try:
-            mine = recover_init_args(new, cls, _describe(new, path))
+            mine = recover_init_args(new, cls, describe(new, path))
             if not is_torch_builtin(cls) and id(old) in self.records:
                 theirs = self.records[id(old)][1]
             else:
-                theirs = recover_init_args(old, cls, _describe(old, path))
+                theirs = recover_init_args(old, cls, describe(old, path))
             return render_call("_", mine, scope, scratch, path, placeholder) != render_call(
                 "_", theirs, scope, scratch, path, placeholder
             )
         except DeclarationError:
             return True
 
-    def _compare_tensors(
-        self,
-        target: str,
-        instance: nn.Module,
-        reference: nn.Module,
-        path: str,
-        statements: list[Statement],
-        changes: list[str],
-    ) -> None:
+    def _compare_tensors(self, frame: Frame) -> None:
         """Declare parameters and buffers that were added, deleted, reshaped, retyped or re-registered."""
-        mine, theirs = _tensor_entries(instance), _tensor_entries(reference)
+        mine, theirs = _tensor_entries(frame.instance), _tensor_entries(frame.reference)
         for name in [*theirs, *(n for n in mine if n not in theirs)]:
             new, old = mine.get(name), theirs.get(name)
             if new is not None and old is not None and _tensor_signature(new) == _tensor_signature(old):
                 continue
-            where = Target.of(target, instance, name)
-            member_path = _join(path, name)
+            where = frame.where(name)
             if new is None:
-                statements.append(Statement(where.delete()))
-                self._change(changes, member_path, f"{old[0]} deleted")
+                frame.emit(where.delete())
+                self._change(frame, name, f"{theirs[name][0]} deleted")
                 continue
             kind, tensor, persistent = new
             if old is not None and old[0] != kind and old[1] is not None:
-                statements.append(Statement(where.delete()))
-            what = f"{kind} {name!r} of {_describe(instance, path)}"
+                frame.emit(where.delete())
             if kind == "parameter":
-                value = "None" if tensor is None else self._parameter_text(tensor)
-                statements.append(Statement(where.assign(value)))
+                frame.emit(where.assign("None" if tensor is None else self._parameter_text(tensor)))
             else:
-                value = "None" if tensor is None else self._buffer_text(tensor, persistent, what)
-                flag = "" if persistent else ", persistent=False"
-                refill: tuple[str, ...] = ()
-                if not persistent and tensor is not None:  # its values are not in checkpoints
-                    found = f"getattr({where.parent}, {string_literal(name)}, None)"
-                    refill = (
-                        f"if {found} is not None:  # not yet registered while __init__ runs",
-                        f"    {where.read()}.copy_({value})",
-                    )
-                code = f"{target}.register_buffer({string_literal(name)}, {value}{flag})"
-                statements.append(Statement(code, refill))
-            self._change(changes, member_path, f"{kind} {'replaced' if old is not None else 'added'}")
+                self._register_buffer(frame, name, tensor, persistent)
+            self._change(frame, name, f"{kind} {'replaced' if old is not None else 'added'}")
 
-    def _compare_attributes(
-        self,
-        target: str,
-        instance: nn.Module,
-        reference: nn.Module,
-        scope: Scope,
-        path: str,
-        statements: list[Statement],
-        changes: list[str],
-    ) -> None:
+    def _register_buffer(self, frame: Frame, name: str, tensor: torch.Tensor | None, persistent: bool) -> None:
+        """Declare a buffer; a non-persistent one is also re-filled by ``_archit_fill_buffers``."""
+        what = f"buffer {name!r} of {frame.describe()}"
+        value = "None" if tensor is None else self._buffer_text(tensor, persistent, what)
+        flag = "" if persistent else ", persistent=False"
+        refill: tuple[str, ...] = ()
+        if not persistent and tensor is not None:  # its values are not in checkpoints
+            where = frame.where(name)
+            found = f"getattr({where.parent}, {string_literal(name)}, None)"
+            refill = (
+                f"if {found} is not None:  # not yet registered while __init__ runs",
+                f"    {where.read()}.copy_({value})",
+            )
+        frame.emit(f"{frame.target}.register_buffer({string_literal(name)}, {value}{flag})", refill)
+
+    def _compare_attributes(self, frame: Frame) -> None:
         """Declare public attributes holding literals that differ from the reference's (``self.scale = 2.0``)."""
-        theirs = vars(reference)
-        for name, value in vars(instance).items():
+        theirs = vars(frame.reference)
+        for name, value in vars(frame.instance).items():
             if name.startswith("_") or name in _SKIPPED_ATTRIBUTES or not is_plain(value):
                 continue
             if name in theirs and same_value(theirs[name], value):
                 continue
-            where = Target.of(target, instance, name)
-            statements.append(
-                Statement(where.assign(render_value(value, Scope(), self.imports, f"attribute {name!r}")))
-            )
-            self._change(changes, _join(path, name), f"set to {value!r}")
+            frame.emit(frame.where(name).assign(render_value(value, Scope(), self.imports, f"attribute {name!r}")))
+            self._change(frame, name, f"set to {value!r}")
 
     # --- new modules ---------------------------------------------------------------------------------------
     def _render_new(self, module: nn.Module, scope: Scope, path: str) -> str:
         """An expression, in ``scope``, that constructs ``module`` (and its own later changes)."""
         cls = effective_class(type(module))
-        what = _describe(module, path)
+        what = describe(module, path)
         if cls in CONTAINERS:
             return self._render_container(module, cls, scope, path)
         arguments = recover_init_args(module, cls, what)
@@ -536,7 +463,7 @@ class _Compiler:
         for name, child in module._modules.items():
             if child is None:
                 raise DeclarationError(f"The {cls.__name__} at {path!r} holds None at {name!r}; remove the entry.")
-            items.append((name, self._render_new(child, scope, _join(path, name))))
+            items.append((name, self._render_new(child, scope, join_path(path, name))))
         callee = self.imports.name_for(cls, f"class of {path!r}")
         if cls is nn.ModuleDict:
             return f"{callee}({{{', '.join(f'{string_literal(k)}: {v}' for k, v in items)}}})"
@@ -611,8 +538,10 @@ class _Compiler:
         )
 
     # --- text ----------------------------------------------------------------------------------------------------
-    def _change(self, changes: list[str], path: str, text: str, leaf: bool = True) -> None:
-        changes.append(f"{path}: {text}")
+    def _change(self, frame: Frame, name: str, text: str, leaf: bool = True) -> None:
+        """Describe a change of member ``name``: in the class's docstring, and in the module's when ``leaf``."""
+        path = frame.member_path(name)
+        frame.changes.append(f"{path}: {text}")
         if leaf:
             self.leaf_changes.append(f"{path or '(top)'}: {text}")
 
