@@ -51,6 +51,7 @@ from archit.declaration.rendering import (
     same_value,
     string_literal,
 )
+from archit.declaration.tensors import TensorText, tensor_entries, tensor_signature
 from archit.declaration.ties import tie_statements
 from archit.errors import DeclarationError
 
@@ -59,7 +60,6 @@ __all__ = ["generate_difference", "printDifference", "print_difference", "write_
 DEFAULT_SUFFIX = "Modified"
 _WIDTH = 116
 _SKIPPED_ATTRIBUTES = frozenset({"training", "gradient_checkpointing"})
-_MAX_LITERAL_ELEMENTS = 64
 
 
 def generate_difference(instance: nn.Module, klass: type[nn.Module], suffix: str = DEFAULT_SUFFIX) -> str:
@@ -156,7 +156,7 @@ class _Compiler:
     plans: list[_Plan] = field(default_factory=list)
     leaf_changes: list[str] = field(default_factory=list)
     records: dict[int, tuple[nn.Module, InitArguments]] = field(default_factory=dict)
-    float_dtype: torch.dtype | None = None
+    tensors: TensorText = field(init=False)
     _by_key: dict[tuple[type, tuple[str, ...]], _Plan] = field(default_factory=dict)
 
     # --- entry point -------------------------------------------------------------------------------------
@@ -170,14 +170,16 @@ class _Compiler:
                 f"The instance is a {found.__qualname__}, not a {base.__qualname__}: pass the class the model "
                 f"was built as, e.g. generate_difference(model, {found.__name__})."
             )
-        self.float_dtype = next((p.dtype for p in instance.parameters() if p.is_floating_point()), None)
+        self.tensors = TensorText(
+            self.imports, next((p.dtype for p in instance.parameters() if p.is_floating_point()), None)
+        )
         reference, arguments = self._reference(instance, base)
         top_name = f"{base.__name__}{self.suffix}"
         self.imports.reserve(top_name)
         plan = self._declare(instance, reference, arguments, "", top_name=top_name)
         text = self._module_text(instance, base, plan) if plan is not None else None
         generated = self._build_generated(text, instance, base, arguments) if text is not None else reference
-        statements, changes = tie_statements(instance, generated, self._parameter_text)
+        statements, changes = tie_statements(instance, generated, self.tensors.parameter)
         if statements:
             if plan is None:
                 self.imports.name_for(base, "class of the model")
@@ -380,21 +382,21 @@ class _Compiler:
 
     def _compare_tensors(self, frame: Frame) -> None:
         """Declare parameters and buffers that were added, deleted, reshaped, retyped or re-registered."""
-        mine, theirs = _tensor_entries(frame.instance), _tensor_entries(frame.reference)
+        mine, theirs = tensor_entries(frame.instance), tensor_entries(frame.reference)
         for name in [*theirs, *(n for n in mine if n not in theirs)]:
             new, old = mine.get(name), theirs.get(name)
-            if new is not None and old is not None and _tensor_signature(new) == _tensor_signature(old):
+            if new is not None and old is not None and tensor_signature(new) == tensor_signature(old):
                 continue
             where = frame.where(name)
             if new is None:
                 frame.emit(where.delete())
-                self._change(frame, name, f"{theirs[name][0]} deleted")
+                self._change(frame, name, f"{theirs[name].kind} deleted")
                 continue
             kind, tensor, persistent = new
-            if old is not None and old[0] != kind and old[1] is not None:
+            if old is not None and old.kind != kind and old.tensor is not None:
                 frame.emit(where.delete())
             if kind == "parameter":
-                frame.emit(where.assign("None" if tensor is None else self._parameter_text(tensor)))
+                frame.emit(where.assign("None" if tensor is None else self.tensors.parameter(tensor)))
             else:
                 self._register_buffer(frame, name, tensor, persistent)
             self._change(frame, name, f"{kind} {'replaced' if old is not None else 'added'}")
@@ -402,7 +404,7 @@ class _Compiler:
     def _register_buffer(self, frame: Frame, name: str, tensor: torch.Tensor | None, persistent: bool) -> None:
         """Declare a buffer; a non-persistent one is also re-filled by ``_archit_fill_buffers``."""
         what = f"buffer {name!r} of {frame.describe()}"
-        value = "None" if tensor is None else self._buffer_text(tensor, persistent, what)
+        value = "None" if tensor is None else self.tensors.buffer(tensor, persistent, what)
         flag = "" if persistent else ", persistent=False"
         refill: tuple[str, ...] = ()
         if not persistent and tensor is not None:  # its values are not in checkpoints
@@ -493,50 +495,6 @@ class _Compiler:
             return f"{name}.wrap({expression}, {string_literal(family)})"
         return f"{name}.wrap({expression})"
 
-    # --- tensors -----------------------------------------------------------------------------------------------
-    def _dtype_suffix(self, tensor: torch.Tensor, always: bool = False) -> str:
-        if always or not tensor.is_floating_point() or (self.float_dtype and tensor.dtype != self.float_dtype):
-            return f", dtype={render_value(tensor.dtype, Scope(), self.imports, 'dtype')}"
-        return ""
-
-    def _zeros(self, tensor: torch.Tensor) -> str:
-        shape = ", ".join(str(s) for s in tensor.shape) if tensor.dim() else "()"
-        return f"{self.imports.module('torch')}.zeros({shape}{self._dtype_suffix(tensor)})"
-
-    def _parameter_text(self, tensor: torch.Tensor) -> str:
-        self.imports.name_for(nn.Parameter, "parameter")
-        frozen = "" if tensor.requires_grad else ", requires_grad=False"
-        return f"nn.Parameter({self._zeros(tensor)}{frozen})"
-
-    def _buffer_text(self, tensor: torch.Tensor, persistent: bool, what: str) -> str:
-        """A persistent buffer's values come from the state dict; a non-persistent one's must be written."""
-        if persistent:
-            return self._zeros(tensor)
-        if tensor.device.type == "meta":
-            raise DeclarationError(
-                f"The non-persistent {what} is on the meta device, so its values are unknown, and they are not "
-                "in the state dict either. Declare it from a model with real weights, or make it persistent."
-            )
-        torch_name = self.imports.module("torch")
-        dtype = self._dtype_suffix(tensor, always=True)
-        shape = tuple(tensor.shape)
-        flat = tensor.detach().flatten()
-        if flat.numel() == 0 or bool((flat == flat[0]).all()):
-            fill = flat[0].item() if flat.numel() else 0
-            if fill == 0:
-                return f"{torch_name}.zeros({shape!r}{dtype})"
-            return f"{torch_name}.full({shape!r}, {render_value(fill, Scope(), self.imports, what)}{dtype})"
-        if flat.dtype != torch.bool and torch.equal(flat, torch.arange(flat.numel()).to(flat.dtype)):
-            view = "" if tensor.dim() == 1 else f".view{shape!r}"
-            return f"{torch_name}.arange({flat.numel()}{dtype}){view}"
-        if flat.numel() <= _MAX_LITERAL_ELEMENTS:
-            return f"{torch_name}.tensor({render_value(tensor.tolist(), Scope(), self.imports, what)}{dtype})"
-        raise DeclarationError(
-            f"The non-persistent {what} holds {flat.numel()} values that are not in the state dict and follow "
-            f"no pattern the compiler writes (constant, arange, or at most {_MAX_LITERAL_ELEMENTS} values). "
-            "Register it with persistent=True, or compute it in the module's __init__."
-        )
-
     # --- text ----------------------------------------------------------------------------------------------------
     def _change(self, frame: Frame, name: str, text: str, leaf: bool = True) -> None:
         """Describe a change of member ``name``: in the class's docstring, and in the module's when ``leaf``."""
@@ -624,24 +582,6 @@ _INIT_DOC = (
 def _is_pretrained_model(cls: type) -> bool:
     """Whether ``cls`` is a transformers ``PreTrainedModel`` (without importing transformers)."""
     return any(k.__name__ == "PreTrainedModel" and k.__module__.startswith("transformers.") for k in cls.__mro__)
-
-
-def _tensor_entries(module: nn.Module) -> dict[str, tuple[str, torch.Tensor | None, bool]]:
-    entries: dict[str, tuple[str, torch.Tensor | None, bool]] = {}
-    for name, parameter in module._parameters.items():
-        entries[name] = ("parameter", parameter, True)
-    for name, buffer in module._buffers.items():
-        entries[name] = ("buffer", buffer, name not in module._non_persistent_buffers_set)
-    return entries
-
-
-def _tensor_signature(entry: tuple[str, torch.Tensor | None, bool]) -> tuple[Any, ...]:
-    """What makes a parameter or buffer structurally the same: kind, shape, dtype family, persistence."""
-    kind, tensor, persistent = entry
-    if tensor is None:
-        return kind, None, persistent
-    dtype = "floating" if tensor.is_floating_point() else str(tensor.dtype)
-    return kind, tuple(tensor.shape), dtype, persistent
 
 
 def _ordered_dict() -> type:
