@@ -41,6 +41,7 @@ from archit.declaration.arguments import (
     recover_init_args,
 )
 from archit.declaration.frame import Frame, Statement, describe, join_path
+from archit.declaration.planning import ClassPlan, Planner
 from archit.declaration.recording import InitArguments, record_init_args, recorded_init_args
 from archit.declaration.rendering import (
     Imports,
@@ -132,32 +133,18 @@ def write_difference(
 
 
 @dataclass
-class _Plan:
-    """One class to emit: a subclass of ``base`` whose ``__init__`` runs ``statements`` after the parent's."""
-
-    base: type
-    path: str
-    statements: list[Statement]
-    changes: list[str]
-    name: str = ""
-
-    @property
-    def fills(self) -> list[str]:
-        """The body of the class's ``_archit_fill_buffers``: the re-fill lines of its statements, in order."""
-        return [line for statement in self.statements for line in statement.refill]
-
-
-@dataclass
 class _Compiler:
     """The state of one declaration: imports, classes to emit, and records of the reference's construction."""
 
     suffix: str
     imports: Imports = field(default_factory=Imports)
-    plans: list[_Plan] = field(default_factory=list)
     leaf_changes: list[str] = field(default_factory=list)
     records: dict[int, tuple[nn.Module, InitArguments]] = field(default_factory=dict)
     tensors: TensorText = field(init=False)
-    _by_key: dict[tuple[type, tuple[str, ...]], _Plan] = field(default_factory=dict)
+    planner: Planner = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.planner = Planner(self.imports, self.suffix)
 
     # --- entry point -------------------------------------------------------------------------------------
     def compile(self, instance: nn.Module, klass: type[nn.Module]) -> str:
@@ -182,9 +169,7 @@ class _Compiler:
         statements, changes = tie_statements(instance, generated, self.tensors.parameter)
         if statements:
             if plan is None:
-                self.imports.name_for(base, "class of the model")
-                plan = _Plan(base, "", [], [], name=top_name)
-                self.plans.append(plan)
+                plan = self.planner.empty_top(base, top_name)
             plan.statements.extend(Statement(code) for code in statements)
             plan.changes.extend(changes)
             self.leaf_changes.extend(changes)
@@ -254,30 +239,13 @@ class _Compiler:
         arguments: InitArguments | None,
         path: str,
         top_name: str | None = None,
-    ) -> _Plan | None:
+    ) -> ClassPlan | None:
         """The class declaring how ``instance`` differs from ``reference``, or ``None`` when it does not."""
         frame = Frame.of_class(instance, reference, arguments, path)
         self._compare(frame)
         if not frame.statements:
             return None
-        base = effective_class(type(instance))
-        key = (base, tuple(statement.code for statement in frame.statements))
-        if top_name is None and key in self._by_key:
-            return self._by_key[key]
-        base_text = self.imports.name_for(base, f"class of {frame.describe()}")
-        plan = _Plan(base, path, frame.statements, frame.changes, name=top_name or self._new_name(base))
-        self._by_key.setdefault(key, plan)
-        self.plans.append(plan)
-        self._check_signature(plan, base_text)
-        return plan
-
-    def _new_name(self, base: type) -> str:
-        stem = f"{base.__name__}{self.suffix}"
-        name, counter = stem, 2
-        while self.imports.is_taken(name):
-            name, counter = f"{stem}{counter}", counter + 1
-        self.imports.reserve(name)
-        return name
+        return self.planner.plan(frame, top_name)
 
     def _compare(self, frame: Frame) -> None:
         """Append the statements that turn the reference's direct members into the instance's."""
@@ -503,17 +471,11 @@ class _Compiler:
         if leaf:
             self.leaf_changes.append(f"{path or '(top)'}: {text}")
 
-    def _check_signature(self, plan: _Plan, base_text: str) -> None:
-        del base_text
-        for name in init_signature(plan.base).parameters:
-            if name in ("self", "super"):
-                raise DeclarationError(f"{plan.base.__qualname__}.__init__ has a parameter named {name!r}.")
-
-    def _class_text(self, plan: _Plan) -> list[str]:
+    def _class_text(self, plan: ClassPlan) -> list[str]:
         base = self.imports.name_for(plan.base, f"class of {plan.path!r}")
         signature = init_signature(plan.base)
         parameters, call = _signature_text(signature, self.imports, plan.base)
-        clash = set(signature.parameters) & (self.imports.local_names() | {p.name for p in self.plans})
+        clash = set(signature.parameters) & (self.imports.local_names() | {p.name for p in self.planner.plans})
         if clash:
             raise DeclarationError(
                 f"{plan.base.__qualname__}.__init__ has parameters named {sorted(clash)}, which the generated code "
@@ -532,7 +494,7 @@ class _Compiler:
             lines.extend(["", "    def _archit_fill_buffers(self):"])
             lines.extend(_docstring(_FILL_DOC, indent=8))
             lines.extend(f"        {fill}" for fill in plan.fills)
-        if any(p.fills for p in self.plans) and _is_pretrained_model(plan.base):
+        if any(p.fills for p in self.planner.plans) and _is_pretrained_model(plan.base):
             lines.extend(["", "    def _init_weights(self, module):"])
             lines.extend(_docstring(_INIT_DOC, indent=8))
             lines.append("        super()._init_weights(module)")
@@ -540,8 +502,8 @@ class _Compiler:
             lines.extend(["        if fill is not None:", "            fill()"])
         return lines
 
-    def _module_text(self, instance: nn.Module, base: type, top: _Plan) -> str:
-        classes = [self._class_text(plan) for plan in self.plans]
+    def _module_text(self, instance: nn.Module, base: type, top: ClassPlan) -> str:
+        classes = [self._class_text(plan) for plan in self.planner.plans]
         del instance
         source = f"{base.__module__}.{base.__qualname__}"
         fresh = f"a fresh {base.__name__}" + ("(config)" if hasattr(base, "config_class") else "")
@@ -554,7 +516,7 @@ class _Compiler:
             *[f"- {change}" for change in self.leaf_changes],
         ]
         lines = _docstring_lines(header, indent=0)
-        names = [string_literal(p.name) for p in self.plans]
+        names = [string_literal(p.name) for p in self.planner.plans]
         exported = f"__all__ = [{', '.join(names)}]"
         if len(exported) > 120:
             exported = "\n".join(["__all__ = [", *(f"    {n}," for n in names), "]"])
