@@ -21,11 +21,9 @@ structure, and are not declared. Non-persistent buffers with the same name and s
 
 from __future__ import annotations
 
-import ast
 import copy
 import inspect
 import os
-import textwrap
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,10 +34,10 @@ from archit.declaration.arguments import (
     CONTAINERS,
     build,
     effective_class,
-    init_signature,
     is_torch_builtin,
     recover_init_args,
 )
+from archit.declaration.assembly import empty_module, module_text
 from archit.declaration.frame import Frame, Statement, describe, join_path
 from archit.declaration.planning import ClassPlan, Planner
 from archit.declaration.recording import InitArguments, record_init_args, recorded_init_args
@@ -59,7 +57,6 @@ from archit.errors import DeclarationError
 __all__ = ["generate_difference", "printDifference", "print_difference", "write_difference"]
 
 DEFAULT_SUFFIX = "Modified"
-_WIDTH = 116
 _SKIPPED_ATTRIBUTES = frozenset({"training", "gradient_checkpointing"})
 
 
@@ -164,7 +161,9 @@ class _Compiler:
         top_name = f"{base.__name__}{self.suffix}"
         self.imports.reserve(top_name)
         plan = self._declare(instance, reference, arguments, "", top_name=top_name)
-        text = self._module_text(instance, base, plan) if plan is not None else None
+        text = (
+            module_text(base, plan, self.planner.plans, self.imports, self.leaf_changes) if plan is not None else None
+        )
         generated = self._build_generated(text, instance, base, arguments) if text is not None else reference
         statements, changes = tie_statements(instance, generated, self.tensors.parameter)
         if statements:
@@ -173,9 +172,9 @@ class _Compiler:
             plan.statements.extend(Statement(code) for code in statements)
             plan.changes.extend(changes)
             self.leaf_changes.extend(changes)
-            text = self._module_text(instance, base, plan)
+            text = module_text(base, plan, self.planner.plans, self.imports, self.leaf_changes)
             self._build_generated(text, instance, base, arguments)
-        return text if text is not None else self._empty_module(base)
+        return text if text is not None else empty_module(base)
 
     def _build_generated(
         self, text: str, instance: nn.Module, base: type[nn.Module], arguments: InitArguments
@@ -471,147 +470,8 @@ class _Compiler:
         if leaf:
             self.leaf_changes.append(f"{path or '(top)'}: {text}")
 
-    def _class_text(self, plan: ClassPlan) -> list[str]:
-        base = self.imports.name_for(plan.base, f"class of {plan.path!r}")
-        signature = init_signature(plan.base)
-        parameters, call = _signature_text(signature, self.imports, plan.base)
-        clash = set(signature.parameters) & (self.imports.local_names() | {p.name for p in self.planner.plans})
-        if clash:
-            raise DeclarationError(
-                f"{plan.base.__qualname__}.__init__ has parameters named {sorted(clash)}, which the generated code "
-                "also needs as imported names; pass another suffix or rename the import in your own module."
-            )
-        prefix = f"{plan.path}." if plan.path else ""
-        local = [c.removeprefix(prefix) for c in plan.changes]
-        summary = f"{plan.base.__name__}, with " + "; ".join(local) + "."
-        lines = [f"class {plan.name}({base}):"]
-        lines.extend(_docstring(summary, indent=4))
-        lines.extend(["", f"    _archit_declared_base = {base}", ""])
-        lines.append(f"    def __init__({', '.join(['self', *parameters])}):")
-        lines.append(f"        super().__init__({', '.join(call)})")
-        lines.extend(f"        {statement.code}" for statement in plan.statements)
-        if plan.fills:
-            lines.extend(["", "    def _archit_fill_buffers(self):"])
-            lines.extend(_docstring(_FILL_DOC, indent=8))
-            lines.extend(f"        {fill}" for fill in plan.fills)
-        if any(p.fills for p in self.planner.plans) and _is_pretrained_model(plan.base):
-            lines.extend(["", "    def _init_weights(self, module):"])
-            lines.extend(_docstring(_INIT_DOC, indent=8))
-            lines.append("        super()._init_weights(module)")
-            lines.append('        fill = getattr(module, "_archit_fill_buffers", None)')
-            lines.extend(["        if fill is not None:", "            fill()"])
-        return lines
-
-    def _module_text(self, instance: nn.Module, base: type, top: ClassPlan) -> str:
-        classes = [self._class_text(plan) for plan in self.planner.plans]
-        del instance
-        source = f"{base.__module__}.{base.__qualname__}"
-        fresh = f"a fresh {base.__name__}" + ("(config)" if hasattr(base, "config_class") else "")
-        header = [
-            f"Classes that declare a modified {base.__name__}; the top class is {top.name}.",
-            "",
-            f"Generated by archit.declaration.compiler from a modified instance of {source}, compared with {fresh}.",
-            "",
-            "Changes:",
-            *[f"- {change}" for change in self.leaf_changes],
-        ]
-        lines = _docstring_lines(header, indent=0)
-        names = [string_literal(p.name) for p in self.planner.plans]
-        exported = f"__all__ = [{', '.join(names)}]"
-        if len(exported) > 120:
-            exported = "\n".join(["__all__ = [", *(f"    {n}," for n in names), "]"])
-        lines.extend(["", *self.imports.render(), "", exported])
-        for class_lines in classes:
-            lines.extend(["", "", *class_lines])
-        return _finish("\n".join(lines) + "\n")
-
-    def _empty_module(self, base: type) -> str:
-        header = [
-            f"No difference: the instance has the same structure as a fresh {base.__name__}; nothing to declare.",
-            "",
-            f"Generated by archit.declaration.compiler, compared with {base.__module__}.{base.__qualname__}.",
-        ]
-        return _finish("\n".join([*_docstring_lines(header, indent=0), "", "__all__: list[str] = []"]) + "\n")
-
-
-_FILL_DOC = "Write the values of the non-persistent buffers declared above; checkpoints do not hold them."
-_INIT_DOC = (
-    "Initialise as the parent does, then re-fill archit-declared non-persistent buffers (transformers 5 loads "
-    "checkpoints into empty tensors and initialises what they do not hold through this method)."
-)
-
-
-def _is_pretrained_model(cls: type) -> bool:
-    """Whether ``cls`` is a transformers ``PreTrainedModel`` (without importing transformers)."""
-    return any(k.__name__ == "PreTrainedModel" and k.__module__.startswith("transformers.") for k in cls.__mro__)
-
 
 def _ordered_dict() -> type:
     from collections import OrderedDict
 
     return OrderedDict
-
-
-def _signature_text(signature: inspect.Signature, imports: Imports, owner: type) -> tuple[list[str], list[str]]:
-    """The parameter list of a generated ``__init__`` (``self`` excluded) and the arguments of its super call."""
-    parameters: list[str] = []
-    call: list[str] = []
-    star = False
-    last_positional_only = None
-    for p in signature.parameters.values():
-        default = ""
-        if p.default is not p.empty:
-            what = f"default of {p.name!r} in {owner.__qualname__}.__init__"
-            default = f"={render_value(p.default, Scope(), imports, what)}"
-        if p.kind is p.POSITIONAL_ONLY:
-            parameters.append(f"{p.name}{default}")
-            call.append(p.name)
-            last_positional_only = len(parameters)
-        elif p.kind is p.POSITIONAL_OR_KEYWORD:
-            parameters.append(f"{p.name}{default}")
-            call.append(p.name)
-        elif p.kind is p.VAR_POSITIONAL:
-            parameters.append(f"*{p.name}")
-            call.append(f"*{p.name}")
-            star = True
-        elif p.kind is p.KEYWORD_ONLY:
-            if not star:
-                parameters.append("*")
-                star = True
-            parameters.append(f"{p.name}{default}")
-            call.append(f"{p.name}={p.name}")
-        else:
-            parameters.append(f"**{p.name}")
-            call.append(f"**{p.name}")
-    if last_positional_only is not None:
-        parameters.insert(last_positional_only, "/")
-    return parameters, call
-
-
-def _docstring(text: str, indent: int) -> list[str]:
-    return _docstring_lines([text], indent)
-
-
-def _docstring_lines(paragraphs: list[str], indent: int) -> list[str]:
-    """A triple-quoted docstring, wrapped to fit ruff's 120 columns."""
-    pad = " " * indent
-    width = _WIDTH - indent
-    body: list[str] = []
-    for paragraph in paragraphs:
-        if not paragraph:
-            body.append("")
-            continue
-        hanging = "  " if paragraph.startswith("- ") else ""
-        body.extend(textwrap.wrap(paragraph.replace('"""', "'''"), width=width, subsequent_indent=hanging) or [""])
-    if len(body) == 1 and len(body[0]) + 6 <= width:
-        return [f'{pad}"""{body[0]}"""']
-    return [f'{pad}"""{body[0]}', *[f"{pad}{line}" if line else "" for line in body[1:]], f'{pad}"""']
-
-
-def _finish(text: str) -> str:
-    """Parse the generated text before anyone sees it; a compiler bug must not become a broken file."""
-    try:
-        ast.parse(text)
-    except SyntaxError as error:  # pragma: no cover - a bug in this module
-        raise DeclarationError(f"The compiler produced invalid Python ({error}); please report it:\n{text}") from error
-    return text
