@@ -54,7 +54,7 @@ _RNN_PARAMETERS: tuple[tuple[str, Any], ...] = (
 _PLACEMENT = frozenset({"device", "dtype"})
 
 
-def effective_class(cls: type) -> type:
+def effective_class(cls: type[nn.Module]) -> type[nn.Module]:
     """The class the compiler declares for ``cls``: archit's swapped and generated classes are seen through.
 
     Args:
@@ -66,11 +66,11 @@ def effective_class(cls: type) -> type:
     """
     for _ in range(32):
         original = getattr(cls, "_archit_original_class", None)
-        if isinstance(original, type) and original is not cls:
+        if isinstance(original, type) and issubclass(original, nn.Module) and original is not cls:
             cls = original
             continue
         declared = cls.__dict__.get("_archit_declared_base")
-        if isinstance(declared, type) and declared is not cls:
+        if isinstance(declared, type) and issubclass(declared, nn.Module) and declared is not cls:
             cls = declared
             continue
         break
@@ -82,7 +82,7 @@ def is_torch_builtin(cls: type) -> bool:
     return cls.__module__.startswith("torch.")
 
 
-def init_signature(cls: type) -> inspect.Signature:
+def init_signature(cls: type[nn.Module]) -> inspect.Signature:
     """The signature of ``cls.__init__`` without ``self``, annotations and return annotation.
 
     Args:
@@ -106,7 +106,7 @@ def _rnn_signature(cls: type) -> inspect.Signature:
     return inspect.Signature([inspect.Parameter(n, kind, default=d) for n, d in names])
 
 
-def recover_init_args(module: nn.Module, cls: type, what: str) -> InitArguments:
+def recover_init_args(module: nn.Module, cls: type[nn.Module], what: str) -> InitArguments:
     """The arguments that build ``module`` again as an instance of ``cls``.
 
     Args:
@@ -160,7 +160,7 @@ def _has_member(module: nn.Module, cls: type, name: str) -> bool:
     return isinstance(inspect.getattr_static(cls, name, None), property)
 
 
-def build(cls: type, arguments: InitArguments) -> nn.Module:
+def build(cls: type[nn.Module], arguments: InitArguments) -> nn.Module:
     """Call ``cls`` with ``arguments`` (missing optional parameters take their defaults)."""
     positional: list[Any] = []
     keywords: dict[str, Any] = {}

@@ -155,7 +155,7 @@ class Comparison:
         self._change(frame, name, f"replaced by {cls.__name__}")
 
     def _reference_arguments(
-        self, module: nn.Module, cls: type, path: str
+        self, module: nn.Module, cls: type[nn.Module], path: str
     ) -> tuple[InitArguments | None, DeclarationError | None]:
         """How the reference built ``module``: recorded during its construction, else recovered."""
         if id(module) in self.records:
@@ -165,7 +165,7 @@ class Comparison:
         except DeclarationError as error:
             return None, error
 
-    def _rebuilt(self, new: nn.Module, old: nn.Module, cls: type, scope: Scope, path: str) -> bool:
+    def _rebuilt(self, new: nn.Module, old: nn.Module, cls: type[nn.Module], scope: Scope, path: str) -> bool:
         """Whether ``new`` was constructed with other arguments than ``old`` (so it is declared as new)."""
         if not is_torch_builtin(cls) and recorded_init_args(new) is None:
             return False
@@ -255,7 +255,7 @@ class Comparison:
         call = render_call(callee, arguments, scope, self.imports, what, self._module_renderer(scope, path))
         return self._wrapped(module, call, path)
 
-    def _render_container(self, module: nn.Module, cls: type, scope: Scope, path: str) -> str:
+    def _render_container(self, module: nn.Module, cls: type[nn.Module], scope: Scope, path: str) -> str:
         if module._parameters or module._buffers:
             raise DeclarationError(
                 f"The {cls.__name__} at {path!r} holds parameters or buffers of its own, which the compiler does "

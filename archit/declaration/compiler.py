@@ -194,7 +194,7 @@ def _build_generated(text: str, instance: nn.Module, base: type[nn.Module], argu
         top = namespace["__all__"][-1]
         with torch.device("meta"):
             if getattr(instance, "config", None) is not None and hasattr(base, "config_class"):
-                generated = namespace[top](copy.deepcopy(instance.config))
+                generated: nn.Module = namespace[top](copy.deepcopy(instance.config))
             else:
                 generated = build(namespace[top], arguments)
     except DeclarationError:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from torch import nn
+
 from archit.declaration.arguments import effective_class, init_signature
 from archit.declaration.frame import Frame, Statement
 from archit.declaration.rendering import Imports
@@ -29,7 +31,7 @@ class ClassPlan:
         changes: a description of each change it declares, ``"<path>: <what>"``.
     """
 
-    base: type
+    base: type[nn.Module]
     path: str
     name: str
     statements: list[Statement]
@@ -53,7 +55,7 @@ class Planner:
         self.imports = imports
         self.suffix = suffix
         self.plans: list[ClassPlan] = []
-        self._by_key: dict[tuple[type, tuple[str, ...]], ClassPlan] = {}
+        self._by_key: dict[tuple[type[nn.Module], tuple[str, ...]], ClassPlan] = {}
 
     def plan(self, frame: Frame, top_name: str | None = None) -> ClassPlan:
         """The class that declares the statements of ``frame``: a new one, or one planned for equal changes.
@@ -79,7 +81,7 @@ class Planner:
         _check_signature(base)
         return plan
 
-    def empty_top(self, base: type, name: str) -> ClassPlan:
+    def empty_top(self, base: type[nn.Module], name: str) -> ClassPlan:
         """A top class with nothing declared yet (the statements that tie parameters are added to it)."""
         self.imports.name_for(base, "class of the model")
         plan = ClassPlan(base, "", name, [], [])
@@ -95,7 +97,7 @@ class Planner:
         return name
 
 
-def _check_signature(base: type) -> None:
+def _check_signature(base: type[nn.Module]) -> None:
     """The generated ``__init__`` repeats the base's parameters beside ``self`` and calls ``super()``."""
     for name in init_signature(base).parameters:
         if name in ("self", "super"):

@@ -19,7 +19,7 @@ import contextlib
 import inspect
 import sys
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from types import FrameType
 from typing import Any
@@ -71,7 +71,7 @@ def record_init_args(into: dict[int, tuple[nn.Module, InitArguments]] | None = N
     """
     previous = sys.getprofile()
     # A Python profile function is chained; a C profiler (cProfile) cannot be, and is paused inside the block.
-    chained = previous if callable(previous) else None
+    chained: Callable[..., object] | None = previous if callable(previous) else None
 
     def profile(frame: FrameType, event: str, arg: Any) -> None:
         if event == "call" and frame.f_code.co_name == "__init__":
@@ -121,7 +121,7 @@ def _record(frame: FrameType, into: dict[int, tuple[nn.Module, InitArguments]] |
         _RECORDED[module] = record
 
 
-def _init_signature(cls: type) -> inspect.Signature:
+def _init_signature(cls: type[nn.Module]) -> inspect.Signature:
     """The signature of ``cls.__init__`` without ``self``."""
     signature = inspect.signature(cls.__init__)
     parameters = [p.replace(annotation=p.empty) for p in list(signature.parameters.values())[1:]]

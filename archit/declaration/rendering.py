@@ -126,12 +126,11 @@ class Imports:
         """
         if id(obj) in self._by_object:
             return self._by_object[id(obj)]
-        module_name, qualname = getattr(obj, "__module__", None), getattr(obj, "__qualname__", None)
         if getattr(nn, getattr(obj, "__name__", ""), None) is obj and inspect.isclass(obj):
             self._modules.add("torch.nn")
             expression = f"nn.{obj.__name__}"
         else:
-            _check_importable(obj, module_name, qualname, what)
+            module_name, qualname = _importable_name(obj, what)
             head, _, rest = qualname.partition(".")
             local = head
             counter = 2
@@ -203,8 +202,9 @@ def _section(module_name: str) -> int:
     return 1
 
 
-def _check_importable(obj: Any, module_name: str | None, qualname: str | None, what: str) -> None:
-    """Raise unless ``from module_name import qualname`` gives back ``obj``."""
+def _importable_name(obj: Any, what: str) -> tuple[str, str]:
+    """The module and qualified name under which generated code imports ``obj``, checked to give it back."""
+    module_name, qualname = getattr(obj, "__module__", None), getattr(obj, "__qualname__", None)
     label = f"{module_name}.{qualname}" if module_name and qualname else repr(obj)
     if not module_name or not qualname or "<locals>" in qualname or "<lambda>" in qualname:
         raise DeclarationError(
@@ -230,6 +230,7 @@ def _check_importable(obj: Any, module_name: str | None, qualname: str | None, w
             f"The {what} is {label}, but importing that name gives a different object (was the class redefined "
             "after the model was built?). Rebuild the model with the current definition."
         )
+    return module_name, qualname
 
 
 @dataclass

@@ -10,6 +10,7 @@ class's ``__init__``: ``self.a.weight = self.b.weight`` to tie, a fresh ``nn.Par
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import cast
 
 import torch
 from torch import nn
@@ -83,5 +84,5 @@ def _target(model: nn.Module, name: str) -> Target:
     expression, module = "self", model
     for part in path:
         expression = Target.of(expression, module, part).read()
-        module = module._modules[part]
+        module = cast(nn.Module, module._modules[part])  # a parameter's path goes through modules only
     return Target.of(expression, module, attribute)
