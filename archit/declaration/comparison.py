@@ -74,7 +74,8 @@ class Comparison:
             The planned class (shared with an earlier module of the same class changed alike), or ``None``.
 
         Raises:
-            DeclarationError: a change cannot be written as code (see :func:`~archit.declaration.generate_difference`).
+            DeclarationError: a change cannot be written as code (see
+                :func:`~archit.declaration.generate_difference`).
         """
         frame = Frame.of_class(instance, reference, arguments, path)
         self._compare(frame)
@@ -89,6 +90,7 @@ class Comparison:
         self._compare_attributes(frame)
 
     def _compare_children(self, frame: Frame) -> None:
+        """Declare submodules that were set to ``None``, added, changed or deleted."""
         mine, theirs = frame.instance._modules, frame.reference._modules
         deleted: list[str] = []
         for name in [*theirs, *(n for n in mine if n not in theirs)]:
@@ -122,6 +124,7 @@ class Comparison:
         self._change(frame, name, f"added ({effective_class(type(new)).__name__})")
 
     def _delete_children(self, frame: Frame, deleted: list[str]) -> None:
+        """Delete submodules; the last entries of a list or sequence go in one slice (``del self.layer[2:]``)."""
         kept = len(frame.instance._modules)
         tail = [str(i) for i in range(kept, kept + len(deleted))]
         if type(frame.instance) in (nn.ModuleList, nn.Sequential) and deleted == tail:
@@ -256,6 +259,7 @@ class Comparison:
         return self._wrapped(module, call, path)
 
     def _render_container(self, module: nn.Module, cls: type[nn.Module], scope: Scope, path: str) -> str:
+        """A new ``ModuleList``, ``ModuleDict`` or ``Sequential`` with each entry constructed in place."""
         if module._parameters or module._buffers:
             raise DeclarationError(
                 f"The {cls.__name__} at {path!r} holds parameters or buffers of its own, which the compiler does "

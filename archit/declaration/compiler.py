@@ -17,6 +17,12 @@ deleted, of another shape or kind, persistence), and public attributes holding l
 2.0``). Floating-point dtypes, ``requires_grad``, devices, hooks and the values of weights are state, not
 structure, and are not declared. Non-persistent buffers with the same name and shape are assumed unchanged
 (their values cannot be read from a meta reference).
+
+This module builds the reference, runs the steps and checks their result: the generated module must build
+on the meta device with the instance's state-dict keys and shapes, and it is given the instance's sharing of
+parameters (``ties.py``). The steps live beside it: ``comparison.py`` walks the two trees (what changed),
+``planning.py`` plans the classes to emit, ``assembly.py`` writes the module text, ``tensors.py`` the code
+of parameters and buffers, and ``rendering.py`` values, calls and imports.
 """
 
 from __future__ import annotations
@@ -146,7 +152,11 @@ def _compile(instance: nn.Module, klass: type[nn.Module], suffix: str) -> str:
 
 
 def _declared_class(instance: nn.Module, klass: type[nn.Module]) -> type[nn.Module]:
-    """The class the top class subclasses: ``klass`` seen through archit's swapped classes."""
+    """The class the top class subclasses: ``klass`` seen through archit's swapped classes.
+
+    Raises:
+        DeclarationError: ``klass`` is not a module class, or ``instance`` is not one of its instances.
+    """
     if not (isinstance(klass, type) and issubclass(klass, nn.Module)):
         raise DeclarationError(f"klass must be a torch.nn.Module class such as RobertaForMaskedLM; got {klass!r}.")
     base = effective_class(klass)
