@@ -46,8 +46,8 @@ def _normalise(text: str) -> str:
 @given(words=WORDS)
 def test_alignment_puts_each_label_on_its_words_first_piece(tokenizers, words: list[str]) -> None:
     for kind, tokenizer in tokenizers.items():
-        inputs, word_ids = encode_words(tokenizer, words, max_length=512)
-        assert len(word_ids) == len(inputs["input_ids"]), kind
+        inputs, word_ids, empty = encode_words(tokenizer, words, max_length=512)
+        assert len(word_ids) == len(inputs["input_ids"]) and empty == [], kind
         labels = align_labels(word_ids, list(range(len(words))))
         # every word has exactly one labelled piece, in order (no piece-less words in this alphabet)
         assert [label for label in labels if label != -100] == list(range(len(words))), kind
@@ -61,7 +61,7 @@ def test_alignment_puts_each_label_on_its_words_first_piece(tokenizers, words: l
 def test_alignment_truncates_whole_pieces(tokenizers) -> None:
     words = ["Ankara", "Türkiye'nin", "başkentidir"] * 10
     for kind, tokenizer in tokenizers.items():
-        inputs, word_ids = encode_words(tokenizer, words, max_length=12)
+        inputs, word_ids, _ = encode_words(tokenizer, words, max_length=12)
         assert len(inputs["input_ids"]) <= 12, kind
         positions = first_piece_positions(word_ids)
         assert list(positions) == list(range(len(positions))) and 0 < len(positions) < len(words), kind
