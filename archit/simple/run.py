@@ -10,6 +10,11 @@ A run's output directory holds::
     log_history.json      the Trainer's log
     model/                the model and tokenizer (save_pretrained), plus archit_run.yaml
 
+Every file and the model directory appear whole or not at all (written under a temporary name, then renamed;
+see :mod:`archit.simple.outputs`), ``metrics.json`` last. With checkpoints (``save_strategy``), a run killed at
+any point continues with ``resume=True`` (``archit train --resume``) from its newest complete checkpoint in
+``checkpoints/`` and ends with the metrics of an uninterrupted run.
+
 Runs work the same under ``torchrun`` and ``accelerate launch``: every process trains and evaluates its
 share, and only the main process writes files.
 """
@@ -17,35 +22,43 @@ share, and only the main process writes files.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import logging
 import os
+import shutil
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from typing import Any
 
 import attrs
 import numpy as np
 import torch
 import transformers
-from transformers import EarlyStoppingCallback, Trainer, TrainingArguments
+from transformers import EarlyStoppingCallback, Trainer, TrainerCallback, TrainingArguments
+from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
 from archit._compat import warmup_arguments
 from archit.errors import DataError
 from archit.resolution.checkpoints import checkpoint_file
 from archit.simple.config import RunConfiguration, RunConfigurationError
 from archit.simple.data import Example, Feature, TaskData, get_task_data, load_tokenizer
+from archit.simple.outputs import partial_directory, publish_directory, remove_partial_outputs, replacing
 from archit.simple.plotting import plot_losses
 from archit.simple.textfiles import DEFAULT_ENCODING
 
 __all__ = [
     "RUN_CONFIG_NAME",
     "ArchitTrainer",
+    "LogAtCheckpoints",
     "RunResult",
+    "complete_checkpoints",
     "evaluate",
     "find_demo_model",
     "find_demo_treebank",
+    "head_aware_optimizer",
     "load_run",
+    "mean_training_loss",
     "predict",
     "run_demo",
     "run_simple",
@@ -80,17 +93,59 @@ class RunResult:
 
 
 class ArchitTrainer(Trainer):
-    """A ``Trainer`` whose predictions are the task data's named model outputs, in a fixed order.
+    """A ``Trainer`` for archit models: exact loss normalisation, the head's own learning rate, and predictions
+    that are the task data's named model outputs.
 
-    ``Trainer.prediction_step`` returns every non-``None`` output in the model output's own order; this one
-    returns what :meth:`TaskData.reduce_outputs` keeps (per-token losses instead of vocabulary-sized logits for
-    language modelling), in :attr:`TaskData.prediction_names` order, and placeholder labels so that
+    Loss: for each optimizer step, :meth:`get_batch_samples` counts the loss items of the accumulated batches
+    with the model's ``count_loss_items`` (summed over processes), and the model divides its summed loss by that
+    ``num_items_in_batch``; so any batch size, accumulation and process count give the loss and gradients of one
+    big batch. (The ``Trainer`` alone counts ``labels`` only, which parsing and QA batches do not have.)
+
+    Predictions: ``Trainer.prediction_step`` returns every non-``None`` output in the model output's own order;
+    this one returns what :meth:`TaskData.reduce_outputs` keeps (per-token losses instead of vocabulary-sized
+    logits for language modelling), in :attr:`TaskData.prediction_names` order, and placeholder labels so that
     ``compute_metrics`` runs on data whose gold labels the task data holds itself.
+
+    Args:
+        task_data: the run's task data.
+        head_learning_rate: the peak learning rate of the head (``None``: the ``learning_rate`` of ``args``).
+        *args, **kwargs: as for ``Trainer``.
     """
 
-    def __init__(self, *args: Any, task_data: TaskData, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, task_data: TaskData, head_learning_rate: float | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.task_data = task_data
+        self.head_learning_rate = head_learning_rate
+
+    def create_optimizer(self, *args: Any, **kwargs: Any) -> torch.optim.Optimizer:
+        """The ``Trainer``'s optimizer, or :func:`head_aware_optimizer` when the head has its own learning rate."""
+        if self.optimizer is None and self.head_learning_rate is not None:
+            decay = self.get_decay_parameter_names(self.model)
+            self.optimizer = head_aware_optimizer(self.model, self.args, self.head_learning_rate, decay)
+        return super().create_optimizer(*args, **kwargs)
+
+    def get_batch_samples(
+        self, epoch_iterator: Iterator[dict[str, Any]], num_batches: int, device: torch.device
+    ) -> tuple[list[dict[str, Any]], torch.Tensor | None]:
+        """The next ``num_batches`` batches (fewer at the end of an epoch) and ``num_items_in_batch``, the loss
+        items in all of them on every process (``None`` when the batches hold no labels)."""
+        model = self.accelerator.unwrap_model(self.model)
+        if not hasattr(model, "count_loss_items"):  # not an archit model: the Trainer's own count
+            return super().get_batch_samples(epoch_iterator, num_batches, device)
+        batches = list(itertools.islice(epoch_iterator, num_batches))
+        counts = [model.count_loss_items(batch) for batch in batches]
+        if not counts or any(count is None for count in counts):
+            return batches, None
+        total = torch.stack([count.to(device) for count in counts]).sum()
+        # as Trainer._get_num_items_in_batch: over processes when the loss is averaged across devices, and one
+        # count per GPU under DataParallel
+        if self.args.average_tokens_across_devices and self.args.world_size > 1:
+            total = self.accelerator.gather(total).sum()
+        elif self.args.n_gpu > 1:
+            total = total // self.args.n_gpu
+        if self.args.n_gpu > 1:
+            total = total.unsqueeze(0).expand(self.args.n_gpu, -1)
+        return batches, total
 
     def prediction_step(
         self,
@@ -110,6 +165,37 @@ class ArchitTrainer(Trainer):
         predictions = tuple(kept[name].detach() for name in self.task_data.prediction_names)
         placeholder = torch.zeros(inputs["input_ids"].shape[0], device=self.args.device)
         return loss, predictions, placeholder
+
+
+class LogAtCheckpoints(TrainerCallback):
+    """Log the training loss at every checkpoint and at the last step, so that the log covers every step in
+    windows that a resumed run shares with an uninterrupted one (see :func:`mean_training_loss`)."""
+
+    def on_step_end(self, args: TrainingArguments, state: Any, control: Any, **kwargs: Any) -> Any:
+        if control.should_save or control.should_training_stop:
+            control.should_log = True
+        return control
+
+    def on_epoch_end(self, args: TrainingArguments, state: Any, control: Any, **kwargs: Any) -> Any:
+        if control.should_save:
+            control.should_log = True
+        return control
+
+
+def mean_training_loss(log_history: Sequence[Mapping[str, Any]]) -> float | None:
+    """The mean training loss over every logged step: each logged ``loss`` (a mean over the steps since the
+    previous log) weighted by its number of steps. Unlike the ``Trainer``'s ``train_loss``, it survives a
+    resumed run, whose log holds the steps before its checkpoint.
+
+    Returns:
+        The mean, or ``None`` when the log holds no training loss.
+    """
+    previous, total, steps = 0, 0.0, 0
+    for entry in log_history:
+        if "loss" in entry and "step" in entry and entry["step"] > previous:
+            window = entry["step"] - previous
+            total, steps, previous = total + entry["loss"] * window, steps + window, entry["step"]
+    return total / steps if steps else None
 
 
 # --- setting up -------------------------------------------------------------------------------------------
@@ -174,6 +260,10 @@ def training_arguments(config: RunConfiguration, data: TaskData, has_eval: bool)
         disable_tqdm=not config.progress_bars,
         remove_unused_columns=False,
         dataloader_pin_memory=torch.cuda.is_available(),
+        # count loss items over every process, so that the loss does not depend on the process count
+        average_tokens_across_devices=True,
+        # a resumed run continues early stopping where it was
+        restore_callback_states_from_checkpoint=config.resume,
         **{key: value for key, value in steps.items() if value is not None},
         **warmup,
         **best,
@@ -182,15 +272,34 @@ def training_arguments(config: RunConfiguration, data: TaskData, has_eval: bool)
     )
 
 
-def head_aware_optimizer(model: torch.nn.Module, config: RunConfiguration) -> torch.optim.Optimizer | None:
-    """AdamW with the head at ``head_learning_rate`` and the rest at ``learning_rate``; ``None`` (the
-    Trainer's own optimizer) when the run sets no head learning rate. The Trainer's schedule scales both."""
-    if config.head_learning_rate is None:
-        return None
-    head = [parameter for name, parameter in model.named_parameters() if name.startswith("head.")]
-    rest = [parameter for name, parameter in model.named_parameters() if not name.startswith("head.")]
-    groups = [{"params": rest, "lr": config.learning_rate}, {"params": head, "lr": config.head_learning_rate}]
-    return torch.optim.AdamW(groups, weight_decay=config.weight_decay)
+def head_aware_optimizer(
+    model: torch.nn.Module, args: TrainingArguments, head_learning_rate: float, decay_parameters: Collection[str]
+) -> torch.optim.Optimizer:
+    """AdamW with the head at ``head_learning_rate`` and the rest at ``args.learning_rate``, and weight decay
+    only on ``decay_parameters`` (the ``Trainer``'s choice: no decay for biases and normalisation weights). The
+    ``Trainer``'s schedule scales both rates.
+
+    Args:
+        model: the model; its head is the parameters under ``head.``.
+        args: the training arguments (learning rate, weight decay, Adam's betas and epsilon).
+        head_learning_rate: the head's peak learning rate.
+        decay_parameters: names of the parameters to decay (``Trainer.get_decay_parameter_names(model)``).
+
+    Returns:
+        The optimizer, with four parameter groups: backbone with and without decay, head with and without decay.
+    """
+    groups = []
+    for in_head, learning_rate in ((False, args.learning_rate), (True, head_learning_rate)):
+        for decays, weight_decay in ((True, args.weight_decay), (False, 0.0)):
+            parameters = [
+                parameter
+                for name, parameter in model.named_parameters()
+                if parameter.requires_grad
+                and name.startswith("head.") == in_head
+                and (name in decay_parameters) == decays
+            ]
+            groups.append({"params": parameters, "lr": learning_rate, "weight_decay": weight_decay})
+    return torch.optim.AdamW(groups, betas=(args.adam_beta1, args.adam_beta2), eps=args.adam_epsilon)
 
 
 def _read_split(data: TaskData, path: str | None, limit: int | None) -> list[Example]:
@@ -264,8 +373,12 @@ def run_simple(config: RunConfiguration) -> RunResult:
     Trains with the HF ``Trainer`` (evaluating on the validation file on the configured schedule, with early
     stopping when set), then evaluates on the validation and test files, writes predictions for the test file
     (the validation file when there is no test file), saves the model and tokenizer, the resolved
-    configuration, the metrics and a plot of the losses. Under ``torchrun`` or ``accelerate launch``, only the
-    main process writes.
+    configuration, the metrics and a plot of the losses. With ``config.resume``, training continues from the
+    newest complete checkpoint in ``<output_dir>/checkpoints`` (from the start when there is none). Under
+    ``torchrun`` or ``accelerate launch``, only the main process writes.
+
+    The training metrics' ``train_loss`` is :func:`mean_training_loss` of the log, so that it is the same for
+    a resumed run as for an uninterrupted one.
 
     Returns:
         :class:`RunResult` with the paths written and the metrics.
@@ -280,13 +393,12 @@ def run_simple(config: RunConfiguration) -> RunResult:
     model = load_model(config, data)
     features = {name: data.featurize(examples, training=name == "train") for name, examples in splits.items()}
     has_eval = "validation" in splits
-    callbacks = []
+    callbacks: list[TrainerCallback] = [LogAtCheckpoints()]
     if config.early_stopping_patience is not None and has_eval:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=config.early_stopping_patience))
     trainer = ArchitTrainer(
         model=model,
         args=training_arguments(config, data, has_eval),
-        optimizers=(head_aware_optimizer(model, config), None),
         data_collator=data.collator(training=True),
         train_dataset=features["train"],
         eval_dataset=features.get("validation"),
@@ -294,9 +406,12 @@ def run_simple(config: RunConfiguration) -> RunResult:
         compute_metrics=_metric_function(data, features["validation"], splits["validation"]) if has_eval else None,
         callbacks=callbacks,
         task_data=data,
+        head_learning_rate=config.head_learning_rate,
     )
-    train_output = trainer.train()
+    checkpoint = _checkpoint_to_resume(trainer) if config.resume else None
+    train_output = trainer.train(resume_from_checkpoint=checkpoint)
     metrics: dict[str, dict[str, float]] = {"train": dict(train_output.metrics)}
+    metrics["train"]["train_loss"] = mean_training_loss(trainer.state.log_history)
     predictions: tuple[str, list[Any]] | None = None
     trainer.compute_metrics = None  # bound to the validation set; each split is decoded and scored below
     for name in ("validation", "test"):
@@ -309,6 +424,47 @@ def run_simple(config: RunConfiguration) -> RunResult:
     return _write_outputs(config, data, trainer, metrics, predictions, splits)
 
 
+def complete_checkpoints(directory: str) -> list[str]:
+    """The checkpoints in ``directory`` that a run finished writing, newest first.
+
+    The ``Trainer`` writes ``trainer_state.json`` last into ``checkpoint-<step>``, so a checkpoint whose
+    ``trainer_state.json`` reads as JSON is complete; one cut short by a kill is not.
+    """
+    steps = {}
+    for name in os.listdir(directory) if os.path.isdir(directory) else ():
+        prefix, _, step = name.partition("-")
+        if prefix == PREFIX_CHECKPOINT_DIR and step.isdigit() and os.path.isdir(os.path.join(directory, name)):
+            steps[os.path.join(directory, name)] = int(step)
+    complete = []
+    for path in sorted(steps, key=steps.get, reverse=True):
+        with contextlib.suppress(OSError, ValueError):
+            with open(os.path.join(path, "trainer_state.json"), encoding="utf-8") as handle:
+                json.load(handle)
+            complete.append(path)
+    return complete
+
+
+def _checkpoint_to_resume(trainer: Trainer) -> str | None:
+    """The newest complete checkpoint of the run, after removing (on the main process) the incomplete ones
+    newer than it; ``None`` when there is none to resume from."""
+    directory = trainer.args.output_dir
+    complete = complete_checkpoints(directory)
+    newest = complete[0] if complete else None
+    trainer.accelerator.wait_for_everyone()  # every process has chosen before any checkpoint is removed
+    if trainer.is_world_process_zero() and os.path.isdir(directory):
+        for name in os.listdir(directory):
+            path = os.path.join(directory, name)
+            if name.startswith(f"{PREFIX_CHECKPOINT_DIR}-") and path not in complete:
+                logger.warning("Removing %s, a checkpoint that was not completely written.", path)
+                shutil.rmtree(path)
+    trainer.accelerator.wait_for_everyone()
+    if newest is None:
+        logger.warning("resume: no complete checkpoint in %s; training from the start.", directory)
+    else:
+        logger.warning("resume: continuing from %s.", newest)
+    return newest
+
+
 def _write_outputs(
     config: RunConfiguration,
     data: TaskData,
@@ -317,11 +473,16 @@ def _write_outputs(
     predictions: tuple[str, list[Any]] | None,
     splits: Mapping[str, list[Example]],
 ) -> RunResult:
-    """Save the model everywhere it must be saved (every process takes part) and, on the main process, the
-    configuration, metrics, predictions and plot."""
+    """Save the model (every process takes part) and, on the main process, the predictions, log, plot,
+    configuration and metrics (last), each whole or not at all."""
     output_dir = config.resolved_output_dir
     model_dir = os.path.join(output_dir, "model")
-    trainer.save_model(model_dir)
+    staging = partial_directory(model_dir)
+    if trainer.is_world_process_zero():
+        for name in remove_partial_outputs(output_dir):
+            logger.warning("Removed %s, left unfinished in %s by an interrupted run.", name, output_dir)
+    trainer.accelerator.wait_for_everyone()
+    trainer.save_model(staging)
     resolved = attrs.evolve(config, output_dir=output_dir, head_options={**config.head_options, **_plain(data)})
     files = {
         "config": os.path.join(output_dir, "config.yaml"),
@@ -332,13 +493,16 @@ def _write_outputs(
     if predictions is not None:
         predictions_file = os.path.join(output_dir, "predictions" + data.prediction_suffix(splits[predictions[0]]))
     if trainer.is_world_process_zero():
-        resolved.to_yaml(files["config"])
-        resolved.to_yaml(os.path.join(model_dir, RUN_CONFIG_NAME))
-        _write_json(files["metrics"], metrics)
-        _write_json(os.path.join(output_dir, "log_history.json"), trainer.state.log_history)
-        plot_losses(trainer.state.log_history, files["plot"], title=config.run_name)
+        resolved.to_yaml(os.path.join(staging, RUN_CONFIG_NAME))
+        publish_directory(staging, model_dir)
         if predictions is not None:
-            data.write_predictions(predictions_file, predictions[1], splits[predictions[0]])
+            with replacing(predictions_file) as temporary:
+                data.write_predictions(temporary, predictions[1], splits[predictions[0]])
+        _write_json(os.path.join(output_dir, "log_history.json"), trainer.state.log_history)
+        with replacing(files["plot"]) as temporary:
+            plot_losses(trainer.state.log_history, temporary, title=config.run_name)
+        resolved.to_yaml(files["config"])
+        _write_json(files["metrics"], metrics)
         checkpoints = trainer.args.output_dir
         if os.path.isdir(checkpoints) and not os.listdir(checkpoints):
             os.rmdir(checkpoints)
@@ -363,8 +527,7 @@ def _plain(data: TaskData) -> dict[str, Any]:
 
 
 def _write_json(path: str, value: Any) -> None:
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    with open(path, "w", encoding="utf-8") as handle:
+    with replacing(path) as temporary, open(temporary, "w", encoding="utf-8") as handle:
         json.dump(value, handle, indent=2, ensure_ascii=False, default=float)
         handle.write("\n")
 
@@ -481,8 +644,8 @@ def predict(
     decoded = data.decode(_named(data, outputs.predictions), features, examples)
     if not trainer.is_world_process_zero():
         return None, {}
-    os.makedirs(os.path.dirname(os.path.abspath(output_file)), exist_ok=True)
-    data.write_predictions(output_file, decoded, examples)
+    with replacing(output_file) as temporary:
+        data.write_predictions(temporary, decoded, examples)
     return output_file, data.score(decoded, examples)
 
 
