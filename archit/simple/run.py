@@ -50,6 +50,7 @@ from archit.simple.textfiles import DEFAULT_ENCODING
 __all__ = [
     "RUN_CONFIG_NAME",
     "ArchitTrainer",
+    "EpochToCollator",
     "LogAtCheckpoints",
     "RunResult",
     "complete_checkpoints",
@@ -179,6 +180,18 @@ class LogAtCheckpoints(TrainerCallback):
     def on_epoch_end(self, args: TrainingArguments, state: Any, control: Any, **kwargs: Any) -> Any:
         if control.should_save:
             control.should_log = True
+        return control
+
+
+class EpochToCollator(TrainerCallback):
+    """Tell a collator whose batches depend on the epoch (``set_epoch``: masked-LM masking) which epoch starts,
+    also when a resumed run starts in the middle of one."""
+
+    def __init__(self, collator: Any) -> None:
+        self.collator = collator
+
+    def on_epoch_begin(self, args: TrainingArguments, state: Any, control: Any, **kwargs: Any) -> Any:
+        self.collator.set_epoch(int(state.epoch or 0))
         return control
 
 
@@ -393,13 +406,16 @@ def run_simple(config: RunConfiguration) -> RunResult:
     model = load_model(config, data)
     features = {name: data.featurize(examples, training=name == "train") for name, examples in splits.items()}
     has_eval = "validation" in splits
+    collator = data.collator(training=True)
     callbacks: list[TrainerCallback] = [LogAtCheckpoints()]
+    if hasattr(collator, "set_epoch"):
+        callbacks.append(EpochToCollator(collator))
     if config.early_stopping_patience is not None and has_eval:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=config.early_stopping_patience))
     trainer = ArchitTrainer(
         model=model,
         args=training_arguments(config, data, has_eval),
-        data_collator=data.collator(training=True),
+        data_collator=collator,
         train_dataset=features["train"],
         eval_dataset=features.get("validation"),
         processing_class=data.tokenizer,

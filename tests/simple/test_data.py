@@ -272,6 +272,26 @@ def test_language_modelling_blocks_and_masking(tmp_path, tokenizers) -> None:
     assert all(f["labels"] == f["input_ids"] for f in causal.featurize(examples))
 
 
+def test_training_masks_depend_on_seed_epoch_and_block_only(tmp_path, tokenizers) -> None:
+    """Batch size, accumulation, processes and resuming change which blocks meet in a batch, not their masks."""
+    path = write(tmp_path / "text.txt", "the cat sat on the mat and a dog ran in the park " * 8 + "\n")
+    mlm = get_task_data("masked_lm", config("masked_lm", max_seq_length=16), tokenizers["wordpiece"])
+    blocks = [{k: v for k, v in f.items() if k != "labels"} for f in mlm.featurize(mlm.read(path), training=True)]
+    assert len(blocks) > 3
+
+    def labels(collate, features) -> list[list[int]]:
+        batch = collate(features)
+        return [row[: len(f["input_ids"])] for row, f in zip(batch["labels"].tolist(), features, strict=True)]
+
+    collate = mlm.collator(training=True)
+    whole = labels(collate, blocks)
+    assert labels(collate, blocks) == whole  # the same epoch masks the same positions
+    apart = [row for i in reversed(range(len(blocks))) for row in labels(mlm.collator(training=True), [blocks[i]])]
+    assert apart[::-1] == whole  # one at a time, in another order, by another collator
+    collate.set_epoch(1)
+    assert labels(collate, blocks) != whole
+
+
 def test_masking_keeps_special_tokens() -> None:
     import numpy as np
 
