@@ -178,3 +178,21 @@ def test_the_parser_needs_input_ids_or_inputs_embeds() -> None:
 def test_pooler_pooling_without_a_pooler_is_a_head_config_error(task: str) -> None:
     with pytest.raises(HeadConfigError, match="pooling='pooler' needs a backbone with its own pooler; GPT2Model"):
         ArchitFactory.from_config(tiny_config("GPT2"), task=task, pooling="pooler")
+
+
+@pytest.mark.parametrize("task", ["extractive_qa", "extractive_aqa"])
+def test_the_span_loss_does_not_depend_on_padding(task: str) -> None:
+    torch.manual_seed(0)
+    model = ArchitFactory.from_config(tiny_config("BERT"), task=task).eval()
+    inputs = task_inputs(task, torch.Generator().manual_seed(0))
+    inputs["start_positions"][0] = inputs["end_positions"][0] = 2  # a real token of the padded first row
+    padded = dict(inputs)
+    padded["input_ids"] = torch.cat((inputs["input_ids"], torch.zeros(BATCH_SIZE, 5, dtype=torch.long)), 1)
+    padded["attention_mask"] = torch.cat((inputs["attention_mask"], torch.zeros(BATCH_SIZE, 5, dtype=torch.long)), 1)
+    with torch.no_grad():
+        torch.testing.assert_close(model(**padded).loss, model(**inputs).loss)
+        # a gold position on padding is no target, like one outside the sequence
+        on_padding = {**padded, "start_positions": padded["start_positions"].clone()}
+        outside = {**padded, "start_positions": padded["start_positions"].clone()}
+        on_padding["start_positions"][0], outside["start_positions"][0] = padded["input_ids"].shape[1] - 1, 100
+        torch.testing.assert_close(model(**on_padding).loss, model(**outside).loss)

@@ -51,10 +51,15 @@ class ExtractiveAQAOutput(ModelOutput):
 
 
 def _span_losses(
-    start_logits: torch.Tensor, end_logits: torch.Tensor, start_positions: torch.Tensor, end_positions: torch.Tensor
+    start_logits: torch.Tensor,
+    end_logits: torch.Tensor,
+    start_positions: torch.Tensor,
+    end_positions: torch.Tensor,
+    attention_mask: torch.Tensor | None,
 ) -> torch.Tensor:
-    """``[batch_size]``: the mean of start and end cross-entropy of each example, in float32. A position outside
-    the sequence is clamped and contributes nothing, as in transformers.
+    """``[batch_size]``: the mean of start and end cross-entropy of each example, in float32, over the positions
+    of real tokens (padding is no candidate, so the loss does not depend on how much a batch pads). A position
+    outside the sequence (clamped, as in transformers) or on padding contributes nothing.
 
     Raises:
         DataError: a position tensor has the wrong shape or dtype.
@@ -62,11 +67,17 @@ def _span_losses(
     batch_size, seq_len = start_logits.shape
     check_labels(start_positions, (batch_size,), floating=False, argument="start_positions")
     check_labels(end_positions, (batch_size,), floating=False, argument="end_positions")
-    start_positions = start_positions.clamp(0, seq_len)
-    end_positions = end_positions.clamp(0, seq_len)
-    start = nn.functional.cross_entropy(start_logits.float(), start_positions, ignore_index=seq_len, reduction="none")
-    end = nn.functional.cross_entropy(end_logits.float(), end_positions, ignore_index=seq_len, reduction="none")
-    return (start + end) / 2
+    padding = None if attention_mask is None else attention_mask.eq(0)
+    losses = []
+    for logits, positions in ((start_logits, start_positions), (end_logits, end_positions)):
+        logits, positions = logits.float(), positions.clamp(0, seq_len)
+        if padding is not None:
+            # [batch_size]: whether the gold position is a padding token
+            on_padding = padding.gather(1, positions.clamp(max=seq_len - 1).unsqueeze(1)).squeeze(1)
+            positions = positions.masked_fill(on_padding, seq_len)
+            logits = logits.masked_fill(padding, torch.finfo(logits.dtype).min)
+        losses.append(nn.functional.cross_entropy(logits, positions, ignore_index=seq_len, reduction="none"))
+    return (losses[0] + losses[1]) / 2
 
 
 def _count_examples(batch: Mapping[str, Any], *keys: str) -> torch.Tensor | None:
@@ -105,7 +116,7 @@ class ForExtractiveQuestionAnswering(ModelWithHead):
         start_logits, end_logits = self.head(encoded, attention_mask)
         loss = None
         if start_positions is not None and end_positions is not None:
-            losses = _span_losses(start_logits, end_logits, start_positions, end_positions)
+            losses = _span_losses(start_logits, end_logits, start_positions, end_positions, attention_mask)
             loss = mean_over_items(losses.sum(), losses.numel(), num_items_in_batch)
         return QuestionAnsweringModelOutput(
             loss=loss, start_logits=start_logits, end_logits=end_logits, hidden_states=encoded.hidden_states
@@ -150,7 +161,7 @@ class ForExtractiveQuestionAnsweringWithAnswerability(ModelWithHead):
         # [batch_size]: each example's loss
         losses = None
         if start_positions is not None and end_positions is not None:
-            losses = _span_losses(start_logits, end_logits, start_positions, end_positions)
+            losses = _span_losses(start_logits, end_logits, start_positions, end_positions, attention_mask)
         if answerable is not None:
             check_labels(answerable, answerability_logits.shape[:1], floating=False, argument="answerable")
             answerability = nn.functional.cross_entropy(answerability_logits.float(), answerable, reduction="none")
