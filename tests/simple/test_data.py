@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from archit.simple.data import (
     read_records,
     read_squad,
 )
+from archit.simple.data.tokenization import stand_in_token
 from tests.simple.conftest import write
 
 WORDS = st.lists(
@@ -65,6 +67,32 @@ def test_alignment_truncates_whole_pieces(tokenizers) -> None:
         assert len(inputs["input_ids"]) <= 12, kind
         positions = first_piece_positions(word_ids)
         assert list(positions) == list(range(len(positions))) and 0 < len(positions) < len(words), kind
+
+
+def test_words_that_tokenize_to_nothing_get_the_unknown_token(tokenizers) -> None:
+    words = ["the", "\u200b", "cat", "\u00ad", "sat", "\ufeff"]  # zero-width space, soft hyphen, BOM
+    for kind, tokenizer in tokenizers.items():
+        inputs, word_ids, empty = encode_words(tokenizer, words, max_length=512)
+        assert sorted(set(word_ids) - {None}) == list(range(len(words))), kind  # every word has a piece
+        pieces = {
+            word: [t for t, owner in zip(inputs["input_ids"], word_ids, strict=True) if owner == word] for word in empty
+        }
+        assert all(p == [tokenizer.unk_token_id] for p in pieces.values()), kind
+        assert align_labels(word_ids, list(range(len(words)))).count(-100) == len(word_ids) - len(words), kind
+    # WordPiece's normaliser strips all three; truncation still reports the words cut off with the rest
+    assert encode_words(tokenizers["wordpiece"], words, max_length=512)[2] == [1, 3, 5]
+    inputs, word_ids, empty = encode_words(tokenizers["wordpiece"], words, max_length=4)
+    assert empty == [1, 3, 5] and [word for word in word_ids if word is not None] == [0, 1]
+
+
+def test_a_tokenizer_without_a_stand_in_token_says_so() -> None:
+    import types
+
+    bare = types.SimpleNamespace(unk_token=None, pad_token=None, eos_token=None)
+    with pytest.raises(
+        DataError, match=re.escape("turns the words '\\u200b' into no token at all, and has no unknown")
+    ):
+        stand_in_token(bare, ["\u200b"])
 
 
 def test_load_tokenizer_uses_family_facts(checkpoints) -> None:
