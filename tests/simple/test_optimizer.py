@@ -5,7 +5,7 @@ from __future__ import annotations
 from transformers import TrainingArguments
 
 from archit.modeling import ArchitFactory
-from archit.simple.run import ArchitTrainer, head_aware_optimizer
+from archit.simple.training import ArchitTrainer, head_aware_optimizer
 from tests.families import tiny_config
 
 

@@ -15,7 +15,7 @@ from safetensors.torch import load_file
 
 from archit.simple import RunConfiguration, run_simple
 from archit.simple.config import RunConfigurationError
-from archit.simple.run import complete_checkpoints
+from archit.simple.training import complete_checkpoints
 from tests.simple.tasks import NER_EIGHT, write_task_data
 
 REPOSITORY = Path(__file__).resolve().parents[2]
