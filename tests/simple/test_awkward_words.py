@@ -75,3 +75,42 @@ def test_a_tagger_trains_and_predicts_on_words_that_tokenize_to_nothing(
         with open(predictions, encoding="utf-8") as handle:
             records = [json.loads(line) for line in handle]
         assert [len(record["prediction"]) for record in records] == [5, 1]
+
+
+def test_question_answering_reads_contexts_with_characters_that_tokenize_to_nothing(tmp_path, tokenizers) -> None:
+    """QA maps answers through character offsets, so stripped characters need no stand-in: the answer is still
+    found, even one that holds a soft hyphen, and an answer of stripped characters alone does not abort."""
+    from archit.simple.config import RunConfiguration
+    from archit.simple.data import get_task_data
+
+    context = f"John {ZERO_WIDTH_SPACE} works in Par{SOFT_HYPHEN}is {SOFT_HYPHEN} today."
+    # (text, where it starts): the city with its soft hyphen, and the lone soft hyphen before "today"
+    answers = {"q1": (f"Par{SOFT_HYPHEN}is", context.index("Par")), "q2": (SOFT_HYPHEN, context.index(" today") - 1)}
+    squad = {
+        "version": "v2.0",
+        "data": [
+            {
+                "title": "t",
+                "paragraphs": [
+                    {
+                        "context": context,
+                        "qas": [
+                            {
+                                "id": key,
+                                "question": "Where?",
+                                "answers": [{"text": text, "answer_start": start}],
+                            }
+                            for key, (text, start) in answers.items()
+                        ],
+                    }
+                ],
+            }
+        ],
+    }
+    path = write(tmp_path / "squad.json", json.dumps(squad))
+    config = RunConfiguration(task="extractive_qa", model_name_or_path="unused", max_seq_length=40, doc_stride=8)
+    data = get_task_data("extractive_qa", config, tokenizers["wordpiece"])
+    features = data.featurize(data.read(path))
+    span = features[0]["input_ids"][features[0]["start_positions"] : features[0]["end_positions"] + 1]
+    assert data.tokenizer.decode(span).replace(" ", "") == "paris"
+    assert 0 <= features[1]["start_positions"] <= features[1]["end_positions"] < len(features[1]["input_ids"])
