@@ -374,7 +374,9 @@ class _Compiler:
                 return
             if arguments is None:
                 raise problem or DeclarationError(f"Unknown constructor arguments for {_describe(old, path)}.")
-            call = render_call(plan.name, arguments, scope, self.imports, _describe(new, path), self._module_renderer(scope, path))
+            call = render_call(
+                plan.name, arguments, scope, self.imports, _describe(new, path), self._module_renderer(scope, path)
+            )
             statements.append(where.assign(self._wrapped(new, call, path)))
             self._change(changes, path, f"declared as {plan.name}", leaf=False)
             return

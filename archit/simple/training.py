@@ -71,8 +71,8 @@ class ArchitTrainer(Trainer):
         """The next ``num_batches`` batches (fewer at the end of an epoch) and ``num_items_in_batch``, the loss
         items in all of them on every process (``None`` when the batches hold no labels)."""
         model = self.accelerator.unwrap_model(self.model)
-        if not hasattr(model, "count_loss_items"):  # not an archit model: the Trainer's own count
-            return super().get_batch_samples(epoch_iterator, num_batches, device)
+        if not (getattr(model, "accepts_loss_kwargs", False) and hasattr(model, "count_loss_items")):
+            return super().get_batch_samples(epoch_iterator, num_batches, device)  # the Trainer's own way
         batches = list(itertools.islice(epoch_iterator, num_batches))
         counts = [model.count_loss_items(batch) for batch in batches]
         if not counts or any(count is None for count in counts):

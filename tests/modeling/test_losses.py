@@ -196,3 +196,19 @@ def test_the_span_loss_does_not_depend_on_padding(task: str) -> None:
         outside = {**padded, "start_positions": padded["start_positions"].clone()}
         on_padding["start_positions"][0], outside["start_positions"][0] = padded["input_ids"].shape[1] - 1, 100
         torch.testing.assert_close(model(**on_padding).loss, model(**outside).loss)
+
+
+def test_a_task_without_num_items_in_batch_lets_the_trainer_divide_by_the_accumulation_steps() -> None:
+    from archit.modeling.tasks import ModelWithHead
+    from archit.modeling.tasks.classification import ForSingleLabelTokenClassification
+
+    class ForMeanTokenClassification(ForSingleLabelTokenClassification):
+        task_name = "mean_token_classification"
+
+        def forward(self, input_ids=None, attention_mask=None, labels=None, **kwargs):
+            return super().forward(input_ids, attention_mask, labels=labels)
+
+    assert ForSingleLabelTokenClassification.accepts_loss_kwargs
+    assert not ForMeanTokenClassification.accepts_loss_kwargs and not ModelWithHead.accepts_loss_kwargs
+    model = ForMeanTokenClassification.from_config(tiny_config("BERT"))
+    assert type(model) is not ForMeanTokenClassification and not model.accepts_loss_kwargs  # the specialised class

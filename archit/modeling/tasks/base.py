@@ -106,12 +106,20 @@ class ModelWithHead(PreTrainedModel):
     main_input_name = "input_ids"
     supports_gradient_checkpointing = True
     _supports_sdpa = True
-    # Every forward takes num_items_in_batch and normalises its loss by it (archit.modeling.tasks.losses).
-    accepts_loss_kwargs = True
+    # Whether forward takes num_items_in_batch and divides its summed loss by it (archit.modeling.tasks.losses),
+    # for transformers' Trainer; set for each task class by __init_subclass__.
+    accepts_loss_kwargs: ClassVar[bool] = False
 
     task_name: ClassVar[str] = ""
     head_config_class: ClassVar[type[HeadConfig]] = HeadConfig
     _archit_backbone_class: ClassVar[type | None] = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # A forward without num_items_in_batch returns a mean per batch, which the Trainer must then divide by
+        # the accumulation steps itself (it does when the model does not accept loss kwargs).
+        if "accepts_loss_kwargs" not in cls.__dict__:
+            cls.accepts_loss_kwargs = "num_items_in_batch" in inspect.signature(cls.forward).parameters
 
     def __new__(cls, config: ArchitConfig | None = None, *args: Any, **kwargs: Any) -> ModelWithHead:
         # Without a config (unpickling, copying) the class is already the specialised one.
