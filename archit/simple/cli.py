@@ -225,7 +225,9 @@ def _evaluate(args: argparse.Namespace) -> None:
         return
     text = json.dumps(metrics, indent=2)
     if values.get("output"):
-        with open(values["output"], "w", encoding="utf-8") as handle:
+        from archit.simple.outputs import replacing
+
+        with replacing(values["output"]) as temporary, open(temporary, "w", encoding="utf-8") as handle:
             handle.write(text + "\n")
     print(text)
 

@@ -19,6 +19,7 @@ from typing import Any
 import attrs
 
 from archit.errors import ArchitError, DataError
+from archit.simple.outputs import replacing
 from archit.simple.textfiles import DEFAULT_ENCODING, reading_codec
 
 __all__ = ["TASKS", "RunConfiguration", "RunConfigurationError", "known_tasks"]
@@ -201,6 +202,13 @@ class RunConfiguration:
     save_total_limit: int | None = attrs.field(
         default=1, validator=_at_least(1), metadata=_help("checkpoints kept on disk")
     )
+    resume: bool = attrs.field(
+        default=False,
+        metadata=_help(
+            "continue from the newest complete checkpoint in OUTPUT_DIR/checkpoints (optimizer, schedule, random "
+            "state and data order included), or start afresh if there is none; needs save_strategy steps or epoch"
+        ),
+    )
     logging_steps: int = attrs.field(default=10, validator=_at_least(1), metadata=_help("log the loss every N steps"))
     early_stopping_patience: int | None = attrs.field(
         default=None, validator=_at_least(1), metadata=_help("stop after N evaluations without improvement")
@@ -240,6 +248,11 @@ class RunConfiguration:
             )
         if self.early_stopping_patience is not None:
             self._check_early_stopping()
+        if self.resume and self.save_strategy == "no" and self.early_stopping_patience is None:
+            raise RunConfigurationError(
+                "resume continues from the run's newest checkpoint, but save_strategy is 'no', so the run writes "
+                "none; set save_strategy to 'steps' (with save_steps) or 'epoch'."
+            )
 
     def _check_early_stopping(self) -> None:
         if self.eval_strategy == "no":
@@ -293,11 +306,10 @@ class RunConfiguration:
         return cls(**converted)
 
     def to_yaml(self, path: str) -> None:
-        """Write the configuration as YAML (readable back with :meth:`from_yaml`)."""
+        """Write the configuration as YAML (readable back with :meth:`from_yaml`), whole or not at all."""
         import yaml
 
-        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        with open(path, "w", encoding="utf-8") as handle:
+        with replacing(path) as temporary, open(temporary, "w", encoding="utf-8") as handle:
             yaml.safe_dump(self.to_dict(), handle, sort_keys=False, allow_unicode=True)
 
     @classmethod

@@ -10,6 +10,11 @@ A run's output directory holds::
     log_history.json      the Trainer's log
     model/                the model and tokenizer (save_pretrained), plus archit_run.yaml
 
+Every file and the model directory appear whole or not at all (written under a temporary name, then renamed;
+see :mod:`archit.simple.outputs`), ``metrics.json`` last. With checkpoints (``save_strategy``), a run killed at
+any point continues with ``resume=True`` (``archit train --resume``) from its newest complete checkpoint in
+``checkpoints/`` and ends with the metrics of an uninterrupted run.
+
 Runs work the same under ``torchrun`` and ``accelerate launch``: every process trains and evaluates its
 share, and only the main process writes files.
 """
@@ -20,6 +25,7 @@ import contextlib
 import json
 import logging
 import os
+import shutil
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -28,15 +34,24 @@ import attrs
 import numpy as np
 import torch
 import transformers
-from transformers import EarlyStoppingCallback, Trainer, TrainingArguments
+from transformers import EarlyStoppingCallback, Trainer, TrainerCallback, TrainingArguments
+from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
 from archit._compat import warmup_arguments
 from archit.errors import DataError
 from archit.resolution.checkpoints import checkpoint_file
 from archit.simple.config import RunConfiguration, RunConfigurationError
 from archit.simple.data import Example, Feature, TaskData, get_task_data, load_tokenizer
+from archit.simple.outputs import partial_directory, publish_directory, remove_partial_outputs, replacing
 from archit.simple.plotting import plot_losses
 from archit.simple.textfiles import DEFAULT_ENCODING
+from archit.simple.training import (
+    ArchitTrainer,
+    EpochToCollator,
+    LogAtCheckpoints,
+    complete_checkpoints,
+    mean_training_loss,
+)
 
 __all__ = [
     "RUN_CONFIG_NAME",
@@ -77,39 +92,6 @@ class RunResult:
     config_file: str
     plot_file: str
     predictions_file: str | None
-
-
-class ArchitTrainer(Trainer):
-    """A ``Trainer`` whose predictions are the task data's named model outputs, in a fixed order.
-
-    ``Trainer.prediction_step`` returns every non-``None`` output in the model output's own order; this one
-    returns what :meth:`TaskData.reduce_outputs` keeps (per-token losses instead of vocabulary-sized logits for
-    language modelling), in :attr:`TaskData.prediction_names` order, and placeholder labels so that
-    ``compute_metrics`` runs on data whose gold labels the task data holds itself.
-    """
-
-    def __init__(self, *args: Any, task_data: TaskData, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.task_data = task_data
-
-    def prediction_step(
-        self,
-        model: torch.nn.Module,
-        inputs: dict[str, Any],
-        prediction_loss_only: bool,
-        ignore_keys: list[str] | None = None,
-    ) -> tuple[torch.Tensor | None, tuple[torch.Tensor, ...] | None, torch.Tensor | None]:
-        inputs = {key: value.to(self.args.device) if hasattr(value, "to") else value for key, value in inputs.items()}
-        with torch.no_grad():
-            outputs = model(**inputs)
-        loss = outputs.get("loss")
-        loss = loss.detach().mean() if loss is not None else None
-        if prediction_loss_only:
-            return loss, None, None
-        kept = self.task_data.reduce_outputs(outputs, inputs)
-        predictions = tuple(kept[name].detach() for name in self.task_data.prediction_names)
-        placeholder = torch.zeros(inputs["input_ids"].shape[0], device=self.args.device)
-        return loss, predictions, placeholder
 
 
 # --- setting up -------------------------------------------------------------------------------------------
@@ -174,23 +156,16 @@ def training_arguments(config: RunConfiguration, data: TaskData, has_eval: bool)
         disable_tqdm=not config.progress_bars,
         remove_unused_columns=False,
         dataloader_pin_memory=torch.cuda.is_available(),
+        # count loss items over every process, so that the loss does not depend on the process count
+        average_tokens_across_devices=True,
+        # a resumed run continues early stopping where it was
+        restore_callback_states_from_checkpoint=config.resume,
         **{key: value for key, value in steps.items() if value is not None},
         **warmup,
         **best,
         **_precision(config),
         **_device(),
     )
-
-
-def head_aware_optimizer(model: torch.nn.Module, config: RunConfiguration) -> torch.optim.Optimizer | None:
-    """AdamW with the head at ``head_learning_rate`` and the rest at ``learning_rate``; ``None`` (the
-    Trainer's own optimizer) when the run sets no head learning rate. The Trainer's schedule scales both."""
-    if config.head_learning_rate is None:
-        return None
-    head = [parameter for name, parameter in model.named_parameters() if name.startswith("head.")]
-    rest = [parameter for name, parameter in model.named_parameters() if not name.startswith("head.")]
-    groups = [{"params": rest, "lr": config.learning_rate}, {"params": head, "lr": config.head_learning_rate}]
-    return torch.optim.AdamW(groups, weight_decay=config.weight_decay)
 
 
 def _read_split(data: TaskData, path: str | None, limit: int | None) -> list[Example]:
@@ -264,8 +239,12 @@ def run_simple(config: RunConfiguration) -> RunResult:
     Trains with the HF ``Trainer`` (evaluating on the validation file on the configured schedule, with early
     stopping when set), then evaluates on the validation and test files, writes predictions for the test file
     (the validation file when there is no test file), saves the model and tokenizer, the resolved
-    configuration, the metrics and a plot of the losses. Under ``torchrun`` or ``accelerate launch``, only the
-    main process writes.
+    configuration, the metrics and a plot of the losses. With ``config.resume``, training continues from the
+    newest complete checkpoint in ``<output_dir>/checkpoints`` (from the start when there is none). Under
+    ``torchrun`` or ``accelerate launch``, only the main process writes.
+
+    The training metrics' ``train_loss`` is :func:`mean_training_loss` of the log, so that it is the same for
+    a resumed run as for an uninterrupted one.
 
     Returns:
         :class:`RunResult` with the paths written and the metrics.
@@ -280,23 +259,28 @@ def run_simple(config: RunConfiguration) -> RunResult:
     model = load_model(config, data)
     features = {name: data.featurize(examples, training=name == "train") for name, examples in splits.items()}
     has_eval = "validation" in splits
-    callbacks = []
+    collator = data.collator(training=True)
+    callbacks: list[TrainerCallback] = [LogAtCheckpoints()]
+    if hasattr(collator, "set_epoch"):
+        callbacks.append(EpochToCollator(collator))
     if config.early_stopping_patience is not None and has_eval:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=config.early_stopping_patience))
     trainer = ArchitTrainer(
         model=model,
         args=training_arguments(config, data, has_eval),
-        optimizers=(head_aware_optimizer(model, config), None),
-        data_collator=data.collator(training=True),
+        data_collator=collator,
         train_dataset=features["train"],
         eval_dataset=features.get("validation"),
         processing_class=data.tokenizer,
         compute_metrics=_metric_function(data, features["validation"], splits["validation"]) if has_eval else None,
         callbacks=callbacks,
         task_data=data,
+        head_learning_rate=config.head_learning_rate,
     )
-    train_output = trainer.train()
+    checkpoint = _checkpoint_to_resume(trainer) if config.resume else None
+    train_output = trainer.train(resume_from_checkpoint=checkpoint)
     metrics: dict[str, dict[str, float]] = {"train": dict(train_output.metrics)}
+    metrics["train"]["train_loss"] = mean_training_loss(trainer.state.log_history)
     predictions: tuple[str, list[Any]] | None = None
     trainer.compute_metrics = None  # bound to the validation set; each split is decoded and scored below
     for name in ("validation", "test"):
@@ -309,6 +293,27 @@ def run_simple(config: RunConfiguration) -> RunResult:
     return _write_outputs(config, data, trainer, metrics, predictions, splits)
 
 
+def _checkpoint_to_resume(trainer: Trainer) -> str | None:
+    """The newest complete checkpoint of the run, after removing (on the main process) the incomplete ones
+    newer than it; ``None`` when there is none to resume from."""
+    directory = trainer.args.output_dir
+    complete = complete_checkpoints(directory)
+    newest = complete[0] if complete else None
+    trainer.accelerator.wait_for_everyone()  # every process has chosen before any checkpoint is removed
+    if trainer.is_world_process_zero() and os.path.isdir(directory):
+        for name in os.listdir(directory):
+            path = os.path.join(directory, name)
+            if name.startswith(f"{PREFIX_CHECKPOINT_DIR}-") and path not in complete:
+                logger.warning("Removing %s, a checkpoint that was not completely written.", path)
+                shutil.rmtree(path)
+    trainer.accelerator.wait_for_everyone()
+    if newest is None:
+        logger.warning("resume: no complete checkpoint in %s; training from the start.", directory)
+    else:
+        logger.warning("resume: continuing from %s.", newest)
+    return newest
+
+
 def _write_outputs(
     config: RunConfiguration,
     data: TaskData,
@@ -317,11 +322,16 @@ def _write_outputs(
     predictions: tuple[str, list[Any]] | None,
     splits: Mapping[str, list[Example]],
 ) -> RunResult:
-    """Save the model everywhere it must be saved (every process takes part) and, on the main process, the
-    configuration, metrics, predictions and plot."""
+    """Save the model (every process takes part) and, on the main process, the predictions, log, plot,
+    configuration and metrics (last), each whole or not at all."""
     output_dir = config.resolved_output_dir
     model_dir = os.path.join(output_dir, "model")
-    trainer.save_model(model_dir)
+    staging = partial_directory(model_dir)
+    if trainer.is_world_process_zero():
+        for name in remove_partial_outputs(output_dir):
+            logger.warning("Removed %s, left unfinished in %s by an interrupted run.", name, output_dir)
+    trainer.accelerator.wait_for_everyone()
+    trainer.save_model(staging)
     resolved = attrs.evolve(config, output_dir=output_dir, head_options={**config.head_options, **_plain(data)})
     files = {
         "config": os.path.join(output_dir, "config.yaml"),
@@ -332,13 +342,16 @@ def _write_outputs(
     if predictions is not None:
         predictions_file = os.path.join(output_dir, "predictions" + data.prediction_suffix(splits[predictions[0]]))
     if trainer.is_world_process_zero():
-        resolved.to_yaml(files["config"])
-        resolved.to_yaml(os.path.join(model_dir, RUN_CONFIG_NAME))
-        _write_json(files["metrics"], metrics)
-        _write_json(os.path.join(output_dir, "log_history.json"), trainer.state.log_history)
-        plot_losses(trainer.state.log_history, files["plot"], title=config.run_name)
+        resolved.to_yaml(os.path.join(staging, RUN_CONFIG_NAME))
+        publish_directory(staging, model_dir)
         if predictions is not None:
-            data.write_predictions(predictions_file, predictions[1], splits[predictions[0]])
+            with replacing(predictions_file) as temporary:
+                data.write_predictions(temporary, predictions[1], splits[predictions[0]])
+        _write_json(os.path.join(output_dir, "log_history.json"), trainer.state.log_history)
+        with replacing(files["plot"]) as temporary:
+            plot_losses(trainer.state.log_history, temporary, title=config.run_name)
+        resolved.to_yaml(files["config"])
+        _write_json(files["metrics"], metrics)
         checkpoints = trainer.args.output_dir
         if os.path.isdir(checkpoints) and not os.listdir(checkpoints):
             os.rmdir(checkpoints)
@@ -363,8 +376,7 @@ def _plain(data: TaskData) -> dict[str, Any]:
 
 
 def _write_json(path: str, value: Any) -> None:
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    with open(path, "w", encoding="utf-8") as handle:
+    with replacing(path) as temporary, open(temporary, "w", encoding="utf-8") as handle:
         json.dump(value, handle, indent=2, ensure_ascii=False, default=float)
         handle.write("\n")
 
@@ -481,8 +493,8 @@ def predict(
     decoded = data.decode(_named(data, outputs.predictions), features, examples)
     if not trainer.is_world_process_zero():
         return None, {}
-    os.makedirs(os.path.dirname(os.path.abspath(output_file)), exist_ok=True)
-    data.write_predictions(output_file, decoded, examples)
+    with replacing(output_file) as temporary:
+        data.write_predictions(temporary, decoded, examples)
     return output_file, data.score(decoded, examples)
 
 

@@ -63,7 +63,9 @@ def _replacement(data: st.DataObject, old: nn.Module) -> nn.Module:
         return nn.Identity() if data.draw(st.booleans()) else nn.Dropout(data.draw(st.sampled_from([0.0, 0.2, 0.5])))
     if isinstance(old, nn.Embedding):
         if data.draw(st.booleans()):
-            return CoolNewEmbeddingMatrix(old.num_embeddings, old.embedding_dim, scale=data.draw(st.sampled_from([1.0, 2.0])))
+            return CoolNewEmbeddingMatrix(
+                old.num_embeddings, old.embedding_dim, scale=data.draw(st.sampled_from([1.0, 2.0]))
+            )
         padding = data.draw(st.one_of(st.none(), st.integers(0, old.num_embeddings - 1)))
         return nn.Embedding(old.num_embeddings, old.embedding_dim, padding_idx=padding)
     return data.draw(st.sampled_from([nn.GELU(), nn.GELU(approximate="tanh"), nn.ReLU(), nn.Tanh(), nn.Identity()]))

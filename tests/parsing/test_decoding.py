@@ -213,6 +213,23 @@ def test_decoders_accept_other_float_types(dtype: torch.dtype) -> None:
             assert heads.tolist() == expected[algorithm].tolist()
 
 
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_eisner_on_half_precision_scores_gives_the_trees_of_float32(dtype: torch.dtype) -> None:
+    """The charts sum up to n scores: in half precision the sums lose the differences between trees (here sums
+    near 8000, where float16 steps by 4), and the minimum of masked arcs doubles to -inf in float16; Eisner
+    fills them in float32."""
+    generator = torch.Generator().manual_seed(0)
+    lens = [40, 33, 12, 1]
+    s_arc = (200 + 10 * torch.randn(len(lens), 41, 41, generator=generator)).to(dtype)
+    mask = _mask(lens, 41)
+    # the arcs a model masks: padding and self-loops at the lowest finite value of the dtype
+    s_arc = s_arc.masked_fill(~mask.unsqueeze(1) & torch.arange(41).gt(0), torch.finfo(dtype).min)
+    for single_root in (True, False):
+        heads = eisner(s_arc, mask, single_root)
+        assert heads.tolist() == eisner(s_arc.float(), mask, single_root).tolist()
+        assert is_tree(heads, mask, single_root).all() and is_projective(heads, mask).all()
+
+
 def test_decode_rejects_bad_arguments() -> None:
     s_arc = torch.zeros(1, 3, 3)
     with pytest.raises(ValueError, match="mst, eisner, greedy"):

@@ -42,6 +42,7 @@ def test_loss_is_the_mean_arc_plus_label_cross_entropy() -> None:
 
 
 def test_ignored_heads_and_labels_leave_their_terms() -> None:
+    """A word without a head is not an item; a word without a label is one, with its arc term only."""
     s_arc, s_rel, heads, rels, mask = _batch()
     heads[0, 3] = -100  # word out of both terms, but still a possible head for others
     rels[1, 1] = -100  # word out of the label term only
@@ -55,7 +56,8 @@ def test_ignored_heads_and_labels_leave_their_terms() -> None:
         for b, i, h in arc_words
     ) / len(arc_words)
     rel_words = [(0, 1, 2, 1), (0, 2, 0, 0), (1, 2, 1, 1)]
-    rel = sum(functional.cross_entropy(s_rel[b, i, h][None], torch.tensor([r])) for b, i, h, r in rel_words) / 3
+    rel = sum(functional.cross_entropy(s_rel[b, i, h][None], torch.tensor([r])) for b, i, h, r in rel_words)
+    rel = rel / len(arc_words)  # the unlabelled word is still an item
     torch.testing.assert_close(loss, arc + rel)
 
 

@@ -62,12 +62,23 @@ def _train_unigram(directory: Path) -> transformers.PreTrainedTokenizerBase:
     return transformers.XLMRobertaTokenizerFast(tokenizer_file=str(directory / "unigram.json"))
 
 
-def _config(kind: str, vocab_size: int) -> transformers.PretrainedConfig:
+NO_DROPOUT = {
+    "bert": {"hidden_dropout_prob": 0.0, "attention_probs_dropout_prob": 0.0},
+    "roberta": {"hidden_dropout_prob": 0.0, "attention_probs_dropout_prob": 0.0},
+    "gpt2": {"resid_pdrop": 0.0, "embd_pdrop": 0.0, "attn_pdrop": 0.0},
+}
+"""Config fields that switch a kind's dropout off, for tests that compare training runs number for number."""
+
+
+def _config(kind: str, vocab_size: int, **overrides) -> transformers.PretrainedConfig:
     if kind == "bert":
-        return transformers.BertConfig(vocab_size=vocab_size, max_position_embeddings=64, **TINY)
+        return transformers.BertConfig(vocab_size=vocab_size, max_position_embeddings=64, **TINY, **overrides)
     if kind == "roberta":
-        return transformers.RobertaConfig(vocab_size=vocab_size, max_position_embeddings=66, pad_token_id=1, **TINY)
+        return transformers.RobertaConfig(
+            vocab_size=vocab_size, max_position_embeddings=66, pad_token_id=1, **TINY, **overrides
+        )
     return transformers.GPT2Config(
+        **overrides,
         vocab_size=vocab_size,
         n_embd=32,
         n_layer=2,
@@ -79,14 +90,15 @@ def _config(kind: str, vocab_size: int) -> transformers.PretrainedConfig:
     )
 
 
-def make_checkpoint(directory: Path, kind: str) -> str:
-    """Save a tiny random backbone of ``kind`` (bert, roberta, gpt2) with its tokenizer; returns the path."""
+def make_checkpoint(directory: Path, kind: str, **overrides) -> str:
+    """Save a tiny random backbone of ``kind`` (bert, roberta, gpt2) with its tokenizer; returns the path.
+    ``overrides`` are config fields (``NO_DROPOUT[kind]``...)."""
     directory.mkdir(parents=True, exist_ok=True)
     vocabulary = directory / "vocabulary"
     vocabulary.mkdir(exist_ok=True)
     tokenizer = _train_wordpiece(vocabulary) if kind == "bert" else _train_byte_bpe(vocabulary, kind)
     transformers.set_seed(0)
-    model = transformers.AutoModel.from_config(_config(kind, len(tokenizer)))
+    model = transformers.AutoModel.from_config(_config(kind, len(tokenizer), **overrides))
     model.save_pretrained(str(directory))
     tokenizer.save_pretrained(str(directory))
     return str(directory)
@@ -97,6 +109,14 @@ def checkpoints(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """Checkpoint directories of a tiny BERT, RoBERTa and GPT-2, by kind."""
     root = tmp_path_factory.mktemp("checkpoints")
     return {kind: make_checkpoint(root / kind, kind) for kind in ("bert", "roberta", "gpt2")}
+
+
+@pytest.fixture(scope="session")
+def dropout_free_checkpoints(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Checkpoint directories of a tiny BERT and GPT-2 without dropout, by kind: runs that differ only in how
+    they batch compute the same numbers."""
+    root = tmp_path_factory.mktemp("dropout-free")
+    return {kind: make_checkpoint(root / kind, kind, **NO_DROPOUT[kind]) for kind in ("bert", "gpt2")}
 
 
 @pytest.fixture(scope="session")

@@ -86,3 +86,89 @@ def write_task_data(directory: Path, name: str, content: Any) -> str:
         content = json.dumps(content, indent=1)
     path.write_text(content, encoding="utf-8")
     return str(path)
+
+
+NER_EIGHT = "\n".join(
+    [
+        "John B-PER\nSmith I-PER\nworks O\nfor O\nAcme B-ORG\nin O\nParis B-LOC",
+        "the O\ncat O\nsat O",
+        "a O\ndog O\nran O\nin O\nthe O\npark O\nin O\nNew B-LOC\nYork I-LOC",
+        "Ankara B-LOC",
+        "Mary B-PER\nruns O",
+        "is O\nthe O\nmovie O\ngood O\nor O\nbad O",
+        "Acme B-ORG\nis O\nbig O",
+        "New B-LOC\nYork I-LOC\nis O\na O\nbig O\ncity O\nand O\nParis B-LOC\nis O\nbig O",
+    ]
+)
+_TEXTS = [
+    "the cat sat on the mat",
+    "a dog ran",
+    "New York is a big city and Paris is big",
+    "is the movie good",
+    "Ankara",
+    "John Smith works for Acme in Paris",
+    "the park",
+    "a big city",
+]
+
+
+def _records(labels: list) -> str:
+    return "".join(
+        json.dumps({"text": text, "label": label}) + "\n" for text, label in zip(_TEXTS, labels, strict=True)
+    )
+
+
+_SQUAD_QUESTIONS = [
+    ("Where is Acme?", "Paris"),
+    ("Who works for Acme?", "John Smith"),
+    ("Where did the cat sit?", "the mat"),
+    ("Who owns the dog?", None),
+    ("What sat on the mat?", "The cat"),
+    ("What is big?", None),
+    ("Where does John work?", "Acme"),
+    ("In which city is Acme?", "Paris"),
+]
+_CONTEXT = "John Smith works for Acme in Paris. The cat sat on the mat."
+
+# task -> (checkpoint kind, data file name, its text (None: the CoNLL-U fixture, read with max_train_samples=8))
+EIGHT_EXAMPLES: dict[str, tuple[str, str, Any]] = {
+    "token_classification": ("bert", "ner.txt", NER_EIGHT),
+    "sequence_classification": ("bert", "labels.jsonl", _records(["a", "b", "a", "c", "b", "a", "a", "c"])),
+    "multi_label_classification": (
+        "bert",
+        "labels.jsonl",
+        _records([["x"], ["x", "y"], ["y"], ["z"], ["x", "z"], ["y"], ["x", "y", "z"], ["z"]]),
+    ),
+    "regression": ("bert", "scores.jsonl", _records([0.5, 1.5, 3.0, -1.0, 2.0, 0.0, 4.5, 1.0])),
+    "extractive_qa": ("bert", "squad.json", None),
+    "extractive_aqa": ("bert", "squad.json", None),
+    "multiple_choice": (
+        "bert",
+        "choice.jsonl",
+        "".join(
+            json.dumps({"text": text, "choices": [other, text.split()[-1]], "label": index % 2}) + "\n"
+            for index, (text, other) in enumerate(zip(_TEXTS, reversed(_TEXTS), strict=True))
+        ),
+    ),
+    "masked_lm": ("bert", "text.txt", "\n".join(_TEXTS) + "\n"),
+    "causal_lm": ("gpt2", "text.txt", "\n".join(_TEXTS) + "\n"),
+    "dep_parsing": ("bert", "trees.conllu", None),
+}
+"""Eight training examples of every task, of different lengths, for runs compared number for number."""
+
+
+def squad_eight() -> dict[str, Any]:
+    """SQuAD v2.0 with the eight questions of :data:`EIGHT_EXAMPLES` (two without an answer)."""
+    questions = []
+    for index, (question, answer) in enumerate(_SQUAD_QUESTIONS):
+        answers = [] if answer is None else [{"text": answer, "answer_start": _CONTEXT.index(answer)}]
+        questions.append({"id": f"q{index}", "question": question, "answers": answers, "is_impossible": not answers})
+    return {"version": "v2.0", "data": [{"title": "t", "paragraphs": [{"context": _CONTEXT, "qas": questions}]}]}
+
+
+def write_eight_examples(directory: Path, task: str) -> str:
+    """Write the eight examples of ``task`` and return the file's path."""
+    _, name, content = EIGHT_EXAMPLES[task]
+    if task in ("extractive_qa", "extractive_aqa"):
+        content = squad_eight()
+    return write_task_data(directory, name, content)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from archit.simple.data import (
     read_records,
     read_squad,
 )
+from archit.simple.data.tokenization import stand_in_token
 from tests.simple.conftest import write
 
 WORDS = st.lists(
@@ -46,8 +48,8 @@ def _normalise(text: str) -> str:
 @given(words=WORDS)
 def test_alignment_puts_each_label_on_its_words_first_piece(tokenizers, words: list[str]) -> None:
     for kind, tokenizer in tokenizers.items():
-        inputs, word_ids = encode_words(tokenizer, words, max_length=512)
-        assert len(word_ids) == len(inputs["input_ids"]), kind
+        inputs, word_ids, empty = encode_words(tokenizer, words, max_length=512)
+        assert len(word_ids) == len(inputs["input_ids"]) and empty == [], kind
         labels = align_labels(word_ids, list(range(len(words))))
         # every word has exactly one labelled piece, in order (no piece-less words in this alphabet)
         assert [label for label in labels if label != -100] == list(range(len(words))), kind
@@ -61,10 +63,36 @@ def test_alignment_puts_each_label_on_its_words_first_piece(tokenizers, words: l
 def test_alignment_truncates_whole_pieces(tokenizers) -> None:
     words = ["Ankara", "Türkiye'nin", "başkentidir"] * 10
     for kind, tokenizer in tokenizers.items():
-        inputs, word_ids = encode_words(tokenizer, words, max_length=12)
+        inputs, word_ids, _ = encode_words(tokenizer, words, max_length=12)
         assert len(inputs["input_ids"]) <= 12, kind
         positions = first_piece_positions(word_ids)
         assert list(positions) == list(range(len(positions))) and 0 < len(positions) < len(words), kind
+
+
+def test_words_that_tokenize_to_nothing_get_the_unknown_token(tokenizers) -> None:
+    words = ["the", "\u200b", "cat", "\u00ad", "sat", "\ufeff"]  # zero-width space, soft hyphen, BOM
+    for kind, tokenizer in tokenizers.items():
+        inputs, word_ids, empty = encode_words(tokenizer, words, max_length=512)
+        assert sorted(set(word_ids) - {None}) == list(range(len(words))), kind  # every word has a piece
+        pieces = {
+            word: [t for t, owner in zip(inputs["input_ids"], word_ids, strict=True) if owner == word] for word in empty
+        }
+        assert all(p == [tokenizer.unk_token_id] for p in pieces.values()), kind
+        assert align_labels(word_ids, list(range(len(words)))).count(-100) == len(word_ids) - len(words), kind
+    # WordPiece's normaliser strips all three; truncation still reports the words cut off with the rest
+    assert encode_words(tokenizers["wordpiece"], words, max_length=512)[2] == [1, 3, 5]
+    inputs, word_ids, empty = encode_words(tokenizers["wordpiece"], words, max_length=4)
+    assert empty == [1, 3, 5] and [word for word in word_ids if word is not None] == [0, 1]
+
+
+def test_a_tokenizer_without_a_stand_in_token_says_so() -> None:
+    import types
+
+    bare = types.SimpleNamespace(unk_token=None, pad_token=None, eos_token=None)
+    with pytest.raises(
+        DataError, match=re.escape("turns the words '\\u200b' into no token at all, and has no unknown")
+    ):
+        stand_in_token(bare, ["\u200b"])
 
 
 def test_load_tokenizer_uses_family_facts(checkpoints) -> None:
@@ -270,6 +298,26 @@ def test_language_modelling_blocks_and_masking(tmp_path, tokenizers) -> None:
     assert (train_batch["labels"] != -100).any()
     causal = get_task_data("causal_lm", config("causal_lm", max_seq_length=16), tokenizers["byte_bpe"])
     assert all(f["labels"] == f["input_ids"] for f in causal.featurize(examples))
+
+
+def test_training_masks_depend_on_seed_epoch_and_block_only(tmp_path, tokenizers) -> None:
+    """Batch size, accumulation, processes and resuming change which blocks meet in a batch, not their masks."""
+    path = write(tmp_path / "text.txt", "the cat sat on the mat and a dog ran in the park " * 8 + "\n")
+    mlm = get_task_data("masked_lm", config("masked_lm", max_seq_length=16), tokenizers["wordpiece"])
+    blocks = [{k: v for k, v in f.items() if k != "labels"} for f in mlm.featurize(mlm.read(path), training=True)]
+    assert len(blocks) > 3
+
+    def labels(collate, features) -> list[list[int]]:
+        batch = collate(features)
+        return [row[: len(f["input_ids"])] for row, f in zip(batch["labels"].tolist(), features, strict=True)]
+
+    collate = mlm.collator(training=True)
+    whole = labels(collate, blocks)
+    assert labels(collate, blocks) == whole  # the same epoch masks the same positions
+    apart = [row for i in reversed(range(len(blocks))) for row in labels(mlm.collator(training=True), [blocks[i]])]
+    assert apart[::-1] == whole  # one at a time, in another order, by another collator
+    collate.set_epoch(1)
+    assert labels(collate, blocks) != whole
 
 
 def test_masking_keeps_special_tokens() -> None:

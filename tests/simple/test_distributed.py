@@ -1,5 +1,6 @@
 """The same run under ``torchrun`` and ``accelerate launch`` with two CPU processes (gloo): training completes,
-only rank 0 writes files, and the metrics have the format of a single-process run's."""
+only rank 0 writes files, the metrics have the format of a single-process run's, and the loss and gradients
+are those of one process with the whole batch."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ import pytest
 import yaml
 
 from archit.simple import RunConfiguration, run_simple
-from tests.simple.tasks import NER, write_task_data
+from tests.simple.tasks import EIGHT_EXAMPLES, NER, write_eight_examples, write_task_data
+from tests.simple.test_exact_training import assert_same_step, eight_example_options, first_step
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 RECORDING_LAUNCH = str(Path(__file__).with_name("recording_launch.py"))
@@ -80,3 +82,25 @@ def test_two_process_run_writes_once_with_single_process_metrics(tmp_path, check
     assert {split: sorted(values) for split, values in metrics.items()} == {
         split: sorted(values) for split, values in single.metrics.items()
     }
+
+
+@pytest.mark.parametrize("task", ["dep_parsing", "token_classification", "sequence_classification"])
+def test_two_processes_give_the_loss_and_gradients_of_one(tmp_path, dropout_free_checkpoints, task) -> None:
+    """Two processes with 4 examples each log what one process with all 8 logs."""
+    checkpoint = dropout_free_checkpoints[EIGHT_EXAMPLES[task][0]]
+    data_file = write_eight_examples(tmp_path, task)
+    options = eight_example_options(task, checkpoint, data_file, tmp_path / "two")
+    config_file = tmp_path / "run.yaml"
+    config_file.write_text(yaml.safe_dump({**options, "train_batch_size": 4}), encoding="utf-8")
+    environment = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(REPOSITORY), os.environ.get("PYTHONPATH", "")]),
+        "OMP_NUM_THREADS": "1",
+    }
+    command = [*LAUNCHERS["torchrun"], "-m", "archit.simple.cli", "train", "--config", str(config_file)]
+    result = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-4000:]
+    run_simple(RunConfiguration(**{**options, "output_dir": str(tmp_path / "one"), "train_batch_size": 8}))
+    two, one = first_step(tmp_path / "two"), first_step(tmp_path / "one")
+    assert one["grad_norm"] > 0
+    assert_same_step(two, one)

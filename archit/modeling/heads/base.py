@@ -20,6 +20,7 @@ __all__ = [
     "probability",
     "pool",
     "register_head_config",
+    "resolve_pooling",
     "POOLING_METHODS",
 ]
 
@@ -126,6 +127,23 @@ def init_linear(module: nn.Module, std: float = 0.02) -> None:
     elif isinstance(module, nn.LayerNorm):
         nn.init.ones_(module.weight)
         nn.init.zeros_(module.bias)
+
+
+def resolve_pooling(backbone: Any, method: str) -> str:
+    """The pooling a head uses on ``backbone``: ``auto`` becomes ``last`` on causal backbones and ``first``
+    elsewhere; ``pooler`` needs a backbone with its own pooler.
+
+    Raises:
+        HeadConfigError: ``pooler`` on a backbone without a pooler.
+    """
+    if method == "auto":
+        return "last" if backbone.is_causal else "first"
+    if method == "pooler" and getattr(backbone, "pooler", None) is None:
+        raise HeadConfigError(
+            f"pooling='pooler' needs a backbone with its own pooler; {type(backbone).__name__} has none. "
+            "Use pooling='first', 'last' or 'mean'."
+        )
+    return method
 
 
 def pool(

@@ -7,8 +7,15 @@ import attrs
 import torch
 from torch import nn
 
-from archit.errors import HeadConfigError
-from archit.modeling.heads.base import POOLING_METHODS, HeadConfig, one_of, pool, positive_int, register_head_config
+from archit.modeling.heads.base import (
+    POOLING_METHODS,
+    HeadConfig,
+    one_of,
+    pool,
+    positive_int,
+    register_head_config,
+    resolve_pooling,
+)
 from archit.modeling.wrappers import ArchitWrapper, BackboneOutput
 
 __all__ = [
@@ -69,14 +76,7 @@ class SequenceClassificationHead(nn.Module):
 
     def __init__(self, backbone: ArchitWrapper, config: SequenceClassificationHeadConfig) -> None:
         super().__init__()
-        self.pooling = config.pooling
-        if self.pooling == "auto":
-            self.pooling = "last" if backbone.is_causal else "first"
-        if self.pooling == "pooler" and getattr(backbone, "pooler", None) is None:
-            raise HeadConfigError(
-                f"pooling='pooler' needs a backbone with its own pooler; {type(backbone).__name__} has none. "
-                "Use pooling='first', 'last' or 'mean'."
-            )
+        self.pooling = resolve_pooling(backbone, config.pooling)
         hidden_size = backbone.hidden_size
         self.dropout = nn.Dropout(_dropout(config, backbone))
         self.dense = None if self.pooling == "pooler" else nn.Linear(hidden_size, hidden_size)

@@ -6,7 +6,14 @@ import attrs
 import torch
 from torch import nn
 
-from archit.modeling.heads.base import POOLING_METHODS, HeadConfig, one_of, pool, register_head_config
+from archit.modeling.heads.base import (
+    POOLING_METHODS,
+    HeadConfig,
+    one_of,
+    pool,
+    register_head_config,
+    resolve_pooling,
+)
 from archit.modeling.wrappers import ArchitWrapper, BackboneOutput
 
 __all__ = ["ExtractiveAQAHead", "ExtractiveAQAHeadConfig", "ExtractiveQAHead", "ExtractiveQAHeadConfig"]
@@ -54,9 +61,7 @@ class ExtractiveAQAHead(ExtractiveQAHead):
 
     def __init__(self, backbone: ArchitWrapper, config: ExtractiveAQAHeadConfig) -> None:
         super().__init__(backbone, config)
-        self.pooling = config.pooling
-        if self.pooling == "auto":
-            self.pooling = "last" if backbone.is_causal else "first"
+        self.pooling = resolve_pooling(backbone, config.pooling)
         self.answerability = nn.Linear(backbone.hidden_size, 2)
 
     def forward(

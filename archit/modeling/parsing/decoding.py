@@ -436,6 +436,9 @@ def _backtrack(p_c: np.ndarray, p_i: np.ndarray, spans: list[tuple[int, int, int
 def eisner(s_arc: torch.Tensor, mask: torch.Tensor, single_root: bool = True) -> torch.Tensor:
     """The best projective tree of each sentence (Eisner, 1996), batched: O(seq_len^3) on the scores' device.
 
+    The charts are filled in float32 (float64 scores stay float64): half-precision sums of arc scores would lose
+    the differences between trees, and MIN + MIN overflows to ``-inf`` in float16.
+
     Args:
         s_arc: ``[batch_size, seq_len, seq_len]``, the score of head ``j`` for dependent ``i``.
         mask: ``[batch_size, seq_len]``, true at the words ``1 .. n`` of each sentence.
@@ -452,12 +455,13 @@ def eisner(s_arc: torch.Tensor, mask: torch.Tensor, single_root: bool = True) ->
     arc_preds = torch.zeros((batch_size, seq_len), dtype=torch.long)
     if seq_len < 2:
         return arc_preds.to(s_arc.device)
+    s_arc = s_arc.detach().to(torch.promote_types(s_arc.dtype, torch.float32))
     with torch.no_grad():
-        s_c, p_c, p_i = _eisner_charts(s_arc.detach())
+        s_c, p_c, p_i = _eisner_charts(s_arc)
         if single_root:
             # [batch_size, seq_len]: ROOT's only child r spans 1..n: C(r->1) + C(r->n) + s(0->r)
             s_root = s_c[:, :, 1] + s_c.gather(2, lens.view(-1, 1, 1).expand(-1, seq_len, 1)).squeeze(2)
-            s_root = (s_root + s_arc[:, :, 0]).float().cpu().numpy()
+            s_root = (s_root + s_arc[:, :, 0]).cpu().numpy()
     p_c, p_i = p_c.cpu().numpy(), p_i.cpu().numpy()
     for b, n in enumerate(lens.tolist()):
         if n == 0:

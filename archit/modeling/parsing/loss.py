@@ -13,13 +13,20 @@ IGNORE_INDEX = -100
 
 
 def arc_label_loss(
-    s_arc: torch.Tensor, s_rel: torch.Tensor, heads: torch.Tensor, rels: torch.Tensor, mask: torch.Tensor
+    s_arc: torch.Tensor,
+    s_rel: torch.Tensor,
+    heads: torch.Tensor,
+    rels: torch.Tensor,
+    mask: torch.Tensor,
+    num_items_in_batch: torch.Tensor | int | None = None,
 ) -> torch.Tensor:
-    """Cross-entropy over the heads of each word plus cross-entropy over the label of its gold arc.
+    """Cross-entropy over the heads of each word plus cross-entropy over the label of its gold arc, per word.
 
     Each word chooses among ROOT and the other words of its sentence (padding and self-loops are masked with a
-    finite minimum). Both terms are means over the words they count. A word whose head is ``-100`` is left out
-    of both terms (partial annotation); a word whose label is ``-100`` only out of the label term.
+    finite minimum). The loss is the sum over words of their arc and label terms, divided by the number of words
+    (or by ``num_items_in_batch``, the words of a whole accumulated batch, which makes gradient accumulation
+    exact). A word whose head is ``-100`` is left out (partial annotation); a word whose label is ``-100``
+    contributes only its arc term. Scores are upcast to float32 first, whatever their dtype.
 
     Args:
         s_arc: ``[batch_size, seq_len, seq_len]``, the score of head ``j`` for dependent ``i``.
@@ -27,9 +34,10 @@ def arc_label_loss(
         heads: ``[batch_size, seq_len]`` (long), the gold head of each word.
         rels: ``[batch_size, seq_len]`` (long), the gold label of each word.
         mask: ``[batch_size, seq_len]``, true at real words (false at ROOT, position 0, and padding).
+        num_items_in_batch: the number of words to divide by; by default the words counted here.
 
     Returns:
-        A scalar tensor: ``arc_loss + rel_loss`` (0 with gradient if no word counts).
+        A float32 scalar tensor (0 with gradient if no word counts).
 
     Raises:
         DataError: if a counted word's gold head is itself, padding, or outside ``[0, seq_len)``, or its label
@@ -55,14 +63,12 @@ def arc_label_loss(
             f"{rels[labelled].min().item()}..{rels[labelled].max().item()}. Build label ids with the same label "
             "vocabulary as the head."
         )
-    fill = max(MIN, torch.finfo(s_arc.dtype).min)
-    s_arc = s_arc.masked_fill(~possible, fill)
-    # [n_words, seq_len], [n_words]
-    s_arc, heads = s_arc[mask], gold[mask]
+    # [n_words, seq_len], [n_words]: the counted words only, in float32
+    s_arc, heads = s_arc[mask].float().masked_fill(~possible[mask], MIN), gold[mask]
     # [n_words, seq_len, n_rels] -> [n_words, n_rels]: label scores at the gold arc of each word
     s_rel, rels = s_rel[mask], rels[mask]
-    s_rel = s_rel[torch.arange(len(heads), device=heads.device), heads]
-    n_labelled = max(int(labelled.sum()), 1)
-    arc_loss = functional.cross_entropy(s_arc, heads, reduction="sum") / max(len(heads), 1)
-    rel_loss = functional.cross_entropy(s_rel, rels, ignore_index=IGNORE_INDEX, reduction="sum") / n_labelled
-    return arc_loss + rel_loss
+    s_rel = s_rel[torch.arange(len(heads), device=heads.device), heads].float()
+    arc_loss = functional.cross_entropy(s_arc, heads, reduction="sum")
+    rel_loss = functional.cross_entropy(s_rel, rels, ignore_index=IGNORE_INDEX, reduction="sum")
+    n_words = num_items_in_batch if num_items_in_batch is not None else max(len(heads), 1)
+    return (arc_loss + rel_loss) / n_words

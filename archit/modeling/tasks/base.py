@@ -14,6 +14,7 @@ import logging
 import os
 import re
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -28,16 +29,17 @@ from archit._compat import (
     set_attention_implementation,
     tied_weights_keys,
 )
-from archit.errors import CheckpointError, DataError, HeadConfigError
+from archit.errors import CheckpointError, HeadConfigError
 from archit.modeling.base_models import BaseModel, backbone_class
 from archit.modeling.heads.base import HeadConfig, init_linear
 from archit.modeling.heads.language_modeling import INPUT_EMBEDDINGS, HeadSpec
 from archit.modeling.tasks.configuration import ArchitConfig
+from archit.modeling.tasks.losses import count_labelled
 from archit.modeling.wrappers import ArchitWrapper, BackboneOutput, wrap
 from archit.resolution import Family, resolve
 from archit.resolution.checkpoints import locate_checkpoint, location_options
 
-__all__ = ["LoadingReport", "ModelWithHead", "check_labels", "token_cross_entropy"]
+__all__ = ["LoadingReport", "ModelWithHead"]
 
 logger = logging.getLogger("archit")
 
@@ -91,35 +93,6 @@ def _abbreviate(names: list[str], shown: int = 4) -> str:
     return ", ".join(names[:shown]) + (f" and {len(names) - shown} more" if len(names) > shown else "")
 
 
-def check_labels(labels: torch.Tensor, shape: tuple[int, ...], floating: bool, argument: str = "labels") -> None:
-    """Check a label tensor's shape and dtype before computing a loss.
-
-    Raises:
-        DataError: wrong shape or dtype; the message names the argument, what was expected and found.
-    """
-    if tuple(labels.shape) != tuple(shape):
-        raise DataError(
-            f"{argument} has shape {tuple(labels.shape)}, expected {tuple(shape)}; check the data collator's output."
-        )
-    if floating != labels.is_floating_point():
-        expected = "a floating-point dtype (float32)" if floating else "an integer dtype (torch.long)"
-        raise DataError(f"{argument} has dtype {labels.dtype}, expected {expected}; convert it with .to().")
-
-
-def token_cross_entropy(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """Cross-entropy of ``[batch_size, seq_len, n_classes]`` logits against ``[batch_size, seq_len]`` labels,
-    -100 ignored. A batch with no label to score (a masked-LM batch where no token was masked) has loss 0, not
-    the NaN a mean over nothing gives, which would poison every weight through the optimizer.
-
-    Raises:
-        DataError: the labels have the wrong shape or dtype.
-    """
-    check_labels(labels, logits.shape[:2], floating=False)
-    if not labels.ne(-100).any():
-        return logits.sum() * 0.0
-    return nn.functional.cross_entropy(logits.flatten(0, 1), labels.flatten(), ignore_index=-100)
-
-
 class ModelWithHead(PreTrainedModel):
     """A wrapped backbone plus a head: the base class of every archit task.
 
@@ -133,10 +106,20 @@ class ModelWithHead(PreTrainedModel):
     main_input_name = "input_ids"
     supports_gradient_checkpointing = True
     _supports_sdpa = True
+    # Whether forward takes num_items_in_batch and divides its summed loss by it (archit.modeling.tasks.losses),
+    # for transformers' Trainer; set for each task class by __init_subclass__.
+    accepts_loss_kwargs: ClassVar[bool] = False
 
     task_name: ClassVar[str] = ""
     head_config_class: ClassVar[type[HeadConfig]] = HeadConfig
     _archit_backbone_class: ClassVar[type | None] = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # A forward without num_items_in_batch returns a mean per batch, which the Trainer must then divide by
+        # the accumulation steps itself (it does when the model does not accept loss kwargs).
+        if "accepts_loss_kwargs" not in cls.__dict__:
+            cls.accepts_loss_kwargs = "num_items_in_batch" in inspect.signature(cls.forward).parameters
 
     def __new__(cls, config: ArchitConfig | None = None, *args: Any, **kwargs: Any) -> ModelWithHead:
         # Without a config (unpickling, copying) the class is already the specialised one.
@@ -289,6 +272,19 @@ class ModelWithHead(PreTrainedModel):
     def encode(self, **inputs: Any) -> BackboneOutput:
         """The backbone's :meth:`~archit.modeling.ArchitWrapper.encode`."""
         return self.backbone.encode(**inputs)
+
+    def count_loss_items(self, batch: Mapping[str, Any]) -> torch.Tensor | None:
+        """The number of items the loss of ``batch`` averages over, as ``forward`` counts them: the sum of these
+        over an accumulated batch (and every process) is the ``num_items_in_batch`` that makes the loss exact.
+
+        By default the labels that are not ``-100``, as transformers' ``Trainer`` counts them; tasks whose loss
+        counts other items override this.
+
+        Returns:
+            A 0-d integer tensor, or ``None`` when ``batch`` holds no labels.
+        """
+        labels = batch.get("labels")
+        return None if labels is None else count_labelled(labels)
 
     # --- loading --------------------------------------------------------------------------------------------
     @classmethod

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import torch
-from torch import nn
 from transformers.modeling_outputs import MultipleChoiceModelOutput, SequenceClassifierOutput, TokenClassifierOutput
 
 from archit.errors import HeadConfigError
@@ -17,7 +17,14 @@ from archit.modeling.heads.classification import (
     TokenClassificationHeadConfig,
 )
 from archit.modeling.heads.language_modeling import HeadSpec
-from archit.modeling.tasks.base import ModelWithHead, check_labels, token_cross_entropy
+from archit.modeling.tasks.base import ModelWithHead
+from archit.modeling.tasks.losses import (
+    ItemCount,
+    binary_cross_entropy,
+    classification_cross_entropy,
+    squared_error,
+    token_cross_entropy,
+)
 from archit.modeling.wrappers import ArchitWrapper
 
 __all__ = [
@@ -45,12 +52,14 @@ class ForSingleLabelTokenClassification(ModelWithHead):
         token_type_ids: torch.LongTensor | None = None,
         labels: torch.LongTensor | None = None,
         output_hidden_states: bool = False,
+        num_items_in_batch: ItemCount = None,
         **kwargs: Any,
     ) -> TokenClassifierOutput:
-        """Returns ``logits`` ``[batch_size, seq_len, num_labels]`` and the cross-entropy ``loss`` with labels."""
+        """Returns ``logits`` ``[batch_size, seq_len, num_labels]`` and, with labels, the cross-entropy ``loss``
+        over labelled tokens (divided by ``num_items_in_batch`` when given, see :mod:`~archit.modeling.tasks.losses`)."""
         encoded = self.backbone.encode(input_ids, attention_mask, token_type_ids, output_hidden_states, **kwargs)
         logits = self.head(encoded, attention_mask)
-        loss = None if labels is None else token_cross_entropy(logits, labels)
+        loss = None if labels is None else token_cross_entropy(logits, labels, num_items_in_batch)
         return TokenClassifierOutput(loss=loss, logits=logits, hidden_states=encoded.hidden_states)
 
 
@@ -62,8 +71,9 @@ class _SequenceTask(ModelWithHead):
     def build_head(self, backbone: ArchitWrapper, head_config: SequenceClassificationHeadConfig) -> HeadSpec:
         return HeadSpec(SequenceClassificationHead(backbone, head_config))
 
-    def loss(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        raise NotImplementedError
+    def loss(self, logits: torch.Tensor, labels: torch.Tensor, num_items_in_batch: ItemCount = None) -> torch.Tensor:
+        """The task's loss; see :mod:`~archit.modeling.tasks.losses`."""
+        raise NotImplementedError(f"{type(self).__name__} must implement loss")
 
     def forward(
         self,
@@ -72,12 +82,14 @@ class _SequenceTask(ModelWithHead):
         token_type_ids: torch.LongTensor | None = None,
         labels: torch.Tensor | None = None,
         output_hidden_states: bool = False,
+        num_items_in_batch: ItemCount = None,
         **kwargs: Any,
     ) -> SequenceClassifierOutput:
-        """Returns ``logits`` ``[batch_size, num_labels]`` and, with ``labels``, the task's ``loss``."""
+        """Returns ``logits`` ``[batch_size, num_labels]`` and, with ``labels``, the task's ``loss`` (divided by
+        ``num_items_in_batch`` when given, see :mod:`~archit.modeling.tasks.losses`)."""
         encoded = self.backbone.encode(input_ids, attention_mask, token_type_ids, output_hidden_states, **kwargs)
         logits = self.head(encoded, attention_mask)
-        loss = None if labels is None else self.loss(logits, labels)
+        loss = None if labels is None else self.loss(logits, labels, num_items_in_batch)
         return SequenceClassifierOutput(loss=loss, logits=logits, hidden_states=encoded.hidden_states)
 
 
@@ -86,19 +98,18 @@ class ForSingleLabelSequenceClassification(_SequenceTask):
 
     task_name = "sequence_classification"
 
-    def loss(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        check_labels(labels, logits.shape[:1], floating=False)
-        return nn.functional.cross_entropy(logits, labels, ignore_index=-100)
+    def loss(self, logits: torch.Tensor, labels: torch.Tensor, num_items_in_batch: ItemCount = None) -> torch.Tensor:
+        return classification_cross_entropy(logits, labels, num_items_in_batch)
 
 
 class ForMultiLabelSequenceClassification(_SequenceTask):
-    """Any number of classes per sequence. ``labels``: ``[batch_size, num_labels]`` of 0.0 / 1.0."""
+    """Any number of classes per sequence. ``labels``: ``[batch_size, num_labels]`` of 0.0 / 1.0 (-100 leaves
+    an entry out of the loss)."""
 
     task_name = "multi_label_classification"
 
-    def loss(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        check_labels(labels, logits.shape, floating=True)
-        return nn.functional.binary_cross_entropy_with_logits(logits, labels)
+    def loss(self, logits: torch.Tensor, labels: torch.Tensor, num_items_in_batch: ItemCount = None) -> torch.Tensor:
+        return binary_cross_entropy(logits, labels, num_items_in_batch)
 
 
 class ForSequenceRegression(_SequenceTask):
@@ -110,11 +121,15 @@ class ForSequenceRegression(_SequenceTask):
     def default_head_config(cls) -> SequenceClassificationHeadConfig:
         return SequenceClassificationHeadConfig(num_labels=1)
 
-    def loss(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    def loss(self, logits: torch.Tensor, labels: torch.Tensor, num_items_in_batch: ItemCount = None) -> torch.Tensor:
         if labels.dim() == 1 and logits.shape[-1] == 1:
             labels = labels.unsqueeze(-1)
-        check_labels(labels, logits.shape, floating=True)
-        return nn.functional.mse_loss(logits, labels)
+        return squared_error(logits, labels, num_items_in_batch)
+
+    def count_loss_items(self, batch: Mapping[str, Any]) -> torch.Tensor | None:
+        """Every target is an item (a target of -100 is a value like any other)."""
+        labels = batch.get("labels")
+        return None if labels is None else torch.tensor(labels.numel(), device=labels.device)
 
 
 class ForSingleAnswerMultipleChoice(ModelWithHead):
@@ -143,9 +158,11 @@ class ForSingleAnswerMultipleChoice(ModelWithHead):
         token_type_ids: torch.LongTensor | None = None,
         labels: torch.LongTensor | None = None,
         output_hidden_states: bool = False,
+        num_items_in_batch: ItemCount = None,
         **kwargs: Any,
     ) -> MultipleChoiceModelOutput:
-        """Returns ``logits`` ``[batch_size, n_choices]`` and, with ``labels``, the cross-entropy ``loss``."""
+        """Returns ``logits`` ``[batch_size, n_choices]`` and, with ``labels``, the cross-entropy ``loss`` (divided
+        by ``num_items_in_batch`` when given, see :mod:`~archit.modeling.tasks.losses`)."""
         batch_size, n_choices = input_ids.shape[:2]
 
         def flat(tensor: torch.Tensor | None) -> torch.Tensor | None:
@@ -156,8 +173,5 @@ class ForSingleAnswerMultipleChoice(ModelWithHead):
         )
         # [batch_size * n_choices, 1] → [batch_size, n_choices]
         logits = self.head(encoded, flat(attention_mask)).view(batch_size, n_choices)
-        loss = None
-        if labels is not None:
-            check_labels(labels, (batch_size,), floating=False)
-            loss = nn.functional.cross_entropy(logits, labels, ignore_index=-100)
+        loss = None if labels is None else classification_cross_entropy(logits, labels, num_items_in_batch)
         return MultipleChoiceModelOutput(loss=loss, logits=logits, hidden_states=encoded.hidden_states)

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import torch
 from transformers.utils import ModelOutput
 
+from archit.errors import DataError
 from archit.modeling.heads.dependency_parsing import DependencyParsingHead, DependencyParsingHeadConfig
 from archit.modeling.heads.language_modeling import HeadSpec
 from archit.modeling.parsing import IGNORE_INDEX, arc_label_loss, decode, decode_labels
-from archit.modeling.tasks.base import ModelWithHead, check_labels
+from archit.modeling.tasks.base import ModelWithHead
+from archit.modeling.tasks.losses import check_labels, count_labelled
 from archit.modeling.wrappers import ArchitWrapper, BackboneOutput
 
 __all__ = ["DependencyParsingOutput", "ForDependencyParsing", "encode_in_windows"]
@@ -40,31 +43,49 @@ class DependencyParsingOutput(ModelOutput):
 
 def encode_in_windows(
     backbone: ArchitWrapper,
-    input_ids: torch.LongTensor,
+    input_ids: torch.LongTensor | None,
     attention_mask: torch.Tensor | None,
     token_type_ids: torch.LongTensor | None,
     output_hidden_states: bool,
     max_length: int | None,
+    inputs_embeds: torch.FloatTensor | None = None,
+    **kwargs: Any,
 ) -> BackboneOutput:
     """Encode sequences longer than the backbone takes in half-overlapping windows.
 
     Each token keeps its vector from the window in which it lies farthest from an edge, so every token sees
-    at least ``max_length / 4`` tokens of context on each side that the text has.
+    at least ``max_length / 4`` tokens of context on each side that the text has. ``inputs_embeds`` may stand
+    in for ``input_ids`` (windowed alike); other keyword arguments (``position_ids``...) go to the backbone.
+
+    Raises:
+        DataError: neither ``input_ids`` nor ``inputs_embeds`` is given, or ``position_ids`` is given for a
+            sequence that needs windows (each window numbers its own positions).
     """
-    seq_len = input_ids.shape[1]
+    tokens = input_ids if input_ids is not None else inputs_embeds
+    if tokens is None:
+        raise DataError("ForDependencyParsing needs input_ids or inputs_embeds; got neither.")
+    embeds = {} if inputs_embeds is None else {"inputs_embeds": inputs_embeds}
+    seq_len = tokens.shape[1]
     if max_length is None or seq_len <= max_length:
-        return backbone.encode(input_ids, attention_mask, token_type_ids, output_hidden_states)
+        return backbone.encode(input_ids, attention_mask, token_type_ids, output_hidden_states, **embeds, **kwargs)
+    if kwargs.get("position_ids") is not None:
+        raise DataError(
+            f"position_ids cannot be used for a sequence of {seq_len} tokens: the backbone takes {max_length}, so "
+            "the parser encodes it in overlapping windows that number their own positions. Leave position_ids out."
+        )
     stride = max(max_length // 2, 1)
     starts = sorted({min(start, seq_len - max_length) for start in range(0, seq_len, stride)})
-    positions = torch.arange(seq_len, device=input_ids.device)
-    best = torch.full((seq_len,), -1, device=input_ids.device)
+    positions = torch.arange(seq_len, device=tokens.device)
+    best = torch.full((seq_len,), -1, device=tokens.device)
     merged: list[torch.Tensor] | None = None
     for start in starts:
         window = slice(start, start + max_length)
-        pieces = [
-            None if tensor is None else tensor[:, window] for tensor in (input_ids, attention_mask, token_type_ids)
-        ]
-        output = backbone.encode(*pieces, output_hidden_states)
+        ids, mask, types, embedded = (
+            None if tensor is None else tensor[:, window]
+            for tensor in (input_ids, attention_mask, token_type_ids, inputs_embeds)
+        )
+        embeds = {} if embedded is None else {"inputs_embeds": embedded}
+        output = backbone.encode(ids, mask, types, output_hidden_states, **embeds, **kwargs)
         layers = list(output.hidden_states) if output_hidden_states else [output.last_hidden_state]
         if merged is None:
             merged = [layer.new_zeros(layer.shape[0], seq_len, layer.shape[-1]) for layer in layers]
@@ -100,14 +121,36 @@ class ForDependencyParsing(ModelWithHead):
         arc_labels: torch.LongTensor | None = None,
         rel_labels: torch.LongTensor | None = None,
         output_hidden_states: bool = False,
+        position_ids: torch.LongTensor | None = None,
+        inputs_embeds: torch.FloatTensor | None = None,
+        num_items_in_batch: torch.Tensor | int | None = None,
         **kwargs: Any,
     ) -> DependencyParsingOutput:
-        """Score, and in eval mode decode, the trees of a batch of sentences (see the class docstring)."""
+        """Score, and in eval mode decode, the trees of a batch of sentences (see the class docstring).
+
+        ``inputs_embeds`` may replace ``input_ids``; ``position_ids`` and other keyword arguments go to the
+        backbone. With labels, the loss is divided by ``num_items_in_batch`` when given (the words of a whole
+        accumulated batch, see :func:`~archit.modeling.parsing.arc_label_loss`).
+
+        Raises:
+            TypeError: ``word_ids`` is missing.
+            DataError: neither ``input_ids`` nor ``inputs_embeds`` is given; ``position_ids`` with a sentence
+                longer than the backbone takes; labels of the wrong shape or dtype, or malformed gold trees.
+        """
         if word_ids is None:
             raise TypeError("ForDependencyParsing needs word_ids; build batches with archit's parsing collator.")
         needs_layers = output_hidden_states or self.head.n_layers > 1
+        if position_ids is not None:
+            kwargs["position_ids"] = position_ids
         encoded = encode_in_windows(
-            self.backbone, input_ids, attention_mask, token_type_ids, needs_layers, self.backbone.max_length
+            self.backbone,
+            input_ids,
+            attention_mask,
+            token_type_ids,
+            needs_layers,
+            self.backbone.max_length,
+            inputs_embeds=inputs_embeds,
+            **kwargs,
         )
         s_arc, s_rel, mask = self.head(encoded, word_ids)
         loss = None
@@ -119,7 +162,7 @@ class ForDependencyParsing(ModelWithHead):
             ignored = arc_labels.new_full((arc_labels.shape[0], 1), IGNORE_INDEX)
             # ROOT (position 0) has no head to predict
             heads, rels = torch.cat((ignored, arc_labels), 1), torch.cat((ignored, rel_labels), 1)
-            loss = arc_label_loss(s_arc, s_rel, heads, rels, mask)
+            loss = arc_label_loss(s_arc, s_rel, heads, rels, mask, num_items_in_batch)
         arc_predictions = rel_predictions = None
         if not self.training:
             arc_predictions = decode(s_arc.detach(), mask, self.head.decoder)
@@ -133,3 +176,8 @@ class ForDependencyParsing(ModelWithHead):
             rel_predictions=rel_predictions,
             hidden_states=encoded.hidden_states if output_hidden_states else None,
         )
+
+    def count_loss_items(self, batch: Mapping[str, Any]) -> torch.Tensor | None:
+        """The words with a gold head (``arc_labels`` that are not ``-100``), the items of the parsing loss."""
+        arc_labels = batch.get("arc_labels")
+        return None if arc_labels is None else count_labelled(arc_labels)

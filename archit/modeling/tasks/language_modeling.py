@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import torch
@@ -17,7 +18,8 @@ from archit.modeling.heads.language_modeling import (
     build_lm_head,
     lm_head_checkpoint_prefixes,
 )
-from archit.modeling.tasks.base import ModelWithHead, check_labels, token_cross_entropy
+from archit.modeling.tasks.base import ModelWithHead
+from archit.modeling.tasks.losses import ItemCount, check_labels, count_labelled, token_cross_entropy
 from archit.modeling.wrappers import ArchitWrapper
 from archit.resolution import Family
 
@@ -48,12 +50,14 @@ class ForMaskedLM(_LanguageModel):
         token_type_ids: torch.LongTensor | None = None,
         labels: torch.LongTensor | None = None,
         output_hidden_states: bool = False,
+        num_items_in_batch: ItemCount = None,
         **kwargs: Any,
     ) -> MaskedLMOutput:
-        """Returns ``logits`` ``[batch_size, seq_len, vocab_size]`` and, with labels, the cross-entropy ``loss``."""
+        """Returns ``logits`` ``[batch_size, seq_len, vocab_size]`` and, with labels, the cross-entropy ``loss``
+        over masked tokens (divided by ``num_items_in_batch`` when given, see :mod:`~archit.modeling.tasks.losses`)."""
         encoded = self.backbone.encode(input_ids, attention_mask, token_type_ids, output_hidden_states, **kwargs)
         logits = self.head(encoded, attention_mask)
-        loss = None if labels is None else token_cross_entropy(logits, labels)
+        loss = None if labels is None else token_cross_entropy(logits, labels, num_items_in_batch)
         return MaskedLMOutput(loss=loss, logits=logits, hidden_states=encoded.hidden_states)
 
 
@@ -77,9 +81,11 @@ class ForCausalLM(_LanguageModel, GenerationMixin):
         labels: torch.LongTensor | None = None,
         output_hidden_states: bool = False,
         past_key_values: Cache | None = None,
+        num_items_in_batch: ItemCount = None,
         **kwargs: Any,
     ) -> CausalLMOutputWithPast:
-        """Returns ``logits`` ``[batch_size, seq_len, vocab_size]``, the cache, and the shifted ``loss``.
+        """Returns ``logits`` ``[batch_size, seq_len, vocab_size]``, the cache, and the shifted ``loss`` (divided
+        by ``num_items_in_batch`` when given, see :mod:`~archit.modeling.tasks.losses`).
 
         The cache comes and goes under the name the installed transformers uses (``cache`` from 5.24, which
         ``generate()`` passes; ``past_key_values`` before, still accepted where transformers accepts it).
@@ -99,7 +105,12 @@ class ForCausalLM(_LanguageModel, GenerationMixin):
         if labels is not None:
             check_labels(labels, logits.shape[:2], floating=False)
             # position t predicts token t + 1
-            loss = token_cross_entropy(logits[:, :-1], labels[:, 1:])
+            loss = token_cross_entropy(logits[:, :-1], labels[:, 1:], num_items_in_batch)
         return CausalLMOutputWithPast(
             loss=loss, logits=logits, hidden_states=encoded.hidden_states, **{CACHE_NAME: cache_of(encoded)}
         )
+
+    def count_loss_items(self, batch: Mapping[str, Any]) -> torch.Tensor | None:
+        """The labels that are not ``-100`` after the first position (position t predicts token t + 1)."""
+        labels = batch.get("labels")
+        return None if labels is None else count_labelled(labels[:, 1:])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +18,8 @@ from archit.modeling.heads.question_answering import (
     ExtractiveQAHead,
     ExtractiveQAHeadConfig,
 )
-from archit.modeling.tasks.base import ModelWithHead, check_labels
+from archit.modeling.tasks.base import ModelWithHead
+from archit.modeling.tasks.losses import ItemCount, check_labels, mean_over_items
 from archit.modeling.wrappers import ArchitWrapper
 
 __all__ = [
@@ -48,23 +50,45 @@ class ExtractiveAQAOutput(ModelOutput):
     hidden_states: tuple[torch.FloatTensor, ...] | None = None
 
 
-def _span_loss(
-    start_logits: torch.Tensor, end_logits: torch.Tensor, start_positions: torch.Tensor, end_positions: torch.Tensor
+def _span_losses(
+    start_logits: torch.Tensor,
+    end_logits: torch.Tensor,
+    start_positions: torch.Tensor,
+    end_positions: torch.Tensor,
+    attention_mask: torch.Tensor | None,
 ) -> torch.Tensor:
-    """Mean of start and end cross-entropy; positions outside the sequence are clamped and ignored, as in HF."""
+    """``[batch_size]``: the mean of start and end cross-entropy of each example, in float32, over the positions
+    of real tokens (padding is no candidate, so the loss does not depend on how much a batch pads). A position
+    outside the sequence (clamped, as in transformers) or on padding contributes nothing.
+
+    Raises:
+        DataError: a position tensor has the wrong shape or dtype.
+    """
     batch_size, seq_len = start_logits.shape
     check_labels(start_positions, (batch_size,), floating=False, argument="start_positions")
     check_labels(end_positions, (batch_size,), floating=False, argument="end_positions")
-    start_positions = start_positions.clamp(0, seq_len)
-    end_positions = end_positions.clamp(0, seq_len)
-    start_loss = nn.functional.cross_entropy(start_logits, start_positions, ignore_index=seq_len)
-    end_loss = nn.functional.cross_entropy(end_logits, end_positions, ignore_index=seq_len)
-    return (start_loss + end_loss) / 2
+    padding = None if attention_mask is None else attention_mask.eq(0)
+    losses = []
+    for logits, positions in ((start_logits, start_positions), (end_logits, end_positions)):
+        logits, positions = logits.float(), positions.clamp(0, seq_len)
+        if padding is not None:
+            # [batch_size]: whether the gold position is a padding token
+            on_padding = padding.gather(1, positions.clamp(max=seq_len - 1).unsqueeze(1)).squeeze(1)
+            positions = positions.masked_fill(on_padding, seq_len)
+            logits = logits.masked_fill(padding, torch.finfo(logits.dtype).min)
+        losses.append(nn.functional.cross_entropy(logits, positions, ignore_index=seq_len, reduction="none"))
+    return (losses[0] + losses[1]) / 2
+
+
+def _count_examples(batch: Mapping[str, Any], *keys: str) -> torch.Tensor | None:
+    """The examples of a batch (the items of the QA losses): the length of the first of ``keys`` it holds."""
+    labels = next((batch[key] for key in keys if batch.get(key) is not None), None)
+    return None if labels is None else torch.tensor(labels.shape[0], device=labels.device)
 
 
 class ForExtractiveQuestionAnswering(ModelWithHead):
     """Answer spans in a context (ArchIt's ``ForExtractiveQA``). Labels: ``start_positions`` and
-    ``end_positions``, ``[batch_size]``.
+    ``end_positions``, ``[batch_size]``. The loss is the mean over examples of their start and end cross-entropy.
 
     "QuestionAnswering" in the class name is how transformers' ``Trainer`` knows the positions are labels.
     """
@@ -83,17 +107,24 @@ class ForExtractiveQuestionAnswering(ModelWithHead):
         start_positions: torch.LongTensor | None = None,
         end_positions: torch.LongTensor | None = None,
         output_hidden_states: bool = False,
+        num_items_in_batch: ItemCount = None,
         **kwargs: Any,
     ) -> QuestionAnsweringModelOutput:
-        """Returns ``start_logits`` and ``end_logits`` ``[batch_size, seq_len]``; the span loss with positions."""
+        """Returns ``start_logits`` and ``end_logits`` ``[batch_size, seq_len]``; the span loss with positions
+        (divided by ``num_items_in_batch`` when given, see :mod:`~archit.modeling.tasks.losses`)."""
         encoded = self.backbone.encode(input_ids, attention_mask, token_type_ids, output_hidden_states, **kwargs)
         start_logits, end_logits = self.head(encoded, attention_mask)
         loss = None
         if start_positions is not None and end_positions is not None:
-            loss = _span_loss(start_logits, end_logits, start_positions, end_positions)
+            losses = _span_losses(start_logits, end_logits, start_positions, end_positions, attention_mask)
+            loss = mean_over_items(losses.sum(), losses.numel(), num_items_in_batch)
         return QuestionAnsweringModelOutput(
             loss=loss, start_logits=start_logits, end_logits=end_logits, hidden_states=encoded.hidden_states
         )
+
+    def count_loss_items(self, batch: Mapping[str, Any]) -> torch.Tensor | None:
+        """The examples (the span loss is a mean over examples)."""
+        return _count_examples(batch, "start_positions")
 
 
 class ForExtractiveQuestionAnsweringWithAnswerability(ModelWithHead):
@@ -101,7 +132,8 @@ class ForExtractiveQuestionAnsweringWithAnswerability(ModelWithHead):
     ``ForExtractiveAQA``).
 
     Labels: ``start_positions``, ``end_positions`` (0 for unanswerable questions, as in SQuAD 2.0) and
-    ``answerable`` ``[batch_size]`` (1 answerable, 0 not).
+    ``answerable`` ``[batch_size]`` (1 answerable, 0 not). The loss is the mean over examples of their span
+    loss plus their answerability cross-entropy.
     """
 
     task_name = "extractive_aqa"
@@ -119,18 +151,22 @@ class ForExtractiveQuestionAnsweringWithAnswerability(ModelWithHead):
         end_positions: torch.LongTensor | None = None,
         answerable: torch.LongTensor | None = None,
         output_hidden_states: bool = False,
+        num_items_in_batch: ItemCount = None,
         **kwargs: Any,
     ) -> ExtractiveAQAOutput:
-        """Returns span logits and ``answerability_logits`` ``[batch_size, 2]``; the summed loss with labels."""
+        """Returns span logits and ``answerability_logits`` ``[batch_size, 2]``; the summed loss with labels
+        (divided by ``num_items_in_batch`` when given, see :mod:`~archit.modeling.tasks.losses`)."""
         encoded = self.backbone.encode(input_ids, attention_mask, token_type_ids, output_hidden_states, **kwargs)
         start_logits, end_logits, answerability_logits = self.head(encoded, attention_mask)
-        loss = None
+        # [batch_size]: each example's loss
+        losses = None
         if start_positions is not None and end_positions is not None:
-            loss = _span_loss(start_logits, end_logits, start_positions, end_positions)
+            losses = _span_losses(start_logits, end_logits, start_positions, end_positions, attention_mask)
         if answerable is not None:
             check_labels(answerable, answerability_logits.shape[:1], floating=False, argument="answerable")
-            answerability_loss = nn.functional.cross_entropy(answerability_logits, answerable)
-            loss = answerability_loss if loss is None else loss + answerability_loss
+            answerability = nn.functional.cross_entropy(answerability_logits.float(), answerable, reduction="none")
+            losses = answerability if losses is None else losses + answerability
+        loss = None if losses is None else mean_over_items(losses.sum(), losses.numel(), num_items_in_batch)
         return ExtractiveAQAOutput(
             loss=loss,
             start_logits=start_logits,
@@ -138,6 +174,10 @@ class ForExtractiveQuestionAnsweringWithAnswerability(ModelWithHead):
             answerability_logits=answerability_logits,
             hidden_states=encoded.hidden_states,
         )
+
+    def count_loss_items(self, batch: Mapping[str, Any]) -> torch.Tensor | None:
+        """The examples (the loss is a mean over examples)."""
+        return _count_examples(batch, "start_positions", "answerable")
 
 
 ForExtractiveQA = ForExtractiveQuestionAnswering

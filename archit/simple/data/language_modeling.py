@@ -2,8 +2,9 @@
 
 Each document is tokenised and cut into blocks of at most ``max_seq_length`` tokens (special tokens
 included). For ``masked_lm``, 15% of the non-special tokens of a block are picked for prediction, as in
-BERT (80% replaced by the mask token, 10% by a random token, 10% kept): afresh for every training batch,
-once with the run's seed for evaluation so that evaluations compare. Predictions are each document's mean
+BERT (80% replaced by the mask token, 10% by a random token, 10% kept): afresh in every training epoch, from
+the run's seed, the epoch and the block alone (so that batch size, gradient accumulation, process count and a
+resumed run do not change them), and once with the run's seed for evaluation so that evaluations compare. Predictions are each document's mean
 token loss and perplexity.
 """
 
@@ -55,19 +56,29 @@ def mask_tokens(
 
 
 class MaskingCollator(Collator):
-    """Pads blocks and masks them for ``masked_lm`` training, with fresh positions each batch."""
+    """Pads blocks and masks them for ``masked_lm`` training, with fresh positions each epoch.
+
+    The positions of a block depend on the seed, the epoch (:meth:`set_epoch`, which the run calls at the start
+    of each epoch) and the block's index (``block_index``) only.
+    """
 
     def __init__(self, tokenizer: Any, seed: int) -> None:
         super().__init__(tokenizer, side="right")
         self.mask_id = tokenizer.mask_token_id
         self.vocab_size = len(tokenizer)
-        self.rng = np.random.default_rng(seed)
+        self.seed = seed
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        """Mask the blocks of training epoch ``epoch`` (from 0)."""
+        self.epoch = epoch
 
     def __call__(self, features: Sequence[Mapping[str, Any]]) -> dict[str, torch.Tensor]:
         masked = []
         for feature in features:
+            rng = np.random.default_rng([self.seed, self.epoch, feature["block_index"]])
             ids, labels = mask_tokens(
-                feature["input_ids"], feature["special_tokens_mask"], self.mask_id, self.vocab_size, self.rng
+                feature["input_ids"], feature["special_tokens_mask"], self.mask_id, self.vocab_size, rng
             )
             masked.append({**feature, "input_ids": ids, "labels": labels})
         return super().__call__(masked)
@@ -109,6 +120,7 @@ class LanguageModelingData(TaskData):
                 "attention_mask": [1] * len(ids),
                 "special_tokens_mask": special,
                 "example_index": block["text_index"],
+                "block_index": len(features),
             }
             if self.task == "causal_lm":
                 feature["labels"] = list(ids)

@@ -15,7 +15,7 @@ import numpy as np
 from archit.simple.data.base import Example, Feature, TaskData, register_task_data
 from archit.simple.data.collate import IGNORE_INDEX, MODEL_INPUT_KEYS, Collator
 from archit.simple.data.tagging import read_numbered_conllu
-from archit.simple.data.tokenization import encode_words
+from archit.simple.data.tokenization import encode_words, log_empty_words
 from archit.simple.formats.conllu import ConlluSentence, LabelVocabulary, write_conllu
 from archit.simple.metrics.parsing import attachment_scores
 
@@ -50,12 +50,14 @@ class DependencyParsingData(TaskData):
 
     def featurize(self, examples: Sequence[Example], training: bool = False) -> list[Feature]:
         relations = self.vocabulary.encode_sentences(example["sentence"] for example in examples)
-        features = []
+        features, empty_words = [], []
         for example, rel_ids in zip(examples, relations, strict=True):
-            inputs, word_ids = encode_words(self.tokenizer, example["words"], UNTRUNCATED)
+            inputs, word_ids, empty = encode_words(self.tokenizer, example["words"], UNTRUNCATED)
+            empty_words += [(example.get("line"), example["words"][index]) for index in empty]
             feature: Feature = {**inputs, "word_ids": [-1 if word is None else word for word in word_ids]}
             feature.update(arc_labels=list(example["sentence"].heads), rel_labels=rel_ids)
             features.append(feature)
+        log_empty_words(empty_words, sum(len(example["words"]) for example in examples), self.tokenizer)
         return features
 
     def collator(self, training: bool = False) -> Collator:

@@ -18,7 +18,7 @@ import numpy as np
 from archit.errors import DataError
 from archit.simple.data.base import Example, Feature, TaskData, register_task_data, write_jsonl
 from archit.simple.data.collate import Collator
-from archit.simple.data.tokenization import align_labels, encode_words, first_piece_positions
+from archit.simple.data.tokenization import align_labels, encode_words, first_piece_positions, log_empty_words
 from archit.simple.formats.conllu import ConlluSentence, read_conllu
 from archit.simple.metrics.classification import accuracy, macro_f1
 from archit.simple.metrics.tagging import entity_scores, is_bio_label_set
@@ -130,13 +130,15 @@ class TokenClassificationData(TaskData):
 
     def featurize(self, examples: Sequence[Example], training: bool = False) -> list[Feature]:
         label2id = self.label2id
-        features = []
+        features, empty_words = [], []
         for example in examples:
-            inputs, word_ids = encode_words(self.tokenizer, example["words"], self.config.max_seq_length)
+            inputs, word_ids, empty = encode_words(self.tokenizer, example["words"], self.config.max_seq_length)
+            empty_words += [(example.get("line"), example["words"][index]) for index in empty]
             feature: Feature = {**inputs, "word_ids": word_ids}
             if "tags" in example:
                 feature["labels"] = align_labels(word_ids, [label2id.get(tag, -100) for tag in example["tags"]])
             features.append(feature)
+        log_empty_words(empty_words, sum(len(example["words"]) for example in examples), self.tokenizer)
         return features
 
     def collator(self, training: bool = False) -> Collator:

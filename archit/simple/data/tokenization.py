@@ -1,20 +1,21 @@
 """Loading a checkpoint's tokenizer with its family's facts, and tokenising pre-split words.
 
 Word-level labels sit on the first subword piece of each word; every other piece, and every special token,
-gets ``-100``. Fast tokenizers say which word each piece came from (``BatchEncoding.word_ids()``); for
+gets ``-100``. A word that tokenizes to nothing gets the unknown token, so every word has a piece. Fast tokenizers say which word each piece came from (``BatchEncoding.word_ids()``); for
 Python (slow) tokenizers, such as CANINE's, each word is tokenised alone and the special tokens are added by
 the tokenizer itself, which gives the same mapping.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Sequence
 from typing import Any
 
 from transformers import AutoTokenizer, PreTrainedTokenizerBase
 
-from archit.errors import CheckpointError, UnknownArchitectureError
+from archit.errors import CheckpointError, DataError, UnknownArchitectureError
 from archit.resolution import Family, ModelArchitectures, resolve
 from archit.resolution.checkpoints import download_command, locate_checkpoint
 
@@ -26,7 +27,11 @@ __all__ = [
     "family_of",
     "first_piece_positions",
     "load_tokenizer",
+    "log_empty_words",
+    "stand_in_token",
 ]
+
+logger = logging.getLogger("archit")
 
 IGNORE_INDEX = -100
 
@@ -99,8 +104,12 @@ def encode_words(
     tokenizer: PreTrainedTokenizerBase,
     words: Sequence[str],
     max_length: int,
-) -> tuple[dict[str, list[int]], list[int | None]]:
-    """Tokenise pre-split words, truncated to ``max_length`` tokens.
+) -> tuple[dict[str, list[int]], list[int | None], list[int]]:
+    """Tokenise pre-split words, truncated to ``max_length`` tokens, every word into at least one piece.
+
+    A word that tokenizes to nothing (a zero-width space, a soft hyphen, a character the tokenizer's normaliser
+    strips) is encoded as the tokenizer's unknown token instead (its padding or end-of-text token if it has no
+    unknown token), so that word-level tasks keep one position per word.
 
     Args:
         tokenizer: a fast or Python tokenizer; byte-level BPE ones loaded with ``add_prefix_space=True``.
@@ -109,12 +118,19 @@ def encode_words(
 
     Returns:
         The encoding (``input_ids``, ``attention_mask`` and, where the tokenizer makes them,
-        ``token_type_ids``) and, per token, the index of the word it belongs to (``None`` for special tokens).
+        ``token_type_ids``); per token, the index of the word it belongs to (``None`` for special tokens); and
+        the indices of the words that tokenized to nothing and were given the unknown token.
+
+    Raises:
+        DataError: some words tokenize to nothing and the tokenizer has no unknown, padding or end-of-text token.
     """
     if tokenizer.is_fast:
-        encoding = tokenizer(list(words), is_split_into_words=True, truncation=True, max_length=max_length)
-        return _model_inputs(tokenizer, encoding), encoding.word_ids()
+        return _encode_words_fast(tokenizer, list(words), max_length)
     pieces = [tokenizer.encode(word, add_special_tokens=False) for word in words]
+    empty = [index for index, word_pieces in enumerate(pieces) if not word_pieces]
+    if empty:
+        stand_in = tokenizer.convert_tokens_to_ids(stand_in_token(tokenizer, [words[index] for index in empty]))
+        pieces = [word_pieces or [stand_in] for word_pieces in pieces]
     ids = [piece for word_pieces in pieces for piece in word_pieces]
     owners = [index for index, word_pieces in enumerate(pieces) for _ in word_pieces]
     encoding = tokenizer.prepare_for_model(
@@ -130,7 +146,71 @@ def encode_words(
     for special in encoding["special_tokens_mask"]:
         word_ids.append(None if special else owners[position])
         position += 0 if special else 1
-    return _model_inputs(tokenizer, encoding), word_ids
+    return _model_inputs(tokenizer, encoding), word_ids, empty
+
+
+def _encode_words_fast(
+    tokenizer: PreTrainedTokenizerBase, words: list[str], max_length: int
+) -> tuple[dict[str, list[int]], list[int | None], list[int]]:
+    encoding = tokenizer(words, is_split_into_words=True, truncation=True, max_length=max_length)
+    empty = _words_without_pieces(encoding.word_ids(), len(words))
+    if empty and len(encoding["input_ids"]) >= max_length:
+        # words missing at the end may only have been cut off: look at the whole sentence
+        empty = _words_without_pieces(tokenizer(words, is_split_into_words=True).word_ids(), len(words))
+    if empty:
+        stand_in = stand_in_token(tokenizer, [words[index] for index in empty])
+        words = [stand_in if index in empty else word for index, word in enumerate(words)]
+        encoding = tokenizer(words, is_split_into_words=True, truncation=True, max_length=max_length)
+    return _model_inputs(tokenizer, encoding), encoding.word_ids(), empty
+
+
+def _words_without_pieces(word_ids: Sequence[int | None], n_words: int) -> list[int]:
+    present = set(word_ids)
+    return [index for index in range(n_words) if index not in present]
+
+
+def stand_in_token(tokenizer: PreTrainedTokenizerBase, words: Sequence[str] = ()) -> str:
+    """The token that stands for a word that tokenizes to nothing: the unknown token, else the padding token,
+    else the end-of-text token.
+
+    Args:
+        tokenizer: the tokenizer.
+        words: the words that need it, for the error message.
+
+    Raises:
+        DataError: the tokenizer has none of these tokens.
+    """
+    for token in (tokenizer.unk_token, tokenizer.pad_token, tokenizer.eos_token):
+        if token is not None:
+            return str(token)
+    shown = ", ".join(repr(word) for word in words[:3])
+    raise DataError(
+        f"{type(tokenizer).__name__} turns the words {shown} into no token at all, and has no unknown, padding or "
+        "end-of-text token to stand in for them; give the tokenizer an unk_token or remove these words."
+    )
+
+
+def log_empty_words(found: Sequence[tuple[int | None, str]], n_words: int, tokenizer: PreTrainedTokenizerBase) -> None:
+    """Say, once per data set, how many words tokenized to nothing and which token stands in for them.
+
+    Args:
+        found: ``(line, word)`` of each such word, ``line`` being where its sentence starts in the data file
+            (``None`` when unknown).
+        n_words: the number of words of the data set.
+        tokenizer: the tokenizer (for the stand-in token).
+    """
+    if not found:
+        return
+    shown = ", ".join(f"{word!r}" + ("" if line is None else f" (sentence at line {line})") for line, word in found[:3])
+    logger.warning(
+        "%d of %d words tokenize to nothing with %s and were given the token %s: %s%s.",
+        len(found),
+        n_words,
+        type(tokenizer).__name__,
+        stand_in_token(tokenizer),
+        shown,
+        f" and {len(found) - 3} more" if len(found) > 3 else "",
+    )
 
 
 def encode_blocks(tokenizer: PreTrainedTokenizerBase, texts: Sequence[str], max_length: int) -> list[dict[str, Any]]:
