@@ -223,7 +223,8 @@ def mismatched_keys(
     loading_info: Mapping[str, Any],
 ) -> list[tuple[str, tuple[int, ...] | None, tuple[int, ...] | None]]:
     """``(name, checkpoint shape, model shape)`` of the mismatched weights in ``from_pretrained(...,
-    output_loading_info=True)``'s info: transformers 5 gives the shapes, 4.x only the names (``None`` shapes)."""
+    output_loading_info=True)``'s info: transformers 5 gives the shapes, 4.x only the names (``None`` shapes).
+    Pinned by ``tests/modeling/test_checkpoint_heads.py::test_mismatch_errors_give_the_checkpoints_shape``."""
     entries = []
     for entry in loading_info.get("mismatched_keys", []):
         if isinstance(entry, str):
@@ -312,7 +313,8 @@ def is_causal_only_model_type(model_type: str) -> bool:
 def is_known_model_type(model_type: str) -> bool:
     """Whether transformers has a config class for ``model_type``, its own or one registered with
     ``AutoConfig.register`` (``CONFIG_MAPPING``, where ``CONFIG_MAPPING_NAMES`` lists transformers' own only):
-    a checkpoint of such a type loads without its custom code, as transformers loads it."""
+    a checkpoint of such a type loads without its custom code, as transformers loads it. Pinned by the
+    remote-code tests of ``tests/modeling/test_checkpoint_heads.py``."""
     return model_type in configuration_auto.CONFIG_MAPPING
 
 
