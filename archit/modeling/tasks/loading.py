@@ -513,7 +513,7 @@ def match_hf_head(
             config = ArchitConfig(backbone_config, candidate, task=task.task_name)
             try:
                 archit_model = task(config, backbone=wrap(hf_backbone) if hf_backbone is not None else None)
-            except (HeadConfigError, ArchitError):
+            except ArchitError:
                 continue  # a candidate the task refuses (multiple choice with num_labels != 1)
             archit_weights = _head_weights(archit_model, archit_model.base_model_prefix)
             accepted.append((candidate, archit_weights))
