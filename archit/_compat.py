@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import importlib.util
+import re
 from collections.abc import Mapping
 from typing import Any
 
+import transformers
 from transformers import PreTrainedModel
 from transformers.modeling_outputs import BaseModelOutputWithPast
 from transformers.models.auto import configuration_auto, modeling_auto
@@ -25,19 +28,26 @@ from archit.errors import CacheError
 
 __all__ = [
     "CACHE_NAME",
+    "KEY_MAPPING_RENAMES_BACKBONE_PREFIX",
     "LOADING_LOGGERS",
     "PRIVATE_SYMBOLS",
     "bare_model_class",
     "cache_keyword",
     "cache_of",
+    "decoder_free_attributes",
+    "forget_key_mapping",
+    "hf_task_class",
     "init_weights_like",
+    "is_loading_report_message",
     "is_causal_only_model_type",
     "is_known_model_type",
     "is_text_model_type",
     "lm_head_class",
     "merge_cache_arguments",
-    "mismatched_key_names",
+    "mismatched_keys",
     "pop_cache_argument",
+    "remote_code_class",
+    "saved_names",
     "set_attention_implementation",
     "share_output_capture_registration",
     "tied_weights_keys",
@@ -143,6 +153,29 @@ def tied_weights_keys(mapping: dict[str, str]) -> dict[str, str] | list[str]:
     return dict(mapping) if TIED_WEIGHTS_AS_MAPPING else list(mapping)
 
 
+def decoder_free_attributes(model_class: type) -> dict[str, Any]:
+    """Class attributes for a subclass of an encoder-decoder ``model_class`` (BART, mBART) built without its
+    decoder: its declared ties without the decoder's (``_tied_weights_keys``, a dict in transformers 5, a list of
+    weights tied to the input embeddings in 4.x), and for transformers 4, whose ``tie_weights()`` also calls each
+    model's own ``_tie_weights`` hook (BART's reaches into the decoder), a hook that ties the rest. Pinned by
+    ``tests/modeling/test_checkpoint_heads.py::test_bart_leaves_its_decoder_behind``."""
+    declared = model_class._tied_weights_keys or ()
+    if isinstance(declared, Mapping):
+        kept: dict[str, str] | list[str] = {k: v for k, v in declared.items() if not k.startswith("decoder.")}
+    else:
+        kept = [name for name in declared if not name.startswith("decoder.")]
+    attributes: dict[str, Any] = {"_tied_weights_keys": kept}
+    if not TIED_WEIGHTS_AS_MAPPING:
+
+        def _tie_weights(self: PreTrainedModel) -> None:
+            if getattr(self.config, "tie_word_embeddings", True):
+                for name in kept:
+                    self.get_submodule(name.rpartition(".")[0]).weight = self.get_input_embeddings().weight
+
+        attributes["_tie_weights"] = _tie_weights
+    return attributes
+
+
 def init_weights_like(model: PreTrainedModel, module: Any) -> None:
     """Initialise ``module`` as ``model`` initialises its own modules (its ``_init_weights``, the hook every
     transformers model overrides). Used for the family heads built from transformers modules (BERT's
@@ -159,14 +192,85 @@ def set_attention_implementation(config: Any, implementation: str) -> None:
 
 # --- loading ----------------------------------------------------------------------------------------------
 LOADING_LOGGERS = ("transformers.modeling_utils", "transformers.utils.loading_report")
-"""The loggers through which ``from_pretrained`` reports missing, unexpected and mismatched keys (archit
-states those itself, in its ``LoadingReport``). Pinned by ``tests/modeling/test_loading.py``."""
+"""The loggers through which ``from_pretrained`` reports missing, unexpected and mismatched keys. Pinned by
+``tests/modeling/test_checkpoint_heads.py::test_loading_keeps_transformers_warnings_but_the_key_lists``."""
+
+_LOADING_REPORT_MESSAGES = (
+    # transformers 5: one table of MISSING / UNEXPECTED / MISMATCH keys, "<Class> LOAD REPORT from: <path>"
+    re.compile(r"LOAD REPORT(\x1b\[[0-9;]*m)? from: "),
+    # transformers 4: one message per list
+    re.compile(r"^Some weights of .* (were not used when initializing|were not initialized from the model checkpoint)"),
+)
 
 
-def mismatched_key_names(loading_info: Mapping[str, Any]) -> list[str]:
-    """The names of the mismatched weights in ``from_pretrained(..., output_loading_info=True)``'s info:
-    transformers 5 lists ``(name, checkpoint shape, model shape)``, 4.x only the names."""
-    return sorted(entry if isinstance(entry, str) else entry[0] for entry in loading_info.get("mismatched_keys", []))
+KEY_MAPPING_RENAMES_BACKBONE_PREFIX: bool = importlib.util.find_spec("transformers.core_model_loading") is not None
+"""Whether ``from_pretrained(key_mapping=...)`` can move a checkpoint's backbone to another prefix (Llama's
+``LlamaForQuestionAnswering`` stores it under ``transformer.``, archit under ``model.``). transformers 5's loader
+(``transformers.core_model_loading``) renames keys before it looks for the backbone prefix; 4.x looks at the
+checkpoint's own names first, decides the backbone is missing its prefix and adds it to every key. Pinned by
+the Llama question-answering case of ``tests/modeling/test_checkpoint_heads.py``."""
+
+
+def is_loading_report_message(message: str) -> bool:
+    """Whether a transformers log message is one of the key lists archit's ``LoadingReport`` states itself (and
+    replaces). Every other message (``... will NOT tie them``, ``This checkpoint seem corrupted``, offloading
+    notes) is not. Pinned by ``tests/modeling/test_checkpoint_heads.py``
+    (``test_loading_keeps_transformers_warnings_but_the_key_lists``) on every CI version."""
+    return any(pattern.search(message) for pattern in _LOADING_REPORT_MESSAGES)
+
+
+def mismatched_keys(
+    loading_info: Mapping[str, Any],
+) -> list[tuple[str, tuple[int, ...] | None, tuple[int, ...] | None]]:
+    """``(name, checkpoint shape, model shape)`` of the mismatched weights in ``from_pretrained(...,
+    output_loading_info=True)``'s info: transformers 5 gives the shapes, 4.x only the names (``None`` shapes).
+    Pinned by ``tests/modeling/test_checkpoint_heads.py::test_mismatch_errors_give_the_checkpoints_shape``."""
+    entries = []
+    for entry in loading_info.get("mismatched_keys", []):
+        if isinstance(entry, str):
+            entries.append((entry, None, None))
+        else:
+            name, checkpoint_shape, model_shape = entry
+            entries.append((name, tuple(checkpoint_shape), tuple(model_shape)))
+    return sorted(entries)
+
+
+def saved_names(model: PreTrainedModel) -> dict[str, str]:
+    """``{parameter name: the name save_pretrained stores it under}`` for the parameters of ``model`` (which may
+    be on the meta device) that are stored under another name. transformers 5 saves some models in their
+    original format (``GPTNeoXForCausalLM``'s ``lm_head`` as ``embed_out``), through the private
+    ``transformers.core_model_loading.revert_weight_conversion``; transformers 4 names parameters as it stores
+    them (an empty dict). Pinned by the GPT-NeoX cases of ``tests/modeling/test_checkpoint_heads.py``."""
+    if not KEY_MAPPING_RENAMES_BACKBONE_PREFIX:
+        return {}
+    from transformers.core_model_loading import revert_weight_conversion
+
+    parameters = dict(model.named_parameters(remove_duplicate=False))
+    try:
+        reverted = revert_weight_conversion(model, dict(parameters))
+    except Exception:  # noqa: BLE001 (a conversion that cannot run on the meta device: keep the names)
+        return {}
+    stored = {id(tensor): name for name, tensor in reverted.items()}
+    return {name: stored[id(tensor)] for name, tensor in parameters.items() if stored.get(id(tensor), name) != name}
+
+
+def forget_key_mapping(model: PreTrainedModel, patterns: Mapping[str, str]) -> None:
+    """Stop ``save_pretrained`` from writing weights loaded through ``key_mapping=patterns`` back under their
+    checkpoint names. transformers 5 keeps the renamings a load used in the private ``model._weight_conversions``
+    and reverts them on saving (``save_original_format=True``); archit maps an HF ``XForY`` head into its own
+    ``head.`` and wants its checkpoints in its own layout. transformers 4 keeps nothing (a no-op). Pinned by
+    ``tests/modeling/test_checkpoint_heads.py::test_a_reused_head_is_saved_in_archits_layout``."""
+    conversions = getattr(model, "_weight_conversions", None)
+    if not conversions:
+        return
+    mapped = set(patterns)
+
+    def sources(conversion: Any) -> set[str]:
+        # transformers rewrites source_patterns as it compiles them and keeps what it was given aside
+        given = getattr(conversion, "_original_source_patterns", None) or getattr(conversion, "source_patterns", ())
+        return {given} if isinstance(given, str) else set(given)
+
+    model._weight_conversions = [conversion for conversion in conversions if not sources(conversion) & mapped]
 
 
 # --- the Auto classes' tables -----------------------------------------------------------------------------
@@ -176,6 +280,14 @@ _TEXT_MAPPINGS = (
     "MODEL_FOR_TOKEN_CLASSIFICATION_MAPPING_NAMES",
     "MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING_NAMES",
 )
+_TASK_MAPPINGS = {
+    "AutoModelForTokenClassification": "MODEL_FOR_TOKEN_CLASSIFICATION_MAPPING_NAMES",
+    "AutoModelForSequenceClassification": "MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING_NAMES",
+    "AutoModelForQuestionAnswering": "MODEL_FOR_QUESTION_ANSWERING_MAPPING_NAMES",
+    "AutoModelForMultipleChoice": "MODEL_FOR_MULTIPLE_CHOICE_MAPPING_NAMES",
+    "AutoModelForMaskedLM": "MODEL_FOR_MASKED_LM_MAPPING_NAMES",
+    "AutoModelForCausalLM": "MODEL_FOR_CAUSAL_LM_MAPPING_NAMES",
+}
 
 
 def _mapping_names(name: str) -> Mapping[str, Any]:
@@ -199,8 +311,11 @@ def is_causal_only_model_type(model_type: str) -> bool:
 
 
 def is_known_model_type(model_type: str) -> bool:
-    """Whether transformers has a config class for ``model_type``."""
-    return model_type in configuration_auto.CONFIG_MAPPING_NAMES
+    """Whether transformers has a config class for ``model_type``, its own or one registered with
+    ``AutoConfig.register`` (``CONFIG_MAPPING``, where ``CONFIG_MAPPING_NAMES`` lists transformers' own only):
+    a checkpoint of such a type loads without its custom code, as transformers loads it. Pinned by the
+    remote-code tests of ``tests/modeling/test_checkpoint_heads.py``."""
+    return model_type in configuration_auto.CONFIG_MAPPING
 
 
 def bare_model_class(config: Any) -> type | None:
@@ -211,6 +326,25 @@ def bare_model_class(config: Any) -> type | None:
     except KeyError:
         return None
     return klass[0] if isinstance(klass, (tuple, list)) else klass
+
+
+def hf_task_class(auto_class: str, model_type: str) -> type | None:
+    """The transformers class an Auto class builds for ``model_type`` (``("AutoModelForTokenClassification",
+    "roberta")`` gives ``RobertaForTokenClassification``); ``None`` when it maps none. Read from the Auto class's
+    ``*_MAPPING_NAMES`` table, so that no model class is imported but the one asked for. Pinned by the
+    family-by-task matrix of ``tests/modeling/test_checkpoint_heads.py``."""
+    name = _mapping_names(_TASK_MAPPINGS[auto_class]).get(model_type)
+    return getattr(transformers, name, None) if isinstance(name, str) else None
+
+
+def remote_code_class(config: Any, auto_class: str = "AutoModel") -> type:
+    """The class a checkpoint's own code (``auto_map`` in its config, loaded with ``trust_remote_code=True``)
+    registers for ``auto_class``, imported from the checkpoint's directory or hub repository as transformers does
+    (``transformers.dynamic_module_utils``, not a documented module). Pinned by
+    ``tests/modeling/test_checkpoint_heads.py::test_remote_code_checkpoints``."""
+    from transformers.dynamic_module_utils import get_class_from_dynamic_module
+
+    return get_class_from_dynamic_module(config.auto_map[auto_class], config._name_or_path)
 
 
 _LM_HEAD_CLASSES = {
@@ -243,7 +377,14 @@ PRIVATE_SYMBOLS: tuple[tuple[str, str], ...] = (
     ("transformers.models.auto.modeling_auto", "MODEL_MAPPING"),
     *(("transformers.models.auto.modeling_auto", name) for name in _TEXT_MAPPINGS),
     ("transformers.models.auto.modeling_auto", "MODEL_FOR_SEQ_TO_SEQ_CAUSAL_LM_MAPPING_NAMES"),
-    ("transformers.models.auto.configuration_auto", "CONFIG_MAPPING_NAMES"),
+    *(("transformers.models.auto.modeling_auto", name) for name in _TASK_MAPPINGS.values()),
+    ("transformers.dynamic_module_utils", "get_class_from_dynamic_module"),
+    *(
+        (("transformers.core_model_loading", "revert_weight_conversion"),)
+        if KEY_MAPPING_RENAMES_BACKBONE_PREFIX
+        else ()
+    ),
+    ("transformers.models.auto.configuration_auto", "CONFIG_MAPPING"),
     *((module, name) for name, module in _LM_HEAD_CLASSES.items()),
     ("transformers.modeling_utils.PreTrainedModel", "_init_weights"),
     ("transformers.modeling_utils.PreTrainedModel", "_tied_weights_keys"),

@@ -85,7 +85,14 @@ TINY_CONFIGS: dict[str, Callable[[], PretrainedConfig]] = {
     "BART": lambda: transformers.BartConfig(**_SEQ2SEQ),
     "MBART": lambda: transformers.MBartConfig(**_SEQ2SEQ),
     "T5": lambda: transformers.T5Config(
-        **_COMMON, d_model=HIDDEN_SIZE, d_kv=8, d_ff=37, num_layers=2, num_decoder_layers=2, num_heads=4
+        **_COMMON,
+        d_model=HIDDEN_SIZE,
+        d_kv=8,
+        d_ff=37,
+        num_layers=2,
+        num_decoder_layers=2,
+        num_heads=4,
+        decoder_start_token_id=0,
     ),
     "GPT2": lambda: transformers.GPT2Config(
         **_COMMON, n_embd=HIDDEN_SIZE, n_layer=2, n_head=4, n_inner=37, n_positions=64, bos_token_id=1, eos_token_id=2

@@ -7,12 +7,14 @@ instance: these classes are constructors and ``isinstance`` tests, the object st
 from __future__ import annotations
 
 import os
+import sys
 from typing import Any, ClassVar
 
 import transformers
+from torch import nn
 from transformers import PretrainedConfig
 
-from archit._compat import bare_model_class
+from archit._compat import bare_model_class, decoder_free_attributes, remote_code_class
 from archit.errors import UnknownArchitectureError
 from archit.modeling.wrappers import ArchitWrapper, wrap
 from archit.resolution import ARCHIT_MODEL_TYPE, Family, ModelArchitectures, resolve
@@ -46,7 +48,9 @@ __all__ = [
 
 
 def backbone_class(family: Family, config: PretrainedConfig) -> type:
-    """The transformers class that serves as bare backbone of ``family`` for ``config``.
+    """The transformers class that serves as bare backbone of ``family`` for ``config``: the family's, the one
+    ``AutoModel`` maps the config to, or the checkpoint's own (``auto_map``, for a config loaded with
+    ``trust_remote_code=True``).
 
     Raises:
         UnknownArchitectureError: transformers has no bare model class for the config.
@@ -54,12 +58,67 @@ def backbone_class(family: Family, config: PretrainedConfig) -> type:
     if family.backbone_class is not None:
         return getattr(transformers, family.backbone_class)
     klass = bare_model_class(config)
+    if klass is None and "AutoModel" in (getattr(config, "auto_map", None) or {}):
+        klass = remote_code_class(config, "AutoModel")
     if klass is None:
         raise UnknownArchitectureError(
             f"transformers maps no bare model class (AutoModel) to {type(config).__name__}; register one with "
             "transformers.AutoModel.register(config_class, model_class)."
         )
-    return klass
+    return without_decoder(klass) if family.uses_encoder else klass
+
+
+def without_decoder(model_class: type) -> type:
+    """The subclass of an encoder-decoder ``model_class`` that is built without its decoder (cached): the
+    backbone of a family used through its encoder (BART, mBART). A checkpoint's decoder weights then have no
+    place in the model (a load reports them unused) and are not saved with it; the encoder and the shared
+    embeddings load from the model's own checkpoints as before."""
+    subclass = _WITHOUT_DECODER.get(model_class)
+    if subclass is None:
+        attribute = model_class.__name__ + _WITHOUT_DECODER_SUFFIX
+        namespace = {
+            "__module__": __name__,
+            "__qualname__": attribute,
+            "__doc__": f"{model_class.__name__} without its decoder (archit uses its encoder only).",
+            "post_init": _post_init_without_decoder,
+            "set_input_embeddings": _set_input_embeddings_without_decoder,
+            **decoder_free_attributes(model_class),
+        }
+        # __name__ stays the HF class's, so a saved backbone names a class AutoModel knows.
+        subclass = type(model_class.__name__, (model_class,), namespace)
+        setattr(sys.modules[__name__], attribute, subclass)
+        _WITHOUT_DECODER[model_class] = subclass
+    return subclass
+
+
+_WITHOUT_DECODER: dict[type, type] = {}
+_WITHOUT_DECODER_SUFFIX = "WithoutDecoder"
+
+
+def __getattr__(name: str) -> type:
+    # Unpickling in a fresh process looks the decoder-free classes up here before anything built them.
+    model_class = getattr(transformers, name.removesuffix(_WITHOUT_DECODER_SUFFIX), None)
+    if name.endswith(_WITHOUT_DECODER_SUFFIX) and isinstance(model_class, type):
+        return without_decoder(model_class)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _post_init_without_decoder(self: Any) -> None:
+    # The decoder goes before transformers records ties and initialises weights (post_init ends __init__).
+    self.decoder = None
+    super(_owner(type(self)), self).post_init()
+
+
+def _owner(klass: type) -> type:
+    """The decoder-free subclass in ``klass``'s MRO (``klass`` may be a wrapped class derived from it)."""
+    return next(base for base in klass.__mro__ if base.__dict__.get("post_init") is _post_init_without_decoder)
+
+
+def _set_input_embeddings_without_decoder(self: Any, value: nn.Module) -> None:
+    # The parent's method also hands the embeddings to the decoder: give it a stand-in for the time of the call.
+    self.decoder = nn.Module()
+    super(_owner(type(self)), self).set_input_embeddings(value)
+    self.decoder = None
 
 
 def backbone_config(config: PretrainedConfig) -> PretrainedConfig:

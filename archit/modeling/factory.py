@@ -16,7 +16,6 @@ from transformers import PretrainedConfig
 
 from archit.errors import HeadConfigError, RegistrationError
 from archit.modeling.base_models import BaseModel
-from archit.modeling.heads.base import HeadConfig
 from archit.modeling.tasks import (
     ArchitConfig,
     ForCausalLM,
@@ -95,21 +94,19 @@ class ArchitFactory:
             name_or_path: a local checkpoint directory, or a Hugging Face Hub id (``"microsoft/deberta-v2-xlarge"``)
                 read from the cache and downloaded when missing, unless offline.
             task: a name from :meth:`tasks` (``"dep_parsing"``, ``"token_classification"``...).
-            **kwargs: head-config fields (``num_labels=37``...), hub options (``revision``, ``cache_dir``,
-                ``token``, ``local_files_only``, ``subfolder``, ``trust_remote_code``) and transformers
-                ``from_pretrained`` options (``dtype``, ``attn_implementation``, ``ignore_mismatched_sizes``...).
+            **kwargs: head-config fields (``num_labels=37``...), label maps (``id2label``), ``config`` (used
+                instead of the checkpoint's), hub options (``revision``, ``cache_dir``, ``token``,
+                ``local_files_only``, ``subfolder``, ``trust_remote_code``) and transformers ``from_pretrained``
+                options (``dtype``, ``attn_implementation``, ``ignore_mismatched_sizes``...); ``None`` values
+                are dropped.
 
         Raises:
             HeadConfigError: unknown task, or head fields the task's head config does not have.
             CheckpointError, UnknownArchitectureError: as :meth:`ModelWithHead.from_pretrained`.
         """
         task_class = ArchitFactory.get_task(task)
-        head_fields, hf_kwargs = ArchitFactory.split_kwargs(task_class, kwargs)
-        head_config = None
-        if head_fields:
-            hf_kwargs["config"] = _load_config(name_or_path, hf_kwargs)
-            head_config = _head_config_with(task_class, hf_kwargs["config"], head_fields)
-        return task_class.from_pretrained(name_or_path, head_config=head_config, **hf_kwargs)
+        head_fields, other = ArchitFactory.split_kwargs(task_class, kwargs)
+        return task_class.from_pretrained(name_or_path, **head_fields, **other)
 
     @staticmethod
     def from_config(config: PretrainedConfig, task: str, **kwargs: Any) -> ModelWithHead:
@@ -129,14 +126,6 @@ class ArchitFactory:
         return task_class.from_config(config, head_config=head_config, **label_maps)
 
 
-def _head_config_with(task_class: type[ModelWithHead], saved: PretrainedConfig, fields: dict[str, Any]) -> HeadConfig:
-    """The head config to use: the checkpoint's own for this task, or the default, updated with ``fields``."""
-    base = task_class.default_head_config()
-    if isinstance(saved, ArchitConfig) and saved.task == task_class.task_name:
-        base = saved.get_head_config()
-    return attrs.evolve(base, **fields)
-
-
 def _load_config(name_or_path: str | os.PathLike, kwargs: dict[str, Any]) -> PretrainedConfig:
     """The config of a checkpoint directory or hub id, located with the hub options among ``kwargs``."""
     checkpoint = locate_checkpoint(name_or_path, weights=False, **location_options(kwargs))
@@ -144,20 +133,25 @@ def _load_config(name_or_path: str | os.PathLike, kwargs: dict[str, Any]) -> Pre
 
 
 class _AutoTaskDispatch:
-    """Registered with an ``AutoModelFor...`` class: loads an archit checkpoint as the task it was saved as."""
+    """Registered with an ``AutoModelFor...`` class that several tasks share: loads an archit checkpoint as the
+    task it was saved as when that is one of them, else as the default task (with a new head, as transformers'
+    Auto classes give a checkpoint of another task)."""
 
     config_class = ArchitConfig
-    default_task: str = ""
+    tasks: tuple[str, ...] = ()
+
+    @classmethod
+    def task_of(cls, config: ArchitConfig) -> type[ModelWithHead]:
+        return _TASKS[config.task if config.task in cls.tasks else cls.tasks[0]]
 
     @classmethod
     def from_pretrained(cls, name_or_path: str | os.PathLike, *model_args: Any, **kwargs: Any) -> ModelWithHead:
         config = kwargs.get("config") or _load_config(name_or_path, kwargs)
-        task = config.task if config.task in _TASKS else cls.default_task
-        return _TASKS[task].from_pretrained(name_or_path, *model_args, **kwargs)
+        return cls.task_of(config).from_pretrained(name_or_path, *model_args, **kwargs)
 
     @classmethod
     def from_config(cls, config: ArchitConfig, **kwargs: Any) -> ModelWithHead:
-        return _TASKS[config.task or cls.default_task].from_config(config, **kwargs)
+        return cls.task_of(config).from_config(config, **kwargs)
 
 
 class _AutoBackboneDispatch:
@@ -188,15 +182,14 @@ def _register_with_transformers() -> None:
         "AutoModelForMaskedLM": ForMaskedLM,
         "AutoModelForCausalLM": ForCausalLM,
     }
-    dispatched = {
-        "AutoModelForSequenceClassification": "sequence_classification",
-        "AutoModelForQuestionAnswering": "extractive_qa",
+    dispatched = {  # the default task first
+        "AutoModelForSequenceClassification": ("sequence_classification", "multi_label_classification", "regression"),
+        "AutoModelForQuestionAnswering": ("extractive_qa", "extractive_aqa"),
     }
     for auto_name, task_class in direct.items():
         getattr(transformers, auto_name).register(ArchitConfig, task_class, exist_ok=True)
-    for auto_name, default_task in dispatched.items():
-        dispatch = type(f"Archit{auto_name.removeprefix('AutoModel')}", (_AutoTaskDispatch,), {})
-        dispatch.default_task = default_task
+    for auto_name, tasks in dispatched.items():
+        dispatch = type(f"Archit{auto_name.removeprefix('AutoModel')}", (_AutoTaskDispatch,), {"tasks": tasks})
         getattr(transformers, auto_name).register(ArchitConfig, dispatch, exist_ok=True)
     transformers.AutoModel.register(ArchitConfig, _AutoBackboneDispatch, exist_ok=True)
 

@@ -257,12 +257,27 @@ class ArchitWrapper:
 
     @family_fact
     def max_length(self) -> int | None:
-        """Most tokens one forward pass takes (``None`` for position-free backbones such as T5)."""
+        """Most tokens one forward pass takes (``None`` for position-free backbones such as T5): the config's
+        number of positions, less those reserved before the first token (:attr:`position_offset`)."""
         for name in _MAX_LENGTH_ATTRIBUTES:
             value = getattr(self.config, name, None)
             if isinstance(value, int):
-                return value - self.family.position_offset
+                return value - self.position_offset
         return None
+
+    @family_fact
+    def position_offset(self) -> int:
+        """Positions reserved before the first token: the family's ``position_offset`` where it states one, else
+        RoBERTa's convention read from the model itself. A position embedding with a padding index (RoBERTa,
+        XLM-RoBERTa, CamemBERT, Data2VecText, RoBERTa-PreLayerNorm, XLM-RoBERTa-XL, MPNet...) numbers real tokens
+        from ``padding_idx + 1``, so that many of its rows are never a token's position."""
+        if self.family.position_offset:
+            return self.family.position_offset
+        for name, module in self.named_modules():
+            if name.endswith("position_embeddings"):  # an nn.Embedding, or I-BERT's QuantEmbedding
+                padding_idx = getattr(module, "padding_idx", None)
+                return padding_idx + 1 if isinstance(padding_idx, int) else 0
+        return 0
 
     @family_fact
     def padding_side(self) -> str:

@@ -31,6 +31,7 @@ from huggingface_hub.errors import (
 from huggingface_hub.utils import validate_repo_id
 from transformers import AutoConfig, PretrainedConfig
 
+from archit._compat import is_known_model_type
 from archit.errors import CheckpointError
 
 __all__ = [
@@ -95,8 +96,37 @@ class Checkpoint:
             raise CheckpointError(f"{self.config_file} is not valid JSON ({error}); re-save the checkpoint.") from error
 
     def load_config(self, trust_remote_code: bool = False) -> PretrainedConfig:
-        """The checkpoint's config through transformers' ``AutoConfig``, with the same hub options."""
+        """The checkpoint's config through transformers' ``AutoConfig``, with the same hub options.
+
+        Args:
+            trust_remote_code: run the checkpoint's own configuration code (``auto_map`` in ``config.json``)
+                where transformers has no class for its model type.
+
+        Raises:
+            CheckpointError: the config needs the checkpoint's own code and ``trust_remote_code`` is not set
+                (checked before transformers is asked, which would prompt for it), or is not valid JSON.
+        """
+        remote_code = self.remote_code()
+        if remote_code is not None and not trust_remote_code:
+            raise CheckpointError(
+                f"{self.name_or_path!r} is a {self.config_dict().get('model_type')!r} model that runs its own code "
+                f"({remote_code}, named by auto_map in its config.json), and transformers has no class for it. "
+                "Read that code, then pass trust_remote_code=True to run it."
+            )
         return AutoConfig.from_pretrained(self.name_or_path, trust_remote_code=trust_remote_code, **self.hub_options)
+
+    def remote_code(self) -> str | None:
+        """The checkpoint's own configuration class (``auto_map["AutoConfig"]`` in ``config.json``) when its model
+        type is one transformers has no class for, so that loading it runs the checkpoint's code; else ``None``.
+
+        Raises:
+            CheckpointError: ``config.json`` is not valid JSON.
+        """
+        values = self.config_dict()
+        reference = (values.get("auto_map") or {}).get("AutoConfig")
+        if reference is None or is_known_model_type(values.get("model_type", "")):
+            return None
+        return reference
 
     def weight_shapes(self) -> dict[str, tuple[int, ...]]:
         """Catch truncated or corrupt safetensors files before transformers starts loading; return the shapes of

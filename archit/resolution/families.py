@@ -52,8 +52,9 @@ class Family:
             family has none, in which case :attr:`default_dropout` is used.
         default_dropout: dropout for heads when the config states none (0.1, as transformers' own
             ``LlamaForTokenClassification`` uses).
-        position_offset: positions the family reserves before the first token (RoBERTa reserves 2), so that
-            ``max_position_embeddings - position_offset`` tokens fit.
+        position_offset: positions the family reserves before the first token, so that
+            ``max_position_embeddings - position_offset`` tokens fit; 0 lets the wrapper read it from the model
+            (RoBERTa-style position embeddings with a padding index reserve ``padding_idx + 1``).
         status: ``"tested"`` for families the test suite covers, ``"covered"`` for entries that fix a quirk
             only ``benchmarks/coverage.py`` exercises, ``"generic"`` for the catch-all member, ``"registered"``
             for families added from user code.
@@ -226,15 +227,8 @@ ModelArchitectures = FamilyRegistry(
     [
         Family("GENERIC", (), status="generic", dropout_attribute=None),
         Family("BERT", ("bert",), "BertTokenizer", status="tested", **_WORDPIECE),
-        Family("ROBERTA", ("roberta",), "RobertaTokenizer", position_offset=2, status="tested", **_BYTE_BPE),
-        Family(
-            "XLM_ROBERTA",
-            ("xlm-roberta",),
-            "XLMRobertaTokenizer",
-            position_offset=2,
-            status="tested",
-            **_SENTENCEPIECE,
-        ),
+        Family("ROBERTA", ("roberta",), "RobertaTokenizer", status="tested", **_BYTE_BPE),
+        Family("XLM_ROBERTA", ("xlm-roberta",), "XLMRobertaTokenizer", status="tested", **_SENTENCEPIECE),
         Family("DEBERTA", ("deberta",), "DebertaTokenizer", status="tested", **_BYTE_BPE),
         Family("DEBERTA_V2", ("deberta-v2",), "DebertaV2Tokenizer", status="tested", **_SENTENCEPIECE),
         Family("ELECTRA", ("electra",), "ElectraTokenizer", status="tested", **_WORDPIECE),

@@ -70,11 +70,12 @@ def get_tokenizer_class(family: Family | str) -> type:
     return klass
 
 
-def _family_of_model_type(model_type: str, has_text_embeddings: bool = False) -> Family:
+def _family_of_model_type(model_type: str, has_text_embeddings: bool = False, remote_model: bool = False) -> Family:
     family = ModelArchitectures.for_model_type(model_type)
     if family is not None:
         return family
-    if has_text_embeddings or is_text_model_type(model_type):
+    # a checkpoint's own model code (auto_map) is served by the generic family: its class is the backbone
+    if has_text_embeddings or is_text_model_type(model_type) or remote_model:
         return ModelArchitectures.GENERIC
     known = is_known_model_type(model_type)
     raise UnknownArchitectureError(
@@ -92,13 +93,18 @@ def _resolve_config_dict(config: dict[str, Any], origin: str) -> Family:
     model_type = config.get("model_type")
     if not model_type:
         raise CheckpointError(f"{origin} has no 'model_type'; re-save it with a current transformers release.")
-    return _family_of_model_type(model_type)
+    return _family_of_model_type(model_type, remote_model=_has_remote_model(config))
 
 
 def _resolve_config(config: PretrainedConfig) -> Family:
     if config.model_type == ARCHIT_MODEL_TYPE:
         config = config.backbone_config
-    return _family_of_model_type(config.model_type)
+    return _family_of_model_type(config.model_type, remote_model=_has_remote_model(vars(config)))
+
+
+def _has_remote_model(config: dict[str, Any]) -> bool:
+    """Whether a config (``config.json``'s content, or a config's attributes) names its own ``AutoModel`` code."""
+    return "AutoModel" in (config.get("auto_map") or {})
 
 
 def _resolve_tokenizer(tokenizer: PreTrainedTokenizerBase) -> Family:

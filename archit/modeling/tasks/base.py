@@ -4,44 +4,36 @@ One checkpoint layout, transformers' own: the backbone sits under its family's `
 (``bert.``, ``roberta.``, ``transformer.``...) and the head under ``head.``. A task class is specialised per
 backbone class (cached), because ``base_model_prefix`` is a class attribute that transformers' loader reads.
 With that naming, transformers' public ``from_pretrained`` maps a bare backbone checkpoint, an HF ``XForY``
-checkpoint (through ``key_mapping`` for heads the family's checkpoints hold) and an archit checkpoint alike.
+checkpoint (its head through ``key_mapping``, where it computes what archit's does) and an archit checkpoint
+alike; :mod:`archit.modeling.tasks.loading` decides what it is asked and reports what it did.
 """
 
 from __future__ import annotations
 
 import inspect
-import logging
 import os
-import re
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import torch
 from torch import nn
 from transformers import PretrainedConfig, PreTrainedModel
 
-from archit._compat import (
-    LOADING_LOGGERS,
-    init_weights_like,
-    mismatched_key_names,
-    set_attention_implementation,
-    tied_weights_keys,
-)
+from archit._compat import forget_key_mapping, init_weights_like, set_attention_implementation
 from archit.errors import CheckpointError, HeadConfigError
 from archit.modeling.base_models import BaseModel, backbone_class
 from archit.modeling.heads.base import HeadConfig, init_linear
-from archit.modeling.heads.language_modeling import INPUT_EMBEDDINGS, HeadSpec
+from archit.modeling.heads.language_modeling import HeadSpec
 from archit.modeling.tasks.configuration import ArchitConfig
+from archit.modeling.tasks.loading import LoadingReport, LoadOutcome, confirm_same_outputs, plan_loading, quiet_loading
 from archit.modeling.tasks.losses import count_labelled
+from archit.modeling.ties import declared_ties
 from archit.modeling.wrappers import ArchitWrapper, BackboneOutput, wrap
 from archit.resolution import Family, resolve
 from archit.resolution.checkpoints import locate_checkpoint, location_options
 
 __all__ = ["LoadingReport", "ModelWithHead"]
-
-logger = logging.getLogger("archit")
 
 _LABEL_MAPS = ("id2label", "label2id")
 
@@ -56,41 +48,6 @@ _BACKBONE_CAPABILITIES = (
     "_skip_keys_device_placement",
     "_can_compile_fullgraph",
 )
-
-
-@dataclass
-class LoadingReport:
-    """What ``from_pretrained`` loaded, and what it did not.
-
-    Attributes:
-        checkpoint: the directory or hub id loaded from.
-        loaded: model weights filled from the checkpoint.
-        new: model weights the checkpoint did not hold, randomly initialised (tied copies excluded).
-        unused: checkpoint weights the model has no place for (another head, a decoder...).
-        mismatched: ``(name, checkpoint shape, model shape)`` of weights re-initialised for their shape.
-    """
-
-    checkpoint: str
-    loaded: list[str] = field(default_factory=list)
-    new: list[str] = field(default_factory=list)
-    unused: list[str] = field(default_factory=list)
-    mismatched: list[tuple[str, tuple, tuple]] = field(default_factory=list)
-
-    def log(self) -> None:
-        """One short line per group: loaded at INFO, the rest at WARNING."""
-        logger.info("Loaded %d weights from %s.", len(self.loaded), self.checkpoint)
-        if self.new:
-            logger.warning("%d new weights, randomly initialised: %s", len(self.new), _abbreviate(self.new))
-        if self.unused:
-            logger.warning("%d checkpoint weights unused: %s", len(self.unused), _abbreviate(self.unused))
-        if self.mismatched:
-            names = [name for name, _, _ in self.mismatched]
-            logger.warning("%d weights re-initialised for their shape: %s", len(names), _abbreviate(names))
-
-
-def _abbreviate(names: list[str], shown: int = 4) -> str:
-    names = sorted(names)
-    return ", ".join(names[:shown]) + (f" and {len(names) - shown} more" if len(names) > shown else "")
 
 
 class ModelWithHead(PreTrainedModel):
@@ -145,6 +102,9 @@ class ModelWithHead(PreTrainedModel):
         self.head = spec.module
         self._tie_head(spec, backbone)
         self.post_init()
+        # The loading report lists every weight a checkpoint lacks or holds in excess: the patterns a backbone
+        # declares to quiet transformers' own report (T5's encoder ignores a checkpoint's decoder) hide nothing.
+        self._keys_to_ignore_on_load_missing = self._keys_to_ignore_on_load_unexpected = None
 
     # --- construction -------------------------------------------------------------------------------------
     @classmethod
@@ -228,19 +188,12 @@ class ModelWithHead(PreTrainedModel):
             init_weights_like(self.backbone, module)
 
     def _tie_head(self, spec: HeadSpec, backbone: ArchitWrapper) -> None:
-        self._output_embedding_name = None
-        if not spec.tied_weights:
-            return
-        embedding_name = _parameter_name(backbone, backbone.get_input_embeddings(), self.base_model_prefix)
-        tied = {
-            f"head.{target}": embedding_name if source == INPUT_EMBEDDINGS else f"head.{source}"
-            for target, source in spec.tied_weights.items()
-        }
-        self._output_embedding_name = next((t for t, s in tied.items() if s == embedding_name), None)
-        self._tied_weights_keys = tied_weights_keys(tied)
+        self._tied_weights_keys, self._output_embedding_name = declared_ties(
+            spec.tied_weights, backbone, self.base_model_prefix
+        )
 
     def _replace_head(self) -> None:
-        """Give the model a freshly initialised head and move the checkpoint's head weights to ``unused``."""
+        """Give the model a freshly initialised head (of its config), tied as the config says."""
         previous = next(self.head.parameters(), None)
         spec = self.build_head(self.backbone, self.config.get_head_config())
         spec.module.apply(self._init_weights)
@@ -249,14 +202,6 @@ class ModelWithHead(PreTrainedModel):
         self.head = spec.module
         self._tie_head(spec, self.backbone)
         self.tie_weights()
-        report = self.loading_report
-        from_head = [name for name in report.loaded if name.startswith("head.")]
-        from_head += [name for name, _, _ in report.mismatched if name.startswith("head.")]
-        report.unused = sorted({*report.unused, *from_head})
-        report.loaded = [name for name in report.loaded if not name.startswith("head.")]
-        report.mismatched = [entry for entry in report.mismatched if not entry[0].startswith("head.")]
-        tied = set(getattr(self, "_tied_weights_keys", None) or ())
-        report.new = sorted({*report.new, *(n for n in self.state_dict() if n.startswith("head.") and n not in tied)})
 
     def get_input_embeddings(self) -> nn.Module:
         return self.backbone.get_input_embeddings()
@@ -287,6 +232,31 @@ class ModelWithHead(PreTrainedModel):
         return None if labels is None else count_labelled(labels)
 
     # --- loading --------------------------------------------------------------------------------------------
+    hf_auto_class: ClassVar[str | None] = None
+    """The transformers Auto class whose ``XForY`` classes train this task's head
+    (``"AutoModelForTokenClassification"``): their checkpoints' heads are reused where they fit."""
+
+    @classmethod
+    def head_config_candidates(cls, head_config: HeadConfig, free: set[str]) -> list[HeadConfig]:
+        """Head configs to pair with an HF ``XForY`` checkpoint's head, best first: ``head_config``, then variants
+        that change only the fields in ``free`` (those the caller did not set), where a variant has another
+        structure (BERT's sequence classifier reads the backbone's pooler)."""
+        return [head_config]
+
+    def probe_inputs(self) -> dict[str, torch.Tensor]:
+        """One short input (``input_ids``, ``attention_mask``) on which loading runs this model and an HF
+        ``XForY`` model with the same weights, to confirm that a reused head computes what archit's does."""
+        config = self.backbone.config
+        vocab_size, pad = self.backbone.vocab_size, getattr(config, "pad_token_id", None)
+        length = min(8, self.backbone.max_length or 8)
+        input_ids = (torch.arange(length, device=self.device) * 7 + 5) % vocab_size
+        if pad is not None:
+            input_ids = torch.where(input_ids == pad, (input_ids + 1) % vocab_size, input_ids)
+        eos = getattr(config, "eos_token_id", None)
+        if isinstance(eos, int) and eos != pad:  # BART's classifiers read the last end-of-sequence token
+            input_ids[-1] = eos
+        return {"input_ids": input_ids[None], "attention_mask": torch.ones_like(input_ids)[None]}
+
     @classmethod
     def from_pretrained(
         cls,
@@ -298,16 +268,22 @@ class ModelWithHead(PreTrainedModel):
     ) -> ModelWithHead:
         """Load a bare backbone, an HF ``XForY`` or an archit checkpoint into this task.
 
+        The head comes from the checkpoint where it holds one for this task: an archit checkpoint of the task,
+        or an HF ``XForY`` checkpoint whose head computes what archit's does (``RobertaForTokenClassification``,
+        ``BertForQuestionAnswering``, ``DistilBertForMaskedLM``, ``LlamaForCausalLM``...), with its labels.
+        Otherwise the head is new; :attr:`loading_report` says which, and why.
+
         Args:
             pretrained_model_name_or_path: a local directory written by ``save_pretrained``, or a Hugging Face
                 Hub id (read from the cache, downloaded when missing unless offline).
             base_model_class: a ``<Family>BaseModel``, to insist on the checkpoint's family (optional).
-            head_config: the head; optional for an archit checkpoint of this same task (its own is used).
-                Otherwise the head is new, except language-modelling heads the family's checkpoints hold.
-            **kwargs: passed to transformers' ``from_pretrained``: hub options (``revision``, ``cache_dir``,
-                ``token``, ``local_files_only``, ``subfolder``) and loading options (``dtype``, ``device_map``,
-                ``attn_implementation``, ``ignore_mismatched_sizes``...). ``trust_remote_code`` stays off
-                unless given.
+            head_config: the head; by default the checkpoint's own for this task, else the task's default.
+            **kwargs: head-config fields (``num_labels=5``...), as transformers' classes take config fields;
+                ``id2label`` and ``label2id``; ``config``, a backbone config or :class:`ArchitConfig` used instead
+                of the checkpoint's; then what transformers' ``from_pretrained`` takes: hub options
+                (``revision``, ``cache_dir``, ``token``, ``local_files_only``, ``subfolder``,
+                ``trust_remote_code``, off unless given) and loading options (``dtype``, ``device_map``,
+                ``attn_implementation``, ``ignore_mismatched_sizes``...).
 
         Returns:
             The model, in eval mode as transformers leaves it, with ``loading_report`` (:class:`LoadingReport`).
@@ -315,69 +291,51 @@ class ModelWithHead(PreTrainedModel):
         Raises:
             CheckpointError: missing directory, config or weights; a hub id that is not cached while offline
                 (see :func:`~archit.resolution.checkpoints.locate_checkpoint`); an unreadable or truncated weights
-                file.
+                file; custom code (``auto_map``) without ``trust_remote_code=True``; backbone weights whose
+                shapes the config does not describe.
             UnknownArchitectureError: the checkpoint's model type produces no text hidden states.
             HeadConfigError: the head config is of the wrong kind, or disagrees with the checkpoint's head
                 (a different ``num_labels``) and ``ignore_mismatched_sizes`` is not set.
         """
         checkpoint = locate_checkpoint(pretrained_model_name_or_path, **location_options(kwargs))
-        checkpoint_shapes = checkpoint.weight_shapes()
-        path = checkpoint.name_or_path
-        saved = kwargs.pop("config", None) or checkpoint.load_config(kwargs.get("trust_remote_code", False))
-        is_archit = isinstance(saved, ArchitConfig)
-        backbone_config = saved.backbone_config if is_archit else saved
-        family = base_model_class.family(backbone_config) if base_model_class is not None else resolve(backbone_config)
-        same_task = is_archit and saved.task == cls.task_name
-        if head_config is None:
-            head_config = saved.get_head_config() if same_task else cls.default_head_config()
-        if not isinstance(head_config, cls.head_config_class):
-            raise HeadConfigError(
-                f"{cls.__name__} takes a {cls.head_config_class.__name__}; got {type(head_config).__name__}."
-            )
-        labels = {"id2label": saved.id2label, "label2id": saved.label2id} if same_task else {}
-        labels.update({name: kwargs.pop(name) for name in _LABEL_MAPS if name in kwargs})
-        config = ArchitConfig(backbone_config, head_config, task=cls.task_name, **labels)
+        plan = plan_loading(cls, checkpoint, base_model_class, head_config, kwargs)
         if "attn_implementation" in kwargs:
-            set_attention_implementation(config.backbone_config, kwargs["attn_implementation"])
-        key_mapping = cls._checkpoint_key_mapping(family, head_config, is_archit, same_task)
+            set_attention_implementation(plan.config.backbone_config, kwargs["attn_implementation"])
         ignore_mismatched_sizes = kwargs.pop("ignore_mismatched_sizes", False)
-        specialised = cls.specialised_for(backbone_config)
-        with _quiet_transformers_loading():
-            model, info = super(ModelWithHead, specialised).from_pretrained(
-                path,
+        with quiet_loading():
+            model, info = super(ModelWithHead, plan.model_class).from_pretrained(
+                checkpoint.name_or_path,
                 *model_args,
-                config=config,
-                key_mapping=key_mapping or None,
+                config=plan.config,
+                key_mapping=plan.key_mapping or None,
                 output_loading_info=True,
                 ignore_mismatched_sizes=True,
                 **kwargs,
             )
-        model.loading_report = _loading_report(model, path, info, checkpoint_shapes)
-        if is_archit and not same_task:
-            # Another task's head never lends its weights, even where names and shapes match.
+        forget_key_mapping(model, plan.key_mapping)
+        checkpoint_names = plan.match.checkpoint_names if plan.match is not None else {}
+        outcome = LoadOutcome.from_loading_info(model, info, plan.checkpoint_shapes, checkpoint_names)
+        outcome.notes += plan.notes
+        if not plan.head_from_checkpoint and outcome.reaches_head():
+            # a head weight found by its name alone (another task's head, ModernBERT's own "head.") is not kept
+            outcome.drop_head()
             model._replace_head()
-        _raise_on_mismatch(model.loading_report, head_config, ignore_mismatched_sizes)
+        _raise_on_mismatch(outcome.mismatched, checkpoint.name_or_path, plan.config, ignore_mismatched_sizes)
+        if plan.match is not None and outcome.fills_head():
+            note = confirm_same_outputs(model, plan.match)
+            if note is not None:
+                outcome.drop_head()
+                model._replace_head()
+                outcome.notes.append(note)
+        model.loading_report = outcome.report(model, checkpoint.name_or_path)
         model.loading_report.log()
         return model
 
     @classmethod
-    def _checkpoint_key_mapping(
-        cls, family: Family, head_config: HeadConfig, is_archit: bool, same_task: bool
-    ) -> dict[str, str]:
-        if is_archit and not same_task:
-            return {}
-        # transformers 5 saves a head loaded through this mapping under its checkpoint name again, so an
-        # archit checkpoint of the same task may hold it under either name.
-        prefixes = cls.checkpoint_head_prefixes(family, head_config)
-        if prefixes is None:
-            return {}
-        checkpoint_prefix, module_prefix = prefixes
-        return {"^" + re.escape(checkpoint_prefix): "head." + module_prefix}
-
-    @classmethod
     def checkpoint_head_prefixes(cls, family: Family, head_config: HeadConfig) -> tuple[str, str] | None:
-        """Where HF ``XForY`` checkpoints of ``family`` keep this task's head, and where it goes in
-        :attr:`head`; ``None`` (the default) when they hold no head archit reuses."""
+        """Where the checkpoints of a family without an HF ``XForY`` class in transformers' Auto tables keep
+        this task's head, and where it goes in :attr:`head`, as its head factory declares; ``None`` (the
+        default) when no declaration exists."""
         return None
 
 
@@ -411,57 +369,24 @@ def _rebuild_specialised(task: type[ModelWithHead], hf_backbone: type) -> ModelW
     return object.__new__(_specialised_class(task, hf_backbone))
 
 
-def _parameter_name(backbone: nn.Module, embeddings: nn.Module, prefix: str) -> str:
-    for name, module in backbone.named_modules():
-        if module is embeddings:
-            return f"{prefix}.{name}.weight" if name else f"{prefix}.weight"
-    raise CheckpointError(f"The input embeddings of {type(backbone).__name__} are not among its modules.")
-
-
-class _quiet_transformers_loading:  # noqa: N801 (used like a function)
-    """archit reports what was loaded itself (:class:`LoadingReport`), once; transformers' own load report is
-    filtered out (with a filter: changing the loggers' levels would change what transformers does)."""
-
-    names = LOADING_LOGGERS
-
-    @staticmethod
-    def filter(record: logging.LogRecord) -> bool:
-        return record.levelno >= logging.ERROR
-
-    def __enter__(self) -> None:
-        for name in self.names:
-            logging.getLogger(name).addFilter(self.filter)
-
-    def __exit__(self, *exc_info: Any) -> None:
-        for name in self.names:
-            logging.getLogger(name).removeFilter(self.filter)
-
-
-def _loading_report(
-    model: ModelWithHead, path: str, info: dict[str, Any], checkpoint_shapes: dict[str, tuple[int, ...]]
-) -> LoadingReport:
-    tied = set(getattr(model, "_tied_weights_keys", None) or ())
-    state = model.state_dict()
-    names = mismatched_key_names(info)
-    mismatched = [(name, checkpoint_shapes.get(name, ()), tuple(state[name].shape)) for name in names]
-    mismatched_names = {name for name, _, _ in mismatched}
-    missing = set(info.get("missing_keys", [])) - tied
-    unused = list(info.get("unexpected_keys", []))
-    loaded = [name for name in state if name not in missing | mismatched_names | tied]
-    return LoadingReport(path, loaded=loaded, new=sorted(missing), unused=sorted(unused), mismatched=mismatched)
-
-
-def _raise_on_mismatch(report: LoadingReport, head_config: HeadConfig, ignore_mismatched_sizes: bool) -> None:
-    if not report.mismatched or ignore_mismatched_sizes:
+def _raise_on_mismatch(
+    mismatched: list[tuple[str, tuple | None, tuple | None]],
+    checkpoint: str,
+    config: ArchitConfig,
+    ignore_mismatched_sizes: bool,
+) -> None:
+    if not mismatched or ignore_mismatched_sizes:
         return
-    name, checkpoint_shape, model_shape = report.mismatched[0]
+    name, checkpoint_shape, model_shape = mismatched[0]
+    found = "another shape" if checkpoint_shape is None else f"shape {checkpoint_shape}"
     if name.startswith("head."):
+        head_config = config.get_head_config()
         raise HeadConfigError(
-            f"The checkpoint's head weight {name} has shape {checkpoint_shape}, but {type(head_config).__name__} "
+            f"The checkpoint's head weight {name} has {found}, but {type(head_config).__name__} "
             f"({head_config}) builds {model_shape}. Use the checkpoint's num_labels, or pass "
             "ignore_mismatched_sizes=True to re-initialise the head."
         )
     raise CheckpointError(
-        f"Backbone weight {name} has shape {checkpoint_shape} in {report.checkpoint} but {model_shape} in the model; "
+        f"Backbone weight {name} has {found} in {checkpoint} but {model_shape} in the model; "
         "the config does not describe these weights. Pass ignore_mismatched_sizes=True to re-initialise them."
     )

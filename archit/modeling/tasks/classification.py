@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import attrs
 import torch
 from transformers.modeling_outputs import MultipleChoiceModelOutput, SequenceClassifierOutput, TokenClassifierOutput
 
@@ -41,6 +42,7 @@ class ForSingleLabelTokenClassification(ModelWithHead):
 
     task_name = "token_classification"
     head_config_class = TokenClassificationHeadConfig
+    hf_auto_class = "AutoModelForTokenClassification"
 
     def build_head(self, backbone: ArchitWrapper, head_config: TokenClassificationHeadConfig) -> HeadSpec:
         return HeadSpec(TokenClassificationHead(backbone, head_config))
@@ -63,10 +65,23 @@ class ForSingleLabelTokenClassification(ModelWithHead):
         return TokenClassifierOutput(loss=loss, logits=logits, hidden_states=encoded.hidden_states)
 
 
+def _pooling_candidates(head_config: SequenceClassificationHeadConfig, free: set[str]) -> list[HeadConfig]:
+    """``head_config``, then (where the caller left pooling open) the variant that reads the backbone's own
+    pooler, as BERT's, ALBERT's and CANINE's ``XForSequenceClassification`` and most ``XForMultipleChoice`` do."""
+    if "pooling" not in free or head_config.pooling == "pooler":
+        return [head_config]
+    return [head_config, attrs.evolve(head_config, pooling="pooler")]
+
+
 class _SequenceTask(ModelWithHead):
     """A pooled sequence through :class:`SequenceClassificationHead`; subclasses define the loss."""
 
     head_config_class = SequenceClassificationHeadConfig
+    hf_auto_class = "AutoModelForSequenceClassification"
+
+    @classmethod
+    def head_config_candidates(cls, head_config: HeadConfig, free: set[str]) -> list[HeadConfig]:
+        return _pooling_candidates(head_config, free)
 
     def build_head(self, backbone: ArchitWrapper, head_config: SequenceClassificationHeadConfig) -> HeadSpec:
         return HeadSpec(SequenceClassificationHead(backbone, head_config))
@@ -138,10 +153,19 @@ class ForSingleAnswerMultipleChoice(ModelWithHead):
 
     task_name = "multiple_choice"
     head_config_class = SequenceClassificationHeadConfig
+    hf_auto_class = "AutoModelForMultipleChoice"
 
     @classmethod
     def default_head_config(cls) -> SequenceClassificationHeadConfig:
         return SequenceClassificationHeadConfig(num_labels=1)
+
+    @classmethod
+    def head_config_candidates(cls, head_config: HeadConfig, free: set[str]) -> list[HeadConfig]:
+        return _pooling_candidates(head_config, free)
+
+    def probe_inputs(self) -> dict[str, torch.Tensor]:
+        """Two choices of one short input: ``[1, 2, seq_len]``."""
+        return {name: value.unsqueeze(1).expand(-1, 2, -1) for name, value in super().probe_inputs().items()}
 
     def build_head(self, backbone: ArchitWrapper, head_config: HeadConfig) -> HeadSpec:
         if head_config.num_labels != 1:

@@ -6,6 +6,7 @@ from typing import Any
 
 from transformers import AutoConfig, GenerationConfig, PretrainedConfig
 
+from archit.errors import CheckpointError
 from archit.modeling.heads.base import HeadConfig, head_config_from_dict
 from archit.resolution import ARCHIT_MODEL_TYPE
 
@@ -42,7 +43,7 @@ class ArchitConfig(PretrainedConfig):
     ) -> None:
         if isinstance(backbone_config, dict):
             values = dict(backbone_config)
-            backbone_config = AutoConfig.for_model(values.pop("model_type"), **values)
+            backbone_config = _backbone_config_from_dict(values.pop("model_type"), values)
         self.backbone_config = backbone_config
         self.head_config = head_config.to_dict() if isinstance(head_config, HeadConfig) else head_config
         self.task = task
@@ -52,6 +53,8 @@ class ArchitConfig(PretrainedConfig):
                     kwargs[name] = getattr(backbone_config, name)
         if kwargs.get("id2label") and not kwargs.get("label2id"):
             kwargs["label2id"] = {label: int(index) for index, label in kwargs["id2label"].items()}
+        if kwargs.get("label2id") and not kwargs.get("id2label"):
+            kwargs["id2label"] = {int(index): label for label, index in kwargs["label2id"].items()}
         num_labels = (self.head_config or {}).get("num_labels")
         if num_labels is not None and kwargs.get("id2label") is None:
             kwargs["num_labels"] = num_labels
@@ -70,6 +73,26 @@ class ArchitConfig(PretrainedConfig):
         if name.startswith("__") or backbone is None or name in _GENERATION_PARAMETERS:
             raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
         return getattr(backbone, name)
+
+
+def _backbone_config_from_dict(model_type: str, values: dict[str, Any]) -> PretrainedConfig:
+    """The backbone's config from its ``to_dict()``.
+
+    Raises:
+        CheckpointError: the backbone's model type is one only its own code (``auto_map``) knows.
+    """
+    try:
+        return AutoConfig.for_model(model_type, **values)
+    except ValueError:
+        if "AutoConfig" not in (values.get("auto_map") or {}):
+            raise
+        raise CheckpointError(
+            f"The backbone of this archit model is a {model_type!r} model that runs its own code "
+            f"({values['auto_map']['AutoConfig']}), which archit checkpoints do not carry. Register its classes "
+            f"first (transformers.AutoConfig.register({model_type!r}, ConfigClass) and "
+            "transformers.AutoModel.register(ConfigClass, ModelClass)), or load the original checkpoint with "
+            "trust_remote_code=True."
+        ) from None
 
 
 AutoConfig.register(ARCHIT_MODEL_TYPE, ArchitConfig, exist_ok=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import attrs
 import torch
 from transformers import Cache, GenerationMixin
 from transformers.modeling_outputs import CausalLMOutputWithPast, MaskedLMOutput
@@ -42,6 +43,17 @@ class ForMaskedLM(_LanguageModel):
 
     task_name = "masked_lm"
     head_config_class = MaskedLMHeadConfig
+    hf_auto_class = "AutoModelForMaskedLM"
+
+    @classmethod
+    def head_config_candidates(cls, head_config: HeadConfig, free: set[str]) -> list[HeadConfig]:
+        """``head_config``, then (where the caller left them open) a transform without biases (ModernBERT) and
+        the decoder alone (XLM)."""
+        candidates = [head_config]
+        if {"transform", "transform_bias"} <= free and head_config.transform:
+            candidates.append(attrs.evolve(head_config, transform_bias=not head_config.transform_bias))
+            candidates.append(attrs.evolve(head_config, transform=False))
+        return candidates
 
     def forward(
         self,
@@ -69,6 +81,7 @@ class ForCausalLM(_LanguageModel, GenerationMixin):
 
     task_name = "causal_lm"
     head_config_class = CausalLMHeadConfig
+    hf_auto_class = "AutoModelForCausalLM"
 
     def forward(
         self,

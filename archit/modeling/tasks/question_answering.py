@@ -95,6 +95,7 @@ class ForExtractiveQuestionAnswering(ModelWithHead):
 
     task_name = "extractive_qa"
     head_config_class = ExtractiveQAHeadConfig
+    hf_auto_class = "AutoModelForQuestionAnswering"
 
     def build_head(self, backbone: ArchitWrapper, head_config: ExtractiveQAHeadConfig) -> HeadSpec:
         return HeadSpec(ExtractiveQAHead(backbone, head_config))

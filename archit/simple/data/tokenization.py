@@ -37,16 +37,24 @@ IGNORE_INDEX = -100
 
 
 def family_of(name_or_path: str, **hub_options: Any) -> Family:
-    """The family of a checkpoint directory or hub id, read from its config; GENERIC when there is no config or
-    it names no family.
+    """The family of a checkpoint directory or hub id, read from its config; GENERIC when there is no config (a
+    tokenizer alone) or it names no family.
 
     Args:
         name_or_path: a checkpoint directory or a Hugging Face Hub id.
         **hub_options: ``revision``, ``cache_dir``, ``token``, ``local_files_only``, ``subfolder``.
+
+    Raises:
+        CheckpointError: the config exists but cannot be read (not valid JSON, no ``model_type``): the family's
+            tokenization facts would silently be lost.
     """
     try:
-        return resolve(locate_checkpoint(name_or_path, weights=False, **hub_options))
-    except (UnknownArchitectureError, CheckpointError):
+        checkpoint = locate_checkpoint(name_or_path, weights=False, **hub_options)
+    except CheckpointError:
+        return ModelArchitectures.GENERIC
+    try:
+        return resolve(checkpoint)
+    except UnknownArchitectureError:
         return ModelArchitectures.GENERIC
 
 
