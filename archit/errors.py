@@ -42,3 +42,7 @@ class DeclarationError(ArchitError, ValueError):
 class CacheError(ArchitError, ValueError):
     """Raised when a generation cache is passed under two names or under a name the installed transformers does
     not use, or when a cache was asked for (``use_cache=True``) and the backbone returned none."""
+
+
+class UnknownTaskError(ArchitError, ValueError):
+    """Raised when a task name is not registered; the message lists the registered tasks and how to add one."""
