@@ -6,7 +6,6 @@ so a saved archit model loads through transformers' Auto classes without ``trust
 
 from __future__ import annotations
 
-import fnmatch
 import os
 from typing import Any
 
@@ -14,7 +13,7 @@ import attrs
 import transformers
 from transformers import PretrainedConfig
 
-from archit.errors import HeadConfigError, RegistrationError
+from archit.errors import RegistrationError, UnknownTaskError
 from archit.modeling.base_models import BaseModel
 from archit.modeling.tasks import (
     ArchitConfig,
@@ -30,12 +29,15 @@ from archit.modeling.tasks import (
     ForSingleLabelTokenClassification,
     ModelWithHead,
 )
+from archit.registry import Registry
 from archit.resolution.checkpoints import locate_checkpoint, location_options
-from archit.resolution.families import natural_key
 
-__all__ = ["ArchitFactory", "register_task"]
+__all__ = ["TASKS", "ArchitFactory", "register_task"]
 
-_TASKS: dict[str, type[ModelWithHead]] = {}
+TASKS: Registry[type[ModelWithHead]] = Registry(
+    "task", UnknownTaskError, "Register your own with archit.extend.register_task(TaskClass)."
+)
+"""The tasks :class:`ArchitFactory` builds, by task name: the one list of task names."""
 
 
 def register_task(task_class: type[ModelWithHead], name: str | None = None, exist_ok: bool = False) -> type:
@@ -49,10 +51,7 @@ def register_task(task_class: type[ModelWithHead], name: str | None = None, exis
     name = name or task_class.task_name
     if not name:
         raise RegistrationError(f"{task_class.__name__} has no task_name; set it or pass name=.")
-    if name in _TASKS and not exist_ok:
-        raise RegistrationError(f"Task {name!r} is already registered to {_TASKS[name].__name__}; pass exist_ok=True.")
-    _TASKS[name] = task_class
-    return task_class
+    return TASKS.register(task_class, name, exist_ok=exist_ok)
 
 
 class ArchitFactory:
@@ -61,22 +60,16 @@ class ArchitFactory:
     @staticmethod
     def tasks(filter: str = "*") -> list[str]:
         """The registered task names matching an ``fnmatch`` pattern, in natural order."""
-        return sorted((name for name in _TASKS if fnmatch.fnmatch(name, filter)), key=natural_key)
+        return TASKS.list(filter)
 
     @staticmethod
     def get_task(task: str) -> type[ModelWithHead]:
         """The task class registered as ``task``.
 
         Raises:
-            HeadConfigError: no task of that name; the message lists the registered ones.
+            UnknownTaskError: no task of that name; the message lists the registered ones.
         """
-        try:
-            return _TASKS[task]
-        except KeyError:
-            raise HeadConfigError(
-                f"Unknown task {task!r}. Registered tasks: {', '.join(ArchitFactory.tasks())}. "
-                "Register your own with archit.modeling.factory.register_task(TaskClass)."
-            ) from None
+        return TASKS.get(task)
 
     @staticmethod
     def split_kwargs(task_class: type[ModelWithHead], kwargs: dict[str, Any]) -> tuple[dict, dict]:
@@ -101,7 +94,8 @@ class ArchitFactory:
                 are dropped.
 
         Raises:
-            HeadConfigError: unknown task, or head fields the task's head config does not have.
+            UnknownTaskError: unknown task.
+            HeadConfigError: head fields the task's head config does not have.
             CheckpointError, UnknownArchitectureError: as :meth:`ModelWithHead.from_pretrained`.
         """
         task_class = ArchitFactory.get_task(task)
@@ -118,7 +112,8 @@ class ArchitFactory:
             **kwargs: head-config fields, and ``id2label`` / ``label2id``.
 
         Raises:
-            HeadConfigError: unknown task, or a keyword that is neither a head field nor a label map.
+            UnknownTaskError: unknown task.
+            HeadConfigError: a keyword that is neither a head field nor a label map.
         """
         task_class = ArchitFactory.get_task(task)
         head_fields, label_maps = ArchitFactory.split_kwargs(task_class, kwargs)
@@ -142,7 +137,7 @@ class _AutoTaskDispatch:
 
     @classmethod
     def task_of(cls, config: ArchitConfig) -> type[ModelWithHead]:
-        return _TASKS[config.task if config.task in cls.tasks else cls.tasks[0]]
+        return TASKS.get(config.task if config.task in cls.tasks else cls.tasks[0])
 
     @classmethod
     def from_pretrained(cls, name_or_path: str | os.PathLike, *model_args: Any, **kwargs: Any) -> ModelWithHead:
@@ -162,9 +157,8 @@ class _AutoBackboneDispatch:
     @classmethod
     def from_pretrained(cls, name_or_path: str | os.PathLike, *model_args: Any, **kwargs: Any) -> Any:
         config = kwargs.pop("config", None) or _load_config(name_or_path, kwargs)
-        task_class = _TASKS.get(config.task)
-        if task_class is not None:  # build the backbone as the task did (without a pooler it does not use)
-            specialised = task_class.specialised_for(config.backbone_config)
+        if config.task in TASKS:  # build the backbone as the task did (without a pooler it does not use)
+            specialised = TASKS.get(config.task).specialised_for(config.backbone_config)
             kwargs = {**specialised._backbone_kwargs(config.get_head_config()), **kwargs}
         return BaseModel.from_pretrained(name_or_path, config=config, **kwargs)
 

@@ -1,6 +1,6 @@
 """Heads map hidden states to logits; their configs are attrs classes serialised into the model config."""
 
-from archit.modeling.heads.base import HeadConfig, head_config_from_dict, register_head_config
+from archit.modeling.heads.base import HeadConfig, HeadSpec, head_config_from_dict, register_head_config
 from archit.modeling.heads.classification import (
     SequenceClassificationHead,
     SequenceClassificationHeadConfig,
@@ -11,7 +11,6 @@ from archit.modeling.heads.dependency_parsing import DependencyParsingHead, Depe
 from archit.modeling.heads.language_modeling import (
     CausalLMHead,
     CausalLMHeadConfig,
-    HeadSpec,
     MaskedLMHead,
     MaskedLMHeadConfig,
     register_head_factory,

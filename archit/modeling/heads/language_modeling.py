@@ -12,7 +12,7 @@ the checkpoint prefix its head is stored under. Lookup is the family's factory f
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import attrs
 import torch
@@ -20,19 +20,22 @@ from torch import nn
 from transformers.activations import ACT2FN
 
 from archit._compat import lm_head_class
-from archit.errors import HeadConfigError, RegistrationError
-from archit.modeling.heads.base import HeadConfig, register_head_config
+from archit.errors import HeadConfigError
+from archit.modeling.heads.base import HeadConfig, HeadSpec, register_head_config
 from archit.modeling.ties import INPUT_EMBEDDINGS
 from archit.modeling.wrappers import ArchitWrapper, BackboneOutput
+from archit.registry import Registry
 from archit.resolution import Family, ModelArchitectures
 
 __all__ = [
+    "HEAD_FACTORIES",
     "INPUT_EMBEDDINGS",
     "CausalLMHead",
     "CausalLMHeadConfig",
     "HeadSpec",
     "MaskedLMHead",
     "MaskedLMHeadConfig",
+    "RegisteredHeadFactory",
     "build_lm_head",
     "lm_head_checkpoint_prefixes",
     "register_head_factory",
@@ -59,20 +62,6 @@ class MaskedLMHeadConfig(HeadConfig):
 @attrs.define(kw_only=True)
 class CausalLMHeadConfig(HeadConfig):
     """Predict the next token at every position, with a linear layer tied like :class:`MaskedLMHeadConfig`."""
-
-
-@dataclass
-class HeadSpec:
-    """A language-modelling head and how it relates to checkpoints.
-
-    Args:
-        module: the head; called with the backbone's :class:`BackboneOutput`.
-        tied_weights: parameter names inside the head (target) → the name of the parameter they share,
-            inside the head or :data:`INPUT_EMBEDDINGS`.
-    """
-
-    module: nn.Module
-    tied_weights: dict[str, str] = field(default_factory=dict)
 
 
 # Config attributes naming the activation a family's own LM head uses, most specific first (ModernBERT's heads
@@ -149,7 +138,51 @@ def _embedding_size(backbone: ArchitWrapper) -> int:
 
 
 HeadFactory = Callable[[ArchitWrapper, HeadConfig], HeadSpec]
-_FACTORIES: dict[tuple[str, type[HeadConfig]], HeadFactory] = {}
+
+
+@dataclass(frozen=True)
+class RegisteredHeadFactory:
+    """A family's factory for one kind of head, and where the family's checkpoints keep that head.
+
+    Args:
+        family: the family's name.
+        head_config_class: the kind of head the factory builds.
+        build: the factory, called with the wrapped backbone and the head config.
+        checkpoint_prefix: where the family's checkpoints keep this head (``"lm_head."``); ``None`` if they hold
+            none or loading pairs it by itself (families in transformers' Auto tables).
+        module_prefix: where that checkpoint head sits inside the module ``build`` returns.
+    """
+
+    family: str
+    head_config_class: type[HeadConfig]
+    build: HeadFactory
+    checkpoint_prefix: str | None = None
+    module_prefix: str = ""
+
+    @property
+    def name(self) -> str:
+        return head_factory_key(self.family, self.head_config_class)
+
+    @property
+    def checkpoint_prefixes(self) -> tuple[str, str] | None:
+        """``(checkpoint_prefix, module_prefix)``, or ``None`` when the checkpoints hold no such head."""
+        return None if self.checkpoint_prefix is None else (self.checkpoint_prefix, self.module_prefix)
+
+    def __repr__(self) -> str:
+        return f"{self.build.__qualname__} for {self.name}"
+
+
+def head_factory_key(family: str, head_config_class: type[HeadConfig]) -> str:
+    """The name a family's factory for one kind of head is registered under (``"ROBERTA/MaskedLMHeadConfig"``)."""
+    return f"{family}/{head_config_class.__name__}"
+
+
+HEAD_FACTORIES: Registry[RegisteredHeadFactory] = Registry(
+    "head factory",
+    HeadConfigError,
+    "Families without one use the generic head; add one with @archit.extend.register_head_factory(...).",
+)
+"""The family head factories, by ``"FAMILY/HeadConfigClass"``."""
 
 
 def register_head_factory(
@@ -173,26 +206,26 @@ def register_head_factory(
     Raises:
         RegistrationError: the family already has a factory for that head and ``exist_ok`` is false.
     """
-    key = (ModelArchitectures.get(family).name, head_config_class)
+    family_name = ModelArchitectures.get(family).name
 
     def decorator(factory: HeadFactory) -> HeadFactory:
-        if key in _FACTORIES and not exist_ok:
-            raise RegistrationError(
-                f"Family {key[0]} already has a {head_config_class.__name__} factory; pass exist_ok=True."
-            )
-        if checkpoint_prefix is not None:
-            factory.checkpoint_prefixes = (checkpoint_prefix, module_prefix)  # type: ignore[attr-defined]
-        _FACTORIES[key] = factory
+        entry = RegisteredHeadFactory(family_name, head_config_class, factory, checkpoint_prefix, module_prefix)
+        HEAD_FACTORIES.register(entry, exist_ok=exist_ok)
         return factory
 
     return decorator
 
 
+def _factory_for(family: Family, config: HeadConfig) -> RegisteredHeadFactory | None:
+    key = head_factory_key(family.name, type(config))
+    return HEAD_FACTORIES.get(key) if key in HEAD_FACTORIES else None
+
+
 def build_lm_head(backbone: ArchitWrapper, config: MaskedLMHeadConfig | CausalLMHeadConfig) -> HeadSpec:
     """The family's factory head for ``config`` if it has one, else the generic head, tied to the embeddings."""
-    factory = _FACTORIES.get((backbone.family.name, type(config)))
+    factory = _factory_for(backbone.family, config)
     if factory is not None:
-        return factory(backbone, config)
+        return factory.build(backbone, config)
     embedding_size = _embedding_size(backbone)
     head = MaskedLMHead(backbone, config) if isinstance(config, MaskedLMHeadConfig) else CausalLMHead(backbone, config)
     tied = {"decoder.weight": INPUT_EMBEDDINGS} if head.decoder.in_features == embedding_size else {}
@@ -202,8 +235,8 @@ def build_lm_head(backbone: ArchitWrapper, config: MaskedLMHeadConfig | CausalLM
 def lm_head_checkpoint_prefixes(family: Family, config: HeadConfig) -> tuple[str, str] | None:
     """``(checkpoint_prefix, module_prefix)`` a family's factory declares for the head it builds (known before
     building it: the loader needs the key mapping before the model exists); ``None`` for other heads."""
-    factory = _FACTORIES.get((family.name, type(config)))
-    return None if factory is None else getattr(factory, "checkpoint_prefixes", None)
+    factory = _factory_for(family, config)
+    return None if factory is None else factory.checkpoint_prefixes
 
 
 @register_head_factory("BERT", MaskedLMHeadConfig)

@@ -23,8 +23,7 @@ from transformers import PretrainedConfig, PreTrainedModel
 from archit._compat import forget_key_mapping, init_weights_like, set_attention_implementation
 from archit.errors import CheckpointError, HeadConfigError
 from archit.modeling.base_models import BaseModel, backbone_class
-from archit.modeling.heads.base import HeadConfig, init_linear
-from archit.modeling.heads.language_modeling import HeadSpec
+from archit.modeling.heads.base import HeadConfig, HeadSpec, init_linear
 from archit.modeling.tasks.configuration import ArchitConfig
 from archit.modeling.tasks.loading import LoadingReport, LoadOutcome, confirm_same_outputs, plan_loading, quiet_loading
 from archit.modeling.tasks.losses import count_labelled

@@ -11,10 +11,9 @@ from transformers import Cache, GenerationMixin
 from transformers.modeling_outputs import CausalLMOutputWithPast, MaskedLMOutput
 
 from archit._compat import CACHE_NAME, cache_of, merge_cache_arguments
-from archit.modeling.heads.base import HeadConfig
+from archit.modeling.heads.base import HeadConfig, HeadSpec
 from archit.modeling.heads.language_modeling import (
     CausalLMHeadConfig,
-    HeadSpec,
     MaskedLMHeadConfig,
     build_lm_head,
     lm_head_checkpoint_prefixes,

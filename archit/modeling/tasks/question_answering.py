@@ -11,7 +11,7 @@ from torch import nn
 from transformers.modeling_outputs import QuestionAnsweringModelOutput
 from transformers.utils import ModelOutput
 
-from archit.modeling.heads.language_modeling import HeadSpec
+from archit.modeling.heads.base import HeadSpec
 from archit.modeling.heads.question_answering import (
     ExtractiveAQAHead,
     ExtractiveAQAHeadConfig,
