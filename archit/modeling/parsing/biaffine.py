@@ -9,6 +9,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from archit.errors import HeadConfigError
+
 
 class SharedDropout(nn.Module):
     """Dropout whose mask is shared along the sequence axis, so a feature is dropped for every word at once.
@@ -16,12 +18,15 @@ class SharedDropout(nn.Module):
     Args:
         p: the probability of an element to be zeroed.
         batch_first: whether inputs are ``[batch_size, seq_len, *]`` (else ``[seq_len, batch_size, *]``).
+
+    Raises:
+        HeadConfigError: ``p`` is not in [0, 1).
     """
 
     def __init__(self, p: float = 0.5, batch_first: bool = True) -> None:
         super().__init__()
         if not 0.0 <= p < 1.0:
-            raise ValueError(f"The dropout probability must lie in [0, 1), found {p}.")
+            raise HeadConfigError(f"The dropout probability must lie in [0, 1), found {p}.")
         self.p = p
         self.batch_first = batch_first
 

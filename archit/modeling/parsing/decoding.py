@@ -21,7 +21,7 @@ from typing import Literal
 import numpy as np
 import torch
 
-from archit.errors import DataError
+from archit.errors import DataError, HeadConfigError
 
 #: The score given to impossible arcs: finite, so that a fully masked row cannot give NaN.
 MIN = -1e32
@@ -493,11 +493,11 @@ def decode(
         ``[batch_size, seq_len]`` (long), the head of each word, 0 at ROOT and padding.
 
     Raises:
-        ValueError: if ``algorithm`` is not one of ``"mst"``, ``"eisner"``, ``"greedy"``.
+        HeadConfigError: if ``algorithm`` is not one of ``"mst"``, ``"eisner"``, ``"greedy"``.
         DataError: if ``mask`` does not mark the words ``1 .. n`` of each sentence.
     """
     if algorithm not in ALGORITHMS:
-        raise ValueError(f"Unknown decoding algorithm {algorithm!r}; choose one of {', '.join(ALGORITHMS)}.")
+        raise HeadConfigError(f"Unknown decoding algorithm {algorithm!r}; choose one of {', '.join(ALGORITHMS)}.")
     mask = mask.bool()
     lengths(mask)
     arc_preds = greedy(s_arc, mask)
