@@ -21,7 +21,6 @@ The registries themselves (:data:`ModelArchitectures`, ``WRAPPERS``, ``HEAD_CONF
 """
 
 from archit.modeling.backbones import register_backbone
-from archit.modeling.factory import TASKS, register_task
 from archit.modeling.heads.base import (
     HEAD_CONFIGS,
     HeadConfig,
@@ -31,16 +30,17 @@ from archit.modeling.heads.base import (
     probability,
     register_head_config,
 )
-from archit.modeling.heads.language_modeling import (
+from archit.modeling.native.adapter import adapt_module
+from archit.modeling.tasks import ModelWithHead
+from archit.modeling.tasks.language_modeling import (
     HEAD_FACTORIES,
-    INPUT_EMBEDDINGS,
     CausalLMHeadConfig,
     MaskedLMHeadConfig,
     register_head_factory,
 )
-from archit.modeling.native.adapter import adapt_module
-from archit.modeling.tasks import ModelWithHead
 from archit.modeling.tasks.losses import IGNORE_INDEX, check_labels, mean_over_items
+from archit.modeling.tasks.registration import TASKS, register_task
+from archit.modeling.ties import INPUT_EMBEDDINGS
 from archit.modeling.wrappers import WRAPPERS, ArchitWrapper, family_fact, register_wrapper
 from archit.resolution import Family, ModelArchitectures, map_tokenizer
 

@@ -13,45 +13,12 @@ import attrs
 import transformers
 from transformers import PretrainedConfig
 
-from archit.errors import RegistrationError, UnknownTaskError
 from archit.modeling.base_models import BaseModel
-from archit.modeling.tasks import (
-    ArchitConfig,
-    ForCausalLM,
-    ForDependencyParsing,
-    ForExtractiveAQA,
-    ForExtractiveQA,
-    ForMaskedLM,
-    ForMultiLabelSequenceClassification,
-    ForSequenceRegression,
-    ForSingleAnswerMultipleChoice,
-    ForSingleLabelSequenceClassification,
-    ForSingleLabelTokenClassification,
-    ModelWithHead,
-)
-from archit.registry import Registry
+from archit.modeling.tasks import ArchitConfig, ModelWithHead
+from archit.modeling.tasks.registration import TASKS, register_task
 from archit.resolution.checkpoints import locate_checkpoint, location_options
 
 __all__ = ["TASKS", "ArchitFactory", "register_task"]
-
-TASKS: Registry[type[ModelWithHead]] = Registry(
-    "task", UnknownTaskError, "Register your own with archit.extend.register_task(TaskClass)."
-)
-"""The tasks :class:`ArchitFactory` builds, by task name: the one list of task names."""
-
-
-def register_task(task_class: type[ModelWithHead], name: str | None = None, exist_ok: bool = False) -> type:
-    """Make a task available to :class:`ArchitFactory` under ``name`` (its ``task_name`` by default).
-
-    Raises:
-        RegistrationError: not a :class:`ModelWithHead`, no name, or the name is taken and ``exist_ok`` is false.
-    """
-    if not (isinstance(task_class, type) and issubclass(task_class, ModelWithHead)):
-        raise RegistrationError(f"A task must subclass archit.modeling.tasks.ModelWithHead; got {task_class!r}.")
-    name = name or task_class.task_name
-    if not name:
-        raise RegistrationError(f"{task_class.__name__} has no task_name; set it or pass name=.")
-    return TASKS.register(task_class, name, exist_ok=exist_ok)
 
 
 class ArchitFactory:
@@ -171,34 +138,21 @@ def _register_with_transformers() -> None:
     # One task per Auto class is registered as itself (so pipelines recognise it by name); where several
     # tasks share an Auto class, a dispatcher loads the task the checkpoint was saved as.
     direct = {
-        "AutoModelForTokenClassification": ForSingleLabelTokenClassification,
-        "AutoModelForMultipleChoice": ForSingleAnswerMultipleChoice,
-        "AutoModelForMaskedLM": ForMaskedLM,
-        "AutoModelForCausalLM": ForCausalLM,
+        "AutoModelForTokenClassification": "token_classification",
+        "AutoModelForMultipleChoice": "multiple_choice",
+        "AutoModelForMaskedLM": "masked_lm",
+        "AutoModelForCausalLM": "causal_lm",
     }
     dispatched = {  # the default task first
         "AutoModelForSequenceClassification": ("sequence_classification", "multi_label_classification", "regression"),
         "AutoModelForQuestionAnswering": ("extractive_qa", "extractive_aqa"),
     }
-    for auto_name, task_class in direct.items():
-        getattr(transformers, auto_name).register(ArchitConfig, task_class, exist_ok=True)
+    for auto_name, task in direct.items():
+        getattr(transformers, auto_name).register(ArchitConfig, TASKS.get(task), exist_ok=True)
     for auto_name, tasks in dispatched.items():
         dispatch = type(f"Archit{auto_name.removeprefix('AutoModel')}", (_AutoTaskDispatch,), {"tasks": tasks})
         getattr(transformers, auto_name).register(ArchitConfig, dispatch, exist_ok=True)
     transformers.AutoModel.register(ArchitConfig, _AutoBackboneDispatch, exist_ok=True)
 
 
-for _task in (
-    ForSingleLabelTokenClassification,
-    ForSingleLabelSequenceClassification,
-    ForMultiLabelSequenceClassification,
-    ForSequenceRegression,
-    ForExtractiveQA,
-    ForExtractiveAQA,
-    ForSingleAnswerMultipleChoice,
-    ForMaskedLM,
-    ForCausalLM,
-    ForDependencyParsing,
-):
-    register_task(_task)
 _register_with_transformers()

@@ -12,13 +12,9 @@ from transformers.modeling_outputs import CausalLMOutputWithPast, MaskedLMOutput
 
 from archit._compat import CACHE_NAME, cache_of, merge_cache_arguments
 from archit.modeling.heads.base import HeadConfig, HeadSpec
-from archit.modeling.heads.language_modeling import (
-    CausalLMHeadConfig,
-    MaskedLMHeadConfig,
-    build_lm_head,
-    lm_head_checkpoint_prefixes,
-)
 from archit.modeling.tasks.base import ModelWithHead
+from archit.modeling.tasks.language_modeling.config import CausalLMHeadConfig, MaskedLMHeadConfig
+from archit.modeling.tasks.language_modeling.head import build_lm_head, lm_head_checkpoint_prefixes
 from archit.modeling.tasks.losses import ItemCount, check_labels, count_labelled, token_cross_entropy
 from archit.modeling.wrappers import ArchitWrapper
 from archit.resolution import Family

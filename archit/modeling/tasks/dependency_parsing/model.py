@@ -11,10 +11,12 @@ from transformers.utils import ModelOutput
 
 from archit.errors import DataError
 from archit.modeling.heads.base import HeadSpec
-from archit.modeling.heads.dependency_parsing import DependencyParsingHead, DependencyParsingHeadConfig
-from archit.modeling.parsing import IGNORE_INDEX, arc_label_loss, decode, decode_labels
 from archit.modeling.tasks.base import ModelWithHead
-from archit.modeling.tasks.losses import check_labels, count_labelled
+from archit.modeling.tasks.dependency_parsing.config import DependencyParsingHeadConfig
+from archit.modeling.tasks.dependency_parsing.decoding import decode, decode_labels
+from archit.modeling.tasks.dependency_parsing.head import DependencyParsingHead
+from archit.modeling.tasks.dependency_parsing.loss import arc_label_loss
+from archit.modeling.tasks.losses import IGNORE_INDEX, check_labels, count_labelled
 from archit.modeling.wrappers import ArchitWrapper, BackboneOutput
 
 __all__ = ["DependencyParsingOutput", "ForDependencyParsing", "encode_in_windows"]
