@@ -98,12 +98,12 @@ class ArchitWrapper:
 
     Class attributes of a swapped class:
         family: the :class:`~archit.resolution.Family` the model belongs to.
-        _archit_original_class: the HF class the object had before wrapping.
+        _archit_unwrapped_class: the HF class the object had before wrapping.
         _archit_wrapper_class: the wrapper class that was mixed in.
     """
 
     family: ClassVar[Family]
-    _archit_original_class: ClassVar[type]
+    _archit_unwrapped_class: ClassVar[type]
     _archit_wrapper_class: ClassVar[type[ArchitWrapper]]
 
     @classmethod
@@ -124,7 +124,7 @@ class ArchitWrapper:
 
     def __reduce_ex__(self, protocol: int) -> tuple:
         # Rebuild the swapped class from its parts, so unpickling needs no prior wrap() in the new process.
-        parts = (self._archit_wrapper_class, self._archit_original_class, self.family)
+        parts = (self._archit_wrapper_class, self._archit_unwrapped_class, self.family)
         return _rebuild_wrapped, parts, self.__getstate__()
 
     # --- the interface -------------------------------------------------------------------------------
@@ -359,7 +359,7 @@ def wrap(model: ModelT, family: Family | str | None = None) -> ModelT:
 def unwrap(model: ModelT) -> ModelT:
     """Give a wrapped model its original class back, in place, and return it (unwrapped: unchanged)."""
     if isinstance(model, ArchitWrapper):
-        model.__class__ = model._archit_original_class
+        model.__class__ = model._archit_unwrapped_class
     return model
 
 
@@ -386,7 +386,7 @@ def _swapped_class(wrapper: type[ArchitWrapper], original: type, family: Family)
             "__qualname__": attribute,
             "__doc__": original.__doc__,
             "family": family,
-            "_archit_original_class": original,
+            "_archit_unwrapped_class": original,
             "_archit_wrapper_class": wrapper,
         }
         # __name__ stays the HF class's, so save_pretrained writes the same "architectures" entry.

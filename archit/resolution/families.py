@@ -4,6 +4,12 @@ A family is a frozen :class:`Family` entry: the model types it covers, its token
 that heads and data collators need. Code lives elsewhere and exists only for quirks that data cannot state.
 The registry :data:`ModelArchitectures` is an :class:`archit.registry.Registry` of families; its members
 read like an enum (``ModelArchitectures.BERT``) and serialise as their name.
+
+One vocabulary throughout :mod:`archit.resolution` and :mod:`archit.modeling`: a *family* is an entry of this
+registry; a *backbone* is a model of a family, the bare transformers model a head sits on (its class is
+``backbone_class(family, config)``, whose name a family may fix with ``backbone_class_name``); a
+``<Family>BaseModel`` is ArchIt's constructor name for a family's backbone. ``ModelArchitectures`` keeps
+ArchIt's name for the family registry.
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ class Family:
         has_token_type_ids: the backbone uses segment ids; when false, ``encode`` ignores them.
         padding_side: where the tokenizer pads for batched generation and classification.
         add_prefix_space: the tokenizer needs ``add_prefix_space=True`` to tokenise pre-split words.
-        backbone_class: name of the transformers class used as bare backbone; ``None`` means the class
+        backbone_class_name: name of the transformers class used as bare backbone; ``None`` means the class
             ``AutoModel`` maps the model type to. T5 uses its encoder class.
         uses_encoder: the backbone is used through its `get_encoder()` (BART, mBART, T5: encoder-decoder models).
         dropout_attribute: the config attribute holding the hidden dropout probability; ``None`` when the
@@ -52,7 +58,7 @@ class Family:
     has_token_type_ids: bool = True
     padding_side: str = "right"
     add_prefix_space: bool = False
-    backbone_class: str | None = None
+    backbone_class_name: str | None = None
     uses_encoder: bool = False
     dropout_attribute: str | None = "hidden_dropout_prob"
     default_dropout: float = 0.1
@@ -228,7 +234,7 @@ ModelArchitectures = FamilyRegistry(
             ("t5",),
             "T5Tokenizer",
             has_token_type_ids=False,
-            backbone_class="T5EncoderModel",
+            backbone_class_name="T5EncoderModel",
             uses_encoder=True,
             dropout_attribute="dropout_rate",
             status="tested",

@@ -71,7 +71,7 @@ class ModelWithHead(PreTrainedModel):
 
     def __reduce_ex__(self, protocol: int) -> tuple:
         # Rebuild the specialised class from its parts, so unpickling needs no earlier build in the new process.
-        parts = (self._archit_original_class, self._archit_backbone_class)
+        parts = (self._archit_task_class, self._archit_backbone_class)
         return rebuild_specialised, parts, self.__getstate__()
 
     def __init__(self, config: ArchitConfig, backbone: ArchitWrapper | None = None) -> None:

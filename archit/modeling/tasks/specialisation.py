@@ -44,7 +44,7 @@ def specialised_class(task: type[ModelWithHead], hf_backbone: type) -> type[Mode
             "base_model_prefix": hf_backbone.base_model_prefix or "backbone",
             "_archit_backbone_class": hf_backbone,
             # what code (the declaration compiler, users) should name: the task, which specialises itself
-            "_archit_original_class": task,
+            "_archit_task_class": task,
             **{name: getattr(hf_backbone, name) for name in _BACKBONE_CAPABILITIES if hasattr(hf_backbone, name)},
         }
         # __name__ stays the task's, so config.json's "architectures" names the task class Auto classes know.
