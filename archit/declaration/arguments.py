@@ -61,11 +61,12 @@ def effective_class(cls: type[nn.Module]) -> type[nn.Module]:
         cls: the type of a module.
 
     Returns:
-        ``cls._archit_original_class`` for a class swapped by ``ArchitWrapper``, the base of a class the
+        ``cls._archit_unwrapped_class`` for a class swapped by ``ArchitWrapper``, ``cls._archit_task_class``
+        for a task class specialised for its backbone, the base of a class the
         compiler generated, and ``cls`` itself otherwise.
     """
     for _ in range(32):
-        original = getattr(cls, "_archit_original_class", None)
+        original = getattr(cls, "_archit_unwrapped_class", None) or getattr(cls, "_archit_task_class", None)
         if isinstance(original, type) and issubclass(original, nn.Module) and original is not cls:
             cls = original
             continue

@@ -55,8 +55,8 @@ def backbone_class(family: Family, config: PretrainedConfig) -> type:
     Raises:
         UnknownArchitectureError: transformers has no bare model class for the config.
     """
-    if family.backbone_class is not None:
-        return getattr(transformers, family.backbone_class)
+    if family.backbone_class_name is not None:
+        return getattr(transformers, family.backbone_class_name)
     klass = bare_model_class(config)
     if klass is None and "AutoModel" in (getattr(config, "auto_map", None) or {}):
         klass = remote_code_class(config, "AutoModel")

@@ -6,7 +6,6 @@ so a saved archit model loads through transformers' Auto classes without ``trust
 
 from __future__ import annotations
 
-import fnmatch
 import os
 from typing import Any
 
@@ -14,45 +13,12 @@ import attrs
 import transformers
 from transformers import PretrainedConfig
 
-from archit.errors import HeadConfigError, RegistrationError
 from archit.modeling.base_models import BaseModel
-from archit.modeling.tasks import (
-    ArchitConfig,
-    ForCausalLM,
-    ForDependencyParsing,
-    ForExtractiveAQA,
-    ForExtractiveQA,
-    ForMaskedLM,
-    ForMultiLabelSequenceClassification,
-    ForSequenceRegression,
-    ForSingleAnswerMultipleChoice,
-    ForSingleLabelSequenceClassification,
-    ForSingleLabelTokenClassification,
-    ModelWithHead,
-)
+from archit.modeling.tasks import ArchitConfig, ModelWithHead
+from archit.modeling.tasks.registration import TASKS, register_task
 from archit.resolution.checkpoints import locate_checkpoint, location_options
-from archit.resolution.families import natural_key
 
-__all__ = ["ArchitFactory", "register_task"]
-
-_TASKS: dict[str, type[ModelWithHead]] = {}
-
-
-def register_task(task_class: type[ModelWithHead], name: str | None = None, exist_ok: bool = False) -> type:
-    """Make a task available to :class:`ArchitFactory` under ``name`` (its ``task_name`` by default).
-
-    Raises:
-        RegistrationError: not a :class:`ModelWithHead`, no name, or the name is taken and ``exist_ok`` is false.
-    """
-    if not (isinstance(task_class, type) and issubclass(task_class, ModelWithHead)):
-        raise RegistrationError(f"A task must subclass archit.modeling.tasks.ModelWithHead; got {task_class!r}.")
-    name = name or task_class.task_name
-    if not name:
-        raise RegistrationError(f"{task_class.__name__} has no task_name; set it or pass name=.")
-    if name in _TASKS and not exist_ok:
-        raise RegistrationError(f"Task {name!r} is already registered to {_TASKS[name].__name__}; pass exist_ok=True.")
-    _TASKS[name] = task_class
-    return task_class
+__all__ = ["TASKS", "ArchitFactory", "register_task"]
 
 
 class ArchitFactory:
@@ -61,22 +27,16 @@ class ArchitFactory:
     @staticmethod
     def tasks(filter: str = "*") -> list[str]:
         """The registered task names matching an ``fnmatch`` pattern, in natural order."""
-        return sorted((name for name in _TASKS if fnmatch.fnmatch(name, filter)), key=natural_key)
+        return TASKS.list(filter)
 
     @staticmethod
     def get_task(task: str) -> type[ModelWithHead]:
         """The task class registered as ``task``.
 
         Raises:
-            HeadConfigError: no task of that name; the message lists the registered ones.
+            UnknownTaskError: no task of that name; the message lists the registered ones.
         """
-        try:
-            return _TASKS[task]
-        except KeyError:
-            raise HeadConfigError(
-                f"Unknown task {task!r}. Registered tasks: {', '.join(ArchitFactory.tasks())}. "
-                "Register your own with archit.modeling.factory.register_task(TaskClass)."
-            ) from None
+        return TASKS.get(task)
 
     @staticmethod
     def split_kwargs(task_class: type[ModelWithHead], kwargs: dict[str, Any]) -> tuple[dict, dict]:
@@ -101,7 +61,8 @@ class ArchitFactory:
                 are dropped.
 
         Raises:
-            HeadConfigError: unknown task, or head fields the task's head config does not have.
+            UnknownTaskError: unknown task.
+            HeadConfigError: head fields the task's head config does not have.
             CheckpointError, UnknownArchitectureError: as :meth:`ModelWithHead.from_pretrained`.
         """
         task_class = ArchitFactory.get_task(task)
@@ -118,7 +79,8 @@ class ArchitFactory:
             **kwargs: head-config fields, and ``id2label`` / ``label2id``.
 
         Raises:
-            HeadConfigError: unknown task, or a keyword that is neither a head field nor a label map.
+            UnknownTaskError: unknown task.
+            HeadConfigError: a keyword that is neither a head field nor a label map.
         """
         task_class = ArchitFactory.get_task(task)
         head_fields, label_maps = ArchitFactory.split_kwargs(task_class, kwargs)
@@ -142,7 +104,7 @@ class _AutoTaskDispatch:
 
     @classmethod
     def task_of(cls, config: ArchitConfig) -> type[ModelWithHead]:
-        return _TASKS[config.task if config.task in cls.tasks else cls.tasks[0]]
+        return TASKS.get(config.task if config.task in cls.tasks else cls.tasks[0])
 
     @classmethod
     def from_pretrained(cls, name_or_path: str | os.PathLike, *model_args: Any, **kwargs: Any) -> ModelWithHead:
@@ -162,9 +124,8 @@ class _AutoBackboneDispatch:
     @classmethod
     def from_pretrained(cls, name_or_path: str | os.PathLike, *model_args: Any, **kwargs: Any) -> Any:
         config = kwargs.pop("config", None) or _load_config(name_or_path, kwargs)
-        task_class = _TASKS.get(config.task)
-        if task_class is not None:  # build the backbone as the task did (without a pooler it does not use)
-            specialised = task_class.specialised_for(config.backbone_config)
+        if config.task in TASKS:  # build the backbone as the task did (without a pooler it does not use)
+            specialised = TASKS.get(config.task).specialised_for(config.backbone_config)
             kwargs = {**specialised._backbone_kwargs(config.get_head_config()), **kwargs}
         return BaseModel.from_pretrained(name_or_path, config=config, **kwargs)
 
@@ -177,34 +138,21 @@ def _register_with_transformers() -> None:
     # One task per Auto class is registered as itself (so pipelines recognise it by name); where several
     # tasks share an Auto class, a dispatcher loads the task the checkpoint was saved as.
     direct = {
-        "AutoModelForTokenClassification": ForSingleLabelTokenClassification,
-        "AutoModelForMultipleChoice": ForSingleAnswerMultipleChoice,
-        "AutoModelForMaskedLM": ForMaskedLM,
-        "AutoModelForCausalLM": ForCausalLM,
+        "AutoModelForTokenClassification": "token_classification",
+        "AutoModelForMultipleChoice": "multiple_choice",
+        "AutoModelForMaskedLM": "masked_lm",
+        "AutoModelForCausalLM": "causal_lm",
     }
     dispatched = {  # the default task first
         "AutoModelForSequenceClassification": ("sequence_classification", "multi_label_classification", "regression"),
         "AutoModelForQuestionAnswering": ("extractive_qa", "extractive_aqa"),
     }
-    for auto_name, task_class in direct.items():
-        getattr(transformers, auto_name).register(ArchitConfig, task_class, exist_ok=True)
+    for auto_name, task in direct.items():
+        getattr(transformers, auto_name).register(ArchitConfig, TASKS.get(task), exist_ok=True)
     for auto_name, tasks in dispatched.items():
         dispatch = type(f"Archit{auto_name.removeprefix('AutoModel')}", (_AutoTaskDispatch,), {"tasks": tasks})
         getattr(transformers, auto_name).register(ArchitConfig, dispatch, exist_ok=True)
     transformers.AutoModel.register(ArchitConfig, _AutoBackboneDispatch, exist_ok=True)
 
 
-for _task in (
-    ForSingleLabelTokenClassification,
-    ForSingleLabelSequenceClassification,
-    ForMultiLabelSequenceClassification,
-    ForSequenceRegression,
-    ForExtractiveQA,
-    ForExtractiveAQA,
-    ForSingleAnswerMultipleChoice,
-    ForMaskedLM,
-    ForCausalLM,
-    ForDependencyParsing,
-):
-    register_task(_task)
 _register_with_transformers()

@@ -29,6 +29,7 @@ from archit._compat import (
     share_output_capture_registration,
 )
 from archit.errors import CacheError, RegistrationError, UnknownArchitectureError
+from archit.registry import Registry
 from archit.resolution import Family, ModelArchitectures, resolve
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "CanineWrapper",
     "ReformerWrapper",
     "GenericWrapper",
+    "WRAPPERS",
     "get_wrapper_class",
     "is_wrapped",
     "register_wrapper",
@@ -96,12 +98,12 @@ class ArchitWrapper:
 
     Class attributes of a swapped class:
         family: the :class:`~archit.resolution.Family` the model belongs to.
-        _archit_original_class: the HF class the object had before wrapping.
+        _archit_unwrapped_class: the HF class the object had before wrapping.
         _archit_wrapper_class: the wrapper class that was mixed in.
     """
 
     family: ClassVar[Family]
-    _archit_original_class: ClassVar[type]
+    _archit_unwrapped_class: ClassVar[type]
     _archit_wrapper_class: ClassVar[type[ArchitWrapper]]
 
     @classmethod
@@ -122,7 +124,7 @@ class ArchitWrapper:
 
     def __reduce_ex__(self, protocol: int) -> tuple:
         # Rebuild the swapped class from its parts, so unpickling needs no prior wrap() in the new process.
-        parts = (self._archit_wrapper_class, self._archit_original_class, self.family)
+        parts = (self._archit_wrapper_class, self._archit_unwrapped_class, self.family)
         return _rebuild_wrapped, parts, self.__getstate__()
 
     # --- the interface -------------------------------------------------------------------------------
@@ -285,11 +287,6 @@ class ArchitWrapper:
         return self.family.padding_side
 
     @family_fact
-    def word_boundary(self) -> str:
-        """How the family's subword pieces mark word starts (a :class:`~archit.resolution.WordBoundary`)."""
-        return self.family.word_boundary
-
-    @family_fact
     def tokenizer_class_name(self) -> str | None:
         """Name of the family's tokenizer class in transformers."""
         return self.family.tokenizer_class
@@ -321,7 +318,14 @@ class ReformerWrapper(ArchitWrapper):
         return bool(self.config.is_decoder)
 
 
-_WRAPPERS: dict[str, type[ArchitWrapper]] = {"CANINE": CanineWrapper, "REFORMER": ReformerWrapper}
+WRAPPERS: Registry[type[ArchitWrapper]] = Registry(
+    "wrapper",
+    UnknownArchitectureError,
+    "Families without one use GenericWrapper; register one with @archit.extend.register_wrapper(family).",
+)
+"""The family-specific wrappers, by family name."""
+WRAPPERS.register(CanineWrapper, "CANINE")
+WRAPPERS.register(ReformerWrapper, "REFORMER")
 
 
 def register_wrapper(family: Family | str, exist_ok: bool = False) -> Callable[[type], type]:
@@ -336,19 +340,15 @@ def register_wrapper(family: Family | str, exist_ok: bool = False) -> Callable[[
     def decorator(wrapper: type) -> type:
         if not (isinstance(wrapper, type) and issubclass(wrapper, ArchitWrapper)):
             raise RegistrationError(f"A wrapper must subclass archit.modeling.ArchitWrapper; got {wrapper!r}.")
-        if name in _WRAPPERS and not exist_ok:
-            raise RegistrationError(
-                f"Family {name} already has wrapper {_WRAPPERS[name].__name__}; pass exist_ok=True to replace it."
-            )
-        _WRAPPERS[name] = wrapper
-        return wrapper
+        return WRAPPERS.register(wrapper, name, exist_ok=exist_ok)
 
     return decorator
 
 
 def get_wrapper_class(family: Family | str) -> type[ArchitWrapper]:
     """The wrapper registered for a family; :class:`GenericWrapper` when it has none."""
-    return _WRAPPERS.get(ModelArchitectures.get(family).name, GenericWrapper)
+    name = ModelArchitectures.get(family).name
+    return WRAPPERS.get(name) if name in WRAPPERS else GenericWrapper
 
 
 def wrap(model: ModelT, family: Family | str | None = None) -> ModelT:
@@ -359,7 +359,7 @@ def wrap(model: ModelT, family: Family | str | None = None) -> ModelT:
 def unwrap(model: ModelT) -> ModelT:
     """Give a wrapped model its original class back, in place, and return it (unwrapped: unchanged)."""
     if isinstance(model, ArchitWrapper):
-        model.__class__ = model._archit_original_class
+        model.__class__ = model._archit_unwrapped_class
     return model
 
 
@@ -386,7 +386,7 @@ def _swapped_class(wrapper: type[ArchitWrapper], original: type, family: Family)
             "__qualname__": attribute,
             "__doc__": original.__doc__,
             "family": family,
-            "_archit_original_class": original,
+            "_archit_unwrapped_class": original,
             "_archit_wrapper_class": wrapper,
         }
         # __name__ stays the HF class's, so save_pretrained writes the same "architectures" entry.

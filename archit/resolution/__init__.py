@@ -1,7 +1,7 @@
 """Which family a model belongs to, what that family's tokenizer does, and where a checkpoint's files are."""
 
 from archit.resolution.checkpoints import HUB_OPTIONS, Checkpoint, locate_checkpoint
-from archit.resolution.families import Family, FamilyRegistry, ModelArchitectures, WordBoundary
+from archit.resolution.families import Family, FamilyRegistry, ModelArchitectures
 from archit.resolution.resolve import (
     ARCHIT_MODEL_TYPE,
     get_tokenizer_class,
@@ -18,7 +18,6 @@ __all__ = [
     "Family",
     "FamilyRegistry",
     "ModelArchitectures",
-    "WordBoundary",
     "get_tokenizer_class",
     "is_text_model_type",
     "locate_checkpoint",

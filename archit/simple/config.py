@@ -22,21 +22,7 @@ from archit.errors import ArchitError, DataError
 from archit.simple.outputs import replacing
 from archit.simple.textfiles import DEFAULT_ENCODING, reading_codec
 
-__all__ = ["TASKS", "RunConfiguration", "RunConfigurationError", "known_tasks"]
-
-TASKS = (
-    "token_classification",
-    "sequence_classification",
-    "multi_label_classification",
-    "regression",
-    "extractive_qa",
-    "extractive_aqa",
-    "multiple_choice",
-    "masked_lm",
-    "causal_lm",
-    "dep_parsing",
-)
-"""The task names of ``ArchitFactory`` (DESIGN.md)."""
+__all__ = ["RunConfiguration", "RunConfigurationError", "known_tasks"]
 
 STRATEGIES = ("no", "steps", "epoch")
 PRECISIONS = ("auto", "no", "fp16", "bf16")
@@ -48,11 +34,10 @@ class RunConfigurationError(ArchitError, ValueError):
 
 
 def known_tasks() -> tuple[str, ...]:
-    """The task names ``ArchitFactory`` knows (the DESIGN.md list until the factory is importable)."""
-    try:
-        from archit.modeling.factory import ArchitFactory
-    except ImportError:
-        return TASKS
+    """The task names ``ArchitFactory`` knows, read from its task registry (imported here, not at the top, so
+    that reading a configuration does not load torch)."""
+    from archit.modeling.factory import ArchitFactory
+
     return tuple(ArchitFactory.tasks())
 
 

@@ -73,6 +73,6 @@ class StandInWrapper:
     def wrap(cls, model: nn.Module) -> nn.Module:
         """Swap ``model``'s class in place, as the contract says: ``type(name, (Wrapper, HFClass), {...})``."""
         original = type(model)
-        namespace = {"__module__": __name__, "_archit_original_class": original, "_archit_wrapper_class": cls}
+        namespace = {"__module__": __name__, "_archit_unwrapped_class": original, "_archit_wrapper_class": cls}
         model.__class__ = type(original.__name__, (cls, original), namespace)
         return model

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from archit.errors import DataError
 from archit.modeling import ArchitFactory
 from archit.modeling.heads.dependency_parsing import pool_words
 from archit.modeling.parsing import is_tree
@@ -75,3 +76,9 @@ def test_decoder_choice(decoder: str) -> None:
         mask = torch.ones(2, 7, dtype=torch.bool)
         mask[:, 0] = False
         assert is_tree(heads, mask).all()
+
+
+def test_missing_word_ids_is_a_data_error() -> None:
+    model = ArchitFactory.from_config(tiny_config("BERT"), task="dep_parsing")
+    with pytest.raises(DataError, match="needs word_ids; build batches with archit's parsing collator"):
+        model(input_ids=torch.randint(3, 99, (1, 6)))

@@ -9,7 +9,7 @@ import pytest
 import torch
 import transformers
 
-from archit.errors import CheckpointError, DataError, HeadConfigError, UnknownArchitectureError
+from archit.errors import CheckpointError, DataError, HeadConfigError, UnknownArchitectureError, UnknownTaskError
 from archit.instantiation.basemodels import GPT2BaseModel, RobertaBaseModel
 from archit.instantiation.heads import (
     DependencyParsingHeadConfig,
@@ -26,7 +26,7 @@ from archit.instantiation.tasks import (
 )
 from archit.modeling import ArchitFactory, BaseModel
 from archit.modeling.heads import HeadConfig, head_config_from_dict
-from archit.modeling.heads.base import _HEAD_CONFIGS
+from archit.modeling.heads.base import HEAD_CONFIGS
 from archit.modeling.tasks import ArchitConfig
 from tests.comparison import assert_same_outputs
 from tests.families import tiny_config
@@ -194,7 +194,7 @@ def test_head_configs_validate_and_round_trip() -> None:
         TokenClassificationHeadConfig(num_labels=-1)
     with pytest.raises(HeadConfigError, match="pooling must be one of auto, first, last, mean, pooler"):
         SequenceClassificationHeadConfig(pooling="max")
-    for config_class in _HEAD_CONFIGS.values():
+    for config_class in HEAD_CONFIGS:
         config = config_class()
         assert head_config_from_dict(json.loads(config.to_json_string())) == config
     with pytest.raises(HeadConfigError, match="has no field\\(s\\) colour"):
@@ -228,7 +228,7 @@ def test_last_token_pooling_is_the_default_for_causal_backbones() -> None:
 
 
 def test_unknown_task_lists_the_tasks() -> None:
-    with pytest.raises(HeadConfigError, match="Registered tasks: causal_lm, dep_parsing"):
+    with pytest.raises(UnknownTaskError, match="Unknown task .summarisation.. Registered: causal_lm, dep_parsing"):
         ArchitFactory.get_task("summarisation")
 
 

@@ -87,7 +87,7 @@ def test_facts(name: str) -> None:
     assert model.vocab_size == (0x110000 if name == "CANINE" else 99)
     assert model.max_length is None or model.max_length > 0
     assert model.padding_side == family.padding_side
-    assert model.word_boundary == family.word_boundary
+    assert model.tokenizer_class_name == family.tokenizer_class
 
 
 @pytest.mark.parametrize("name", TESTED)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from archit.errors import HeadConfigError
 from archit.modeling.parsing import MLP, Biaffine, SharedDropout
 
 BATCH_SIZE, SEQ_LEN, N_IN, N_RELS = 3, 7, 5, 4
@@ -71,5 +72,5 @@ def test_shared_dropout_drops_a_feature_for_the_whole_sequence() -> None:
     assert dropout(x) is x
     assert repr(SharedDropout(0.1, batch_first=False)) == "SharedDropout(p=0.1, batch_first=False)"
     assert SharedDropout(0.5, batch_first=False)(x.transpose(0, 1)).eq(2.0).any()
-    with pytest.raises(ValueError, match="found 1.0"):
+    with pytest.raises(HeadConfigError, match="found 1.0"):
         SharedDropout(1.0)

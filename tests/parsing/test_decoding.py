@@ -10,7 +10,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from archit.errors import DataError
+from archit.errors import DataError, HeadConfigError
 from archit.modeling.parsing import (
     MIN,
     chu_liu_edmonds,
@@ -232,7 +232,7 @@ def test_eisner_on_half_precision_scores_gives_the_trees_of_float32(dtype: torch
 
 def test_decode_rejects_bad_arguments() -> None:
     s_arc = torch.zeros(1, 3, 3)
-    with pytest.raises(ValueError, match="mst, eisner, greedy"):
+    with pytest.raises(HeadConfigError, match="mst, eisner, greedy"):
         decode(s_arc, _mask([2]), "cky")  # type: ignore[arg-type]
     with pytest.raises(DataError, match="position 0"):
         decode(s_arc, torch.ones(1, 3, dtype=torch.bool))

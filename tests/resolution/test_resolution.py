@@ -122,7 +122,7 @@ def test_register_a_family_from_user_code() -> None:
         assert resolve("megatron-bert") is megatron
         assert ModelArchitectures.MEGATRON_BERT is megatron
         assert "MEGATRON_BERT" in ModelArchitectures.list("*bert*")
-        with pytest.raises(RegistrationError, match="already registered; pass exist_ok=True"):
+        with pytest.raises(RegistrationError, match="already registered .*; pass exist_ok=True"):
             ModelArchitectures.register(Family("MEGATRON_BERT", ("megatron-bert",)))
         with pytest.raises(RegistrationError, match="already belongs to family BERT"):
             ModelArchitectures.register(Family("OTHER", ("bert",)))
@@ -148,7 +148,7 @@ def test_list_filters_and_sorts_naturally() -> None:
 
 
 def test_unknown_family_name_lists_the_registered_ones() -> None:
-    with pytest.raises(UnknownArchitectureError, match="Registered families: ALBERT, BART"):
+    with pytest.raises(UnknownArchitectureError, match="Unknown family .NOPE.. Registered: ALBERT, BART"):
         ModelArchitectures.get("NOPE")
 
 

@@ -1,9 +1,11 @@
-"""What every head shares: its attrs config base class, the registry of head configs, and pooling."""
+"""What every head shares: its attrs config base class, the registry of head configs, :class:`HeadSpec` (what
+every task's ``build_head`` returns), initialisation and pooling."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
 import attrs
@@ -11,11 +13,15 @@ import torch
 from torch import nn
 
 from archit.errors import HeadConfigError
+from archit.registry import Registry
 
 __all__ = [
+    "HEAD_CONFIGS",
     "HeadConfig",
+    "HeadSpec",
     "head_config_from_dict",
     "init_linear",
+    "one_of",
     "positive_int",
     "probability",
     "pool",
@@ -56,13 +62,21 @@ def one_of(choices: tuple[str, ...]) -> Callable[[Any, attrs.Attribute, str], No
     return validate
 
 
-_HEAD_CONFIGS: dict[str, type[HeadConfig]] = {}
+HEAD_CONFIGS: Registry[type[HeadConfig]] = Registry(
+    "head config class",
+    HeadConfigError,
+    "Import the module that defines it (decorated with @register_head_config) before loading.",
+)
+"""The head config classes a saved config can name, by class name."""
 
 
 def register_head_config(klass: type[HeadConfigT]) -> type[HeadConfigT]:
-    """Class decorator: make a head config loadable from the ``head_config`` entry of a saved config."""
-    _HEAD_CONFIGS[klass.__name__] = klass
-    return klass
+    """Class decorator: make a head config loadable from the ``head_config`` entry of a saved config.
+
+    Raises:
+        RegistrationError: another class of that name is registered already.
+    """
+    return HEAD_CONFIGS.register(klass, klass.__name__)
 
 
 @attrs.define(kw_only=True)
@@ -109,13 +123,22 @@ def head_config_from_dict(values: dict[str, Any]) -> HeadConfig:
     Raises:
         HeadConfigError: the class named in ``values`` is not registered.
     """
-    name = values.get("class")
-    if name not in _HEAD_CONFIGS:
-        raise HeadConfigError(
-            f"Unknown head config class {name!r}; registered: {', '.join(sorted(_HEAD_CONFIGS))}. "
-            "Import the module that defines it (decorated with @register_head_config) before loading."
-        )
-    return _HEAD_CONFIGS[name].from_dict(values)
+    return HEAD_CONFIGS.get(str(values.get("class"))).from_dict(values)
+
+
+@dataclass
+class HeadSpec:
+    """A head, as a task's ``build_head`` returns it, and the weights it shares.
+
+    Args:
+        module: the head; called with the backbone's :class:`~archit.modeling.BackboneOutput` (and the
+            attention mask).
+        tied_weights: parameter names inside the head (target) → the name of the parameter they share,
+            inside the head or :data:`~archit.modeling.ties.INPUT_EMBEDDINGS`.
+    """
+
+    module: nn.Module
+    tied_weights: dict[str, str] = field(default_factory=dict)
 
 
 def init_linear(module: nn.Module, std: float = 0.02) -> None:

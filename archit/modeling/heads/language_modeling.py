@@ -1,236 +1,32 @@
-"""Masked and causal language-modelling heads, and the family head factories that reuse pretrained ones.
+"""Alias of :mod:`archit.modeling.tasks.language_modeling` (the LM head configs, heads and family head factories), kept for existing imports."""
 
-The generic heads have the structure of most of transformers' own: a masked-LM head is dense → activation →
-layer norm → decoder (DistilBERT, ALBERT, ELECTRA, DeBERTa; without biases as ModernBERT's, or the decoder alone
-as XLM's), a causal-LM head one linear layer. Loading pairs an HF ``XForMaskedLM`` checkpoint's head with them
-weight by weight (:mod:`archit.modeling.tasks.loading`). A family's factory exists only where its checkpoints
-hold a head of another structure (BERT's ``cls.predictions``, RoBERTa's ``lm_head``): it builds transformers' own
-head module. A family without an HF class in transformers' Auto tables (one registered from user code) names
-the checkpoint prefix its head is stored under. Lookup is the family's factory first, then the generic head.
-"""
-
-from __future__ import annotations
-
-from collections.abc import Callable
-from dataclasses import dataclass, field
-
-import attrs
-import torch
-from torch import nn
-from transformers.activations import ACT2FN
-
-from archit._compat import lm_head_class
-from archit.errors import HeadConfigError, RegistrationError
-from archit.modeling.heads.base import HeadConfig, register_head_config
+from archit.modeling.heads.base import HeadSpec
+from archit.modeling.tasks.language_modeling.config import CausalLMHeadConfig, MaskedLMHeadConfig
+from archit.modeling.tasks.language_modeling.head import (
+    HEAD_FACTORIES,
+    CausalLMHead,
+    HeadFactory,
+    MaskedLMHead,
+    RegisteredHeadFactory,
+    build_lm_head,
+    head_factory_key,
+    lm_head_checkpoint_prefixes,
+    register_head_factory,
+)
 from archit.modeling.ties import INPUT_EMBEDDINGS
-from archit.modeling.wrappers import ArchitWrapper, BackboneOutput
-from archit.resolution import Family, ModelArchitectures
 
 __all__ = [
-    "INPUT_EMBEDDINGS",
     "CausalLMHead",
     "CausalLMHeadConfig",
+    "HEAD_FACTORIES",
+    "HeadFactory",
     "HeadSpec",
+    "INPUT_EMBEDDINGS",
     "MaskedLMHead",
     "MaskedLMHeadConfig",
+    "RegisteredHeadFactory",
     "build_lm_head",
+    "head_factory_key",
     "lm_head_checkpoint_prefixes",
     "register_head_factory",
 ]
-
-
-@register_head_config
-@attrs.define(kw_only=True)
-class MaskedLMHeadConfig(HeadConfig):
-    """Predict the vocabulary at every position; the decoder is tied to the input embeddings where the
-    backbone's config ties them (``tie_word_embeddings``).
-
-    Args:
-        transform: a dense layer, the backbone's activation and a layer norm before the decoder (BERT and most
-            encoders); ``False``: the decoder alone (XLM).
-        transform_bias: biases in that dense layer and layer norm (ModernBERT's have none).
-    """
-
-    transform: bool = attrs.field(default=True, metadata={"help": "dense + activation + layer norm before the decoder"})
-    transform_bias: bool = attrs.field(default=True, metadata={"help": "biases in the dense layer and layer norm"})
-
-
-@register_head_config
-@attrs.define(kw_only=True)
-class CausalLMHeadConfig(HeadConfig):
-    """Predict the next token at every position, with a linear layer tied like :class:`MaskedLMHeadConfig`."""
-
-
-@dataclass
-class HeadSpec:
-    """A language-modelling head and how it relates to checkpoints.
-
-    Args:
-        module: the head; called with the backbone's :class:`BackboneOutput`.
-        tied_weights: parameter names inside the head (target) → the name of the parameter they share,
-            inside the head or :data:`INPUT_EMBEDDINGS`.
-    """
-
-    module: nn.Module
-    tied_weights: dict[str, str] = field(default_factory=dict)
-
-
-# Config attributes naming the activation a family's own LM head uses, most specific first (ModernBERT's heads
-# use classifier_activation, BERT's and ALBERT's hidden_act, DistilBERT's activation); GELU when none is set.
-_ACTIVATION_ATTRIBUTES = ("classifier_activation", "hidden_act", "activation", "hidden_activation")
-_NORM_EPS_ATTRIBUTES = ("layer_norm_eps", "norm_eps", "layer_norm_epsilon")
-
-
-class MaskedLMHead(nn.Module):
-    """Generic masked-LM head: dense → activation → LayerNorm → decoder, sized to the embedding matrix so that
-    the decoder can be tied to it (ELECTRA's and ALBERT's embeddings are narrower than their hidden size). The
-    activation is the backbone's (``hidden_act``...), as in transformers' own heads; with ``transform=False``
-    the head is the decoder alone."""
-
-    def __init__(self, backbone: ArchitWrapper, config: MaskedLMHeadConfig) -> None:
-        super().__init__()
-        embedding_size = _embedding_size(backbone)
-        self.dense = self.activation = self.layer_norm = None
-        if config.transform:
-            self.dense = nn.Linear(backbone.hidden_size, embedding_size, bias=config.transform_bias)
-            self.activation = ACT2FN[_config_value(backbone.config, _ACTIVATION_ATTRIBUTES, str, "gelu")]
-            eps = _config_value(backbone.config, _NORM_EPS_ATTRIBUTES, float, 1e-12)
-            self.layer_norm = nn.LayerNorm(embedding_size, eps=eps, bias=config.transform_bias)
-        self.decoder = nn.Linear(embedding_size if config.transform else backbone.hidden_size, backbone.vocab_size)
-
-    def forward(self, encoded: BackboneOutput, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
-        hidden_states = encoded.last_hidden_state
-        if self.dense is not None:
-            hidden_states = self.layer_norm(self.activation(self.dense(hidden_states)))
-        return self.decoder(hidden_states)
-
-
-def _config_value(config: object, names: tuple[str, ...], kind: type, default: object) -> object:
-    """The first of the config attributes ``names`` holding a ``kind`` (an activation ACT2FN knows, for
-    strings), else ``default``."""
-    for name in names:
-        value = getattr(config, name, None)
-        if isinstance(value, kind) and not isinstance(value, bool) and (kind is not str or value in ACT2FN):
-            return value
-    return default
-
-
-class CausalLMHead(nn.Module):
-    """Generic causal-LM head: one bias-free linear layer from hidden states to the vocabulary."""
-
-    def __init__(self, backbone: ArchitWrapper, config: CausalLMHeadConfig) -> None:
-        super().__init__()
-        self.decoder = nn.Linear(backbone.hidden_size, backbone.vocab_size, bias=False)
-
-    def forward(self, encoded: BackboneOutput, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
-        return self.decoder(encoded.last_hidden_state)
-
-
-class _WrappedHFHead(nn.Module):
-    """Calls a transformers head module (which takes the hidden states) with archit's backbone output."""
-
-    def __init__(self, head: nn.Module) -> None:
-        super().__init__()
-        self.head = head
-
-    def forward(self, encoded: BackboneOutput, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
-        return self.head(encoded.last_hidden_state)
-
-
-def _embedding_size(backbone: ArchitWrapper) -> int:
-    try:
-        embeddings = backbone.get_input_embeddings()
-    except NotImplementedError:
-        raise HeadConfigError(
-            f"{backbone.family.name} backbones have no token embedding matrix (CANINE reads Unicode code points), "
-            "so there is no vocabulary for a language-modelling head to predict. Use another task or family."
-        ) from None
-    return getattr(embeddings, "embedding_dim", backbone.hidden_size)
-
-
-HeadFactory = Callable[[ArchitWrapper, HeadConfig], HeadSpec]
-_FACTORIES: dict[tuple[str, type[HeadConfig]], HeadFactory] = {}
-
-
-def register_head_factory(
-    family: Family | str,
-    head_config_class: type[HeadConfig],
-    checkpoint_prefix: str | None = None,
-    module_prefix: str = "",
-    exist_ok: bool = False,
-) -> Callable[[HeadFactory], HeadFactory]:
-    """Decorator registering a family's factory for one kind of head (from user code too).
-
-    Args:
-        family: the family the factory serves.
-        head_config_class: the kind of head it builds (``MaskedLMHeadConfig``, ``CausalLMHeadConfig``).
-        checkpoint_prefix: where the family's checkpoints keep this head (``"lm_head."``), so its pretrained
-            weights are loaded into the head; ``None`` if they hold none, or if the family's ``XForY`` class is in
-            transformers' Auto tables (its head is then paired with the factory's by loading itself).
-        module_prefix: where that checkpoint head sits inside the module the factory returns.
-        exist_ok: replace an existing factory instead of raising.
-
-    Raises:
-        RegistrationError: the family already has a factory for that head and ``exist_ok`` is false.
-    """
-    key = (ModelArchitectures.get(family).name, head_config_class)
-
-    def decorator(factory: HeadFactory) -> HeadFactory:
-        if key in _FACTORIES and not exist_ok:
-            raise RegistrationError(
-                f"Family {key[0]} already has a {head_config_class.__name__} factory; pass exist_ok=True."
-            )
-        if checkpoint_prefix is not None:
-            factory.checkpoint_prefixes = (checkpoint_prefix, module_prefix)  # type: ignore[attr-defined]
-        _FACTORIES[key] = factory
-        return factory
-
-    return decorator
-
-
-def build_lm_head(backbone: ArchitWrapper, config: MaskedLMHeadConfig | CausalLMHeadConfig) -> HeadSpec:
-    """The family's factory head for ``config`` if it has one, else the generic head, tied to the embeddings."""
-    factory = _FACTORIES.get((backbone.family.name, type(config)))
-    if factory is not None:
-        return factory(backbone, config)
-    embedding_size = _embedding_size(backbone)
-    head = MaskedLMHead(backbone, config) if isinstance(config, MaskedLMHeadConfig) else CausalLMHead(backbone, config)
-    tied = {"decoder.weight": INPUT_EMBEDDINGS} if head.decoder.in_features == embedding_size else {}
-    return HeadSpec(head, tied_weights=tied)
-
-
-def lm_head_checkpoint_prefixes(family: Family, config: HeadConfig) -> tuple[str, str] | None:
-    """``(checkpoint_prefix, module_prefix)`` a family's factory declares for the head it builds (known before
-    building it: the loader needs the key mapping before the model exists); ``None`` for other heads."""
-    factory = _FACTORIES.get((family.name, type(config)))
-    return None if factory is None else getattr(factory, "checkpoint_prefixes", None)
-
-
-@register_head_factory("BERT", MaskedLMHeadConfig)
-def _bert_masked_lm_head(backbone: ArchitWrapper, config: MaskedLMHeadConfig) -> HeadSpec:
-    return HeadSpec(
-        _WrappedHFHead(lm_head_class("BertOnlyMLMHead")(backbone.config)),
-        tied_weights={
-            "head.predictions.decoder.weight": INPUT_EMBEDDINGS,
-            "head.predictions.decoder.bias": "head.predictions.bias",
-        },
-    )
-
-
-def _roberta_like_masked_lm_head(head_class: type[nn.Module]) -> HeadFactory:
-    def factory(backbone: ArchitWrapper, config: MaskedLMHeadConfig) -> HeadSpec:
-        return HeadSpec(
-            _WrappedHFHead(head_class(backbone.config)),
-            tied_weights={"head.decoder.weight": INPUT_EMBEDDINGS, "head.decoder.bias": "head.bias"},
-        )
-
-    return factory
-
-
-def _register_roberta_like_heads() -> None:
-    for family, head_class in (("ROBERTA", "RobertaLMHead"), ("XLM_ROBERTA", "XLMRobertaLMHead")):
-        factory = _roberta_like_masked_lm_head(lm_head_class(head_class))
-        register_head_factory(family, MaskedLMHeadConfig)(factory)
-
-
-_register_roberta_like_heads()

@@ -27,63 +27,19 @@ from typing import Any, ClassVar
 
 import torch
 from torch import nn
-from transformers import AutoConfig, AutoModel, PretrainedConfig, PreTrainedModel
+from transformers import PretrainedConfig, PreTrainedModel
 from transformers.modeling_outputs import BaseModelOutputWithPast
 
 from archit._compat import CACHE_NAME, merge_cache_arguments
-from archit.errors import RegistrationError
+from archit.modeling.backbones import register_backbone
 from archit.modeling.native.cache import RecurrentCache, RecurrentStateError, as_recurrent_cache
 from archit.modeling.native.configuration import NativeConfigError
-from archit.modeling.wrappers import register_wrapper
-from archit.resolution import Family, ModelArchitectures
+from archit.resolution import Family
 
 __all__ = ["AdaptedConfig", "AdaptedModel", "adapt_module", "register_backbone"]
 
 _HIDDEN_SIZE_NAMES = ("hidden_size", "d_model", "n_embd", "dim", "embed_dim", "embedding_dim", "width")
 _DROPOUT_NAMES = ("hidden_dropout_prob", "hidden_dropout", "dropout", "dropout_rate", "resid_pdrop")
-
-
-def register_backbone(
-    config_class: type[PretrainedConfig],
-    model_class: type[PreTrainedModel],
-    family: Family,
-    wrapper: type | None = None,
-    exist_ok: bool = False,
-) -> Family:
-    """Register a backbone with transformers' auto classes and as an archit family.
-
-    Args:
-        config_class: its config class; ``config_class.model_type`` is the key for ``AutoConfig``.
-        model_class: the bare backbone class, registered with ``AutoModel``.
-        family: the archit family; its ``model_types`` must contain ``config_class.model_type``.
-        wrapper: an :class:`~archit.modeling.ArchitWrapper` subclass for quirks the family data cannot state.
-        exist_ok: replace earlier registrations of the same names.
-
-    Returns:
-        The registered family.
-
-    Raises:
-        RegistrationError: a name is taken and ``exist_ok`` is false, or the family does not claim the
-            config's model type.
-    """
-    model_type = config_class.model_type
-    if model_type not in family.model_types:
-        raise RegistrationError(
-            f"Family {family.name} claims model types {family.model_types}, not {model_type!r} of "
-            f"{config_class.__name__}; add it to the family's model_types."
-        )
-    try:
-        AutoConfig.register(model_type, config_class, exist_ok=exist_ok)
-        AutoModel.register(config_class, model_class, exist_ok=exist_ok)
-    except ValueError as error:
-        raise RegistrationError(
-            f"transformers refused to register {model_type!r}: {error} Choose another model type, or pass "
-            "exist_ok=True to replace your own earlier registration."
-        ) from error
-    ModelArchitectures.register(family, exist_ok=exist_ok)
-    if wrapper is not None:
-        register_wrapper(family, exist_ok=exist_ok)(wrapper)
-    return family
 
 
 class AdaptedConfig(PretrainedConfig):
@@ -344,7 +300,7 @@ def adapt_module(
             type in camel case by default. Assign the classes to these names to make wrapped models picklable.
         defaults: config defaults that differ from the constructor's (``{"causal": True}``).
         exist_ok: replace an earlier adaptation with the same names.
-        **family_facts: further :class:`~archit.resolution.Family` facts (``padding_side``, ``word_boundary``...).
+        **family_facts: further :class:`~archit.resolution.Family` facts (``padding_side``, ``tokenizer_class``...).
 
     Returns:
         The config class and the model class, both registered.

@@ -1,7 +1,9 @@
-"""Model-independent pieces of graph-based dependency parsing: biaffine scoring, tree decoding and the loss."""
+"""Model-independent pieces of graph-based dependency parsing: biaffine scoring, tree decoding and the loss.
 
-from archit.modeling.parsing.biaffine import MLP, Biaffine, SharedDropout
-from archit.modeling.parsing.decoding import (
+They live in the dependency-parsing task package (:mod:`archit.modeling.tasks.dependency_parsing`); this package keeps the old import path."""
+
+from archit.modeling.tasks.dependency_parsing.biaffine import MLP, Biaffine, SharedDropout
+from archit.modeling.tasks.dependency_parsing.decoding import (
     ALGORITHMS,
     MIN,
     chu_liu_edmonds,
@@ -18,7 +20,8 @@ from archit.modeling.parsing.decoding import (
     mst,
     tree_score,
 )
-from archit.modeling.parsing.loss import IGNORE_INDEX, arc_label_loss
+from archit.modeling.tasks.dependency_parsing.loss import arc_label_loss
+from archit.modeling.tasks.losses import IGNORE_INDEX
 
 __all__ = [
     "ALGORITHMS",

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import inspect
 import os
-import sys
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -23,11 +22,11 @@ from transformers import PretrainedConfig, PreTrainedModel
 from archit._compat import forget_key_mapping, init_weights_like, set_attention_implementation
 from archit.errors import CheckpointError, HeadConfigError
 from archit.modeling.base_models import BaseModel, backbone_class
-from archit.modeling.heads.base import HeadConfig, init_linear
-from archit.modeling.heads.language_modeling import HeadSpec
+from archit.modeling.heads.base import HeadConfig, HeadSpec, init_linear
 from archit.modeling.tasks.configuration import ArchitConfig
 from archit.modeling.tasks.loading import LoadingReport, LoadOutcome, confirm_same_outputs, plan_loading, quiet_loading
 from archit.modeling.tasks.losses import count_labelled
+from archit.modeling.tasks.specialisation import rebuild_specialised, specialised_class
 from archit.modeling.ties import declared_ties
 from archit.modeling.wrappers import ArchitWrapper, BackboneOutput, wrap
 from archit.resolution import Family, resolve
@@ -36,18 +35,6 @@ from archit.resolution.checkpoints import locate_checkpoint, location_options
 __all__ = ["LoadingReport", "ModelWithHead"]
 
 _LABEL_MAPS = ("id2label", "label2id")
-
-# Capabilities a specialised task class takes over from its backbone class.
-_BACKBONE_CAPABILITIES = (
-    "_supports_sdpa",
-    "_supports_flash_attn",
-    "_supports_flash_attn_2",
-    "_supports_flex_attn",
-    "_supports_attention_backend",
-    "_no_split_modules",
-    "_skip_keys_device_placement",
-    "_can_compile_fullgraph",
-)
 
 
 class ModelWithHead(PreTrainedModel):
@@ -84,8 +71,8 @@ class ModelWithHead(PreTrainedModel):
 
     def __reduce_ex__(self, protocol: int) -> tuple:
         # Rebuild the specialised class from its parts, so unpickling needs no earlier build in the new process.
-        parts = (self._archit_original_class, self._archit_backbone_class)
-        return _rebuild_specialised, parts, self.__getstate__()
+        parts = (self._archit_task_class, self._archit_backbone_class)
+        return rebuild_specialised, parts, self.__getstate__()
 
     def __init__(self, config: ArchitConfig, backbone: ArchitWrapper | None = None) -> None:
         super().__init__(config)
@@ -113,7 +100,7 @@ class ModelWithHead(PreTrainedModel):
         if cls._archit_backbone_class is not None:
             return cls
         family = resolve(backbone_config)
-        return _specialised_class(cls, backbone_class(family, backbone_config))
+        return specialised_class(cls, backbone_class(family, backbone_config))
 
     @classmethod
     def _backbone_kwargs(cls, head_config: HeadConfig) -> dict[str, Any]:
@@ -337,36 +324,6 @@ class ModelWithHead(PreTrainedModel):
         this task's head, and where it goes in :attr:`head`, as its head factory declares; ``None`` (the
         default) when no declaration exists."""
         return None
-
-
-def _specialised_class(task: type[ModelWithHead], hf_backbone: type) -> type[ModelWithHead]:
-    key = (task, hf_backbone)
-    specialised = _SPECIALISED.get(key)
-    if specialised is None:
-        module = sys.modules[__name__]
-        attribute = f"{task.__name__}_{hf_backbone.__name__}"
-        namespace = {
-            "__module__": __name__,
-            "__qualname__": attribute,
-            "__doc__": task.__doc__,
-            "base_model_prefix": hf_backbone.base_model_prefix or "backbone",
-            "_archit_backbone_class": hf_backbone,
-            # what code (the declaration compiler, users) should name: the task, which specialises itself
-            "_archit_original_class": task,
-            **{name: getattr(hf_backbone, name) for name in _BACKBONE_CAPABILITIES if hasattr(hf_backbone, name)},
-        }
-        # __name__ stays the task's, so config.json's "architectures" names the task class Auto classes know.
-        specialised = type(task.__name__, (task,), namespace)
-        setattr(module, attribute, specialised)
-        _SPECIALISED[key] = specialised
-    return specialised
-
-
-_SPECIALISED: dict[tuple[type, type], type[ModelWithHead]] = {}
-
-
-def _rebuild_specialised(task: type[ModelWithHead], hf_backbone: type) -> ModelWithHead:
-    return object.__new__(_specialised_class(task, hf_backbone))
 
 
 def _raise_on_mismatch(

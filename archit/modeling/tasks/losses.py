@@ -15,7 +15,6 @@ import torch
 from torch.nn import functional
 
 from archit.errors import DataError
-from archit.modeling.parsing.loss import IGNORE_INDEX
 
 __all__ = [
     "IGNORE_INDEX",
@@ -31,6 +30,9 @@ __all__ = [
 
 ItemCount = torch.Tensor | int | None
 """``num_items_in_batch``: the items of the whole accumulated batch, or ``None`` for the items of this batch."""
+
+IGNORE_INDEX = -100
+"""Label value every loss leaves out, as in Hugging Face's token-classification convention."""
 
 
 def check_labels(labels: torch.Tensor, shape: tuple[int, ...], floating: bool, argument: str = "labels") -> None:

@@ -11,15 +11,10 @@ from transformers import Cache, GenerationMixin
 from transformers.modeling_outputs import CausalLMOutputWithPast, MaskedLMOutput
 
 from archit._compat import CACHE_NAME, cache_of, merge_cache_arguments
-from archit.modeling.heads.base import HeadConfig
-from archit.modeling.heads.language_modeling import (
-    CausalLMHeadConfig,
-    HeadSpec,
-    MaskedLMHeadConfig,
-    build_lm_head,
-    lm_head_checkpoint_prefixes,
-)
+from archit.modeling.heads.base import HeadConfig, HeadSpec
 from archit.modeling.tasks.base import ModelWithHead
+from archit.modeling.tasks.language_modeling.config import CausalLMHeadConfig, MaskedLMHeadConfig
+from archit.modeling.tasks.language_modeling.head import build_lm_head, lm_head_checkpoint_prefixes
 from archit.modeling.tasks.losses import ItemCount, check_labels, count_labelled, token_cross_entropy
 from archit.modeling.wrappers import ArchitWrapper
 from archit.resolution import Family

@@ -11,15 +11,11 @@ from torch import nn
 from transformers.modeling_outputs import QuestionAnsweringModelOutput
 from transformers.utils import ModelOutput
 
-from archit.modeling.heads.language_modeling import HeadSpec
-from archit.modeling.heads.question_answering import (
-    ExtractiveAQAHead,
-    ExtractiveAQAHeadConfig,
-    ExtractiveQAHead,
-    ExtractiveQAHeadConfig,
-)
+from archit.modeling.heads.base import HeadSpec
 from archit.modeling.tasks.base import ModelWithHead
 from archit.modeling.tasks.losses import ItemCount, check_labels, mean_over_items
+from archit.modeling.tasks.question_answering.config import ExtractiveAQAHeadConfig, ExtractiveQAHeadConfig
+from archit.modeling.tasks.question_answering.head import ExtractiveAQAHead, ExtractiveQAHead
 from archit.modeling.wrappers import ArchitWrapper
 
 __all__ = [

@@ -10,15 +10,10 @@ import torch
 from transformers.modeling_outputs import MultipleChoiceModelOutput, SequenceClassifierOutput, TokenClassifierOutput
 
 from archit.errors import HeadConfigError
-from archit.modeling.heads.base import HeadConfig
-from archit.modeling.heads.classification import (
-    SequenceClassificationHead,
-    SequenceClassificationHeadConfig,
-    TokenClassificationHead,
-    TokenClassificationHeadConfig,
-)
-from archit.modeling.heads.language_modeling import HeadSpec
+from archit.modeling.heads.base import HeadConfig, HeadSpec
 from archit.modeling.tasks.base import ModelWithHead
+from archit.modeling.tasks.classification.config import SequenceClassificationHeadConfig, TokenClassificationHeadConfig
+from archit.modeling.tasks.classification.head import SequenceClassificationHead, TokenClassificationHead
 from archit.modeling.tasks.losses import (
     ItemCount,
     binary_cross_entropy,

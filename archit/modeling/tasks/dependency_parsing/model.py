@@ -10,11 +10,13 @@ import torch
 from transformers.utils import ModelOutput
 
 from archit.errors import DataError
-from archit.modeling.heads.dependency_parsing import DependencyParsingHead, DependencyParsingHeadConfig
-from archit.modeling.heads.language_modeling import HeadSpec
-from archit.modeling.parsing import IGNORE_INDEX, arc_label_loss, decode, decode_labels
+from archit.modeling.heads.base import HeadSpec
 from archit.modeling.tasks.base import ModelWithHead
-from archit.modeling.tasks.losses import check_labels, count_labelled
+from archit.modeling.tasks.dependency_parsing.config import DependencyParsingHeadConfig
+from archit.modeling.tasks.dependency_parsing.decoding import decode, decode_labels
+from archit.modeling.tasks.dependency_parsing.head import DependencyParsingHead
+from archit.modeling.tasks.dependency_parsing.loss import arc_label_loss
+from archit.modeling.tasks.losses import IGNORE_INDEX, check_labels, count_labelled
 from archit.modeling.wrappers import ArchitWrapper, BackboneOutput
 
 __all__ = ["DependencyParsingOutput", "ForDependencyParsing", "encode_in_windows"]
@@ -133,12 +135,11 @@ class ForDependencyParsing(ModelWithHead):
         accumulated batch, see :func:`~archit.modeling.parsing.arc_label_loss`).
 
         Raises:
-            TypeError: ``word_ids`` is missing.
-            DataError: neither ``input_ids`` nor ``inputs_embeds`` is given; ``position_ids`` with a sentence
+            DataError: ``word_ids`` is missing; neither ``input_ids`` nor ``inputs_embeds`` is given; ``position_ids`` with a sentence
                 longer than the backbone takes; labels of the wrong shape or dtype, or malformed gold trees.
         """
         if word_ids is None:
-            raise TypeError("ForDependencyParsing needs word_ids; build batches with archit's parsing collator.")
+            raise DataError("ForDependencyParsing needs word_ids; build batches with archit's parsing collator.")
         needs_layers = output_hidden_states or self.head.n_layers > 1
         if position_ids is not None:
             kwargs["position_ids"] = position_ids
