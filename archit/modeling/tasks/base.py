@@ -26,6 +26,7 @@ from archit.modeling.base_models import BaseModel, backbone_class
 from archit.modeling.heads.base import HeadConfig, init_linear
 from archit.modeling.heads.language_modeling import HeadSpec
 from archit.modeling.tasks.configuration import ArchitConfig
+from archit.modeling.tasks.embeddings import TokenEmbeddingsMixin
 from archit.modeling.tasks.loading import LoadingReport, LoadOutcome, confirm_same_outputs, plan_loading, quiet_loading
 from archit.modeling.tasks.losses import count_labelled
 from archit.modeling.ties import declared_ties
@@ -50,7 +51,7 @@ _BACKBONE_CAPABILITIES = (
 )
 
 
-class ModelWithHead(PreTrainedModel):
+class ModelWithHead(TokenEmbeddingsMixin, PreTrainedModel):
     """A wrapped backbone plus a head: the base class of every archit task.
 
     Subclasses set :attr:`task_name`, :attr:`head_config_class` and implement :meth:`build_head` and
@@ -208,11 +209,6 @@ class ModelWithHead(PreTrainedModel):
 
     def set_input_embeddings(self, value: nn.Module) -> None:
         self.backbone.set_input_embeddings(value)
-
-    def get_output_embeddings(self) -> nn.Module | None:
-        if self._output_embedding_name is None:
-            return None
-        return self.get_submodule(self._output_embedding_name.rsplit(".", 1)[0])
 
     def encode(self, **inputs: Any) -> BackboneOutput:
         """The backbone's :meth:`~archit.modeling.ArchitWrapper.encode`."""
