@@ -399,3 +399,21 @@ def test_feature_extraction_pipeline_reads_an_archit_checkpoint(family: str, tok
     with torch.no_grad():
         expected = model.encode(**tokenizer("the cat sat", return_tensors="pt")).last_hidden_state
     assert_same_outputs(features.float(), expected)
+
+
+@pytest.mark.parametrize(
+    ("family", "overrides"),
+    [("GRU", {}), ("RNN", {}), ("LSTM", {"bidirectional": True}), ("LSTM", {"tie_word_embeddings": False})],
+)
+def test_resize_every_recurrent_backbone(family: str, overrides: dict, tmp_path) -> None:
+    task = "masked_lm" if overrides.get("bidirectional") else "causal_lm"
+    torch.manual_seed(0)
+    model = ArchitFactory.from_config(tiny_recurrent_config(family, **overrides), task=task).eval()
+    model.resize_token_embeddings(RESIZED)
+    assert model.head.decoder.out_features == model.config.vocab_size == RESIZED
+    assert (model.head.decoder.weight is model.get_input_embeddings().weight) == model.config.tie_word_embeddings
+    input_ids = torch.arange(RESIZED - 14, RESIZED)[None]
+    model.save_pretrained(tmp_path)
+    loaded = type(model).from_pretrained(tmp_path).eval()
+    with torch.no_grad():
+        assert_same_outputs(loaded(input_ids=input_ids).logits, model(input_ids=input_ids).logits)

@@ -32,8 +32,9 @@ class TokenEmbeddingsMixin:
 
     # --- output embeddings ----------------------------------------------------------------------------------
     def get_output_embeddings(self) -> nn.Module | None:
-        """The head's projection onto the vocabulary where it is tied to the input embeddings (as transformers
-        ties ``get_output_embeddings()`` when ``tie_word_embeddings`` is set); ``None`` for other heads."""
+        """The head's projection onto the vocabulary where the head declares it tied to the input embeddings
+        (transformers ties it when the config's ``tie_word_embeddings`` is set); ``None`` for heads that predict
+        labels, and for a projection narrower or wider than the embeddings, which cannot be tied."""
         if self._output_embedding_name is None:
             return None
         return self.get_submodule(self._output_embedding_name.rsplit(".", 1)[0])
