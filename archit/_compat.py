@@ -16,6 +16,7 @@ import dataclasses
 import importlib
 import importlib.util
 import re
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
@@ -43,6 +44,7 @@ __all__ = [
     "is_known_model_type",
     "is_text_model_type",
     "lm_head_class",
+    "make_known_to_pipelines",
     "merge_cache_arguments",
     "mismatched_keys",
     "pop_cache_argument",
@@ -326,6 +328,20 @@ def bare_model_class(config: Any) -> type | None:
     except KeyError:
         return None
     return klass[0] if isinstance(klass, (tuple, list)) else klass
+
+
+def make_known_to_pipelines(model_type: str, auto_class: str, class_names: tuple[str, ...]) -> None:
+    """Let transformers' pipelines take archit's task classes without logging "The model '...' is not supported
+    for <task>". A pipeline (``fill-mask``, ``text-generation``, ``text-classification``...) checks the model's
+    class name against its Auto class's ``*_MAPPING_NAMES`` table, which ``AutoModelFor....register`` does not
+    fill, so ``class_names`` are listed there under ``model_type`` (a type ``CONFIG_MAPPING_NAMES`` does not hold,
+    so that the Auto classes themselves never read the entry). The entry goes first: transformers 4.x's check
+    takes the table's last value to say whether registered classes come in tuples. Pinned by the pipeline cases
+    of ``tests/modeling/test_conformance.py``."""
+    table = _mapping_names(_TASK_MAPPINGS[auto_class])
+    table[model_type] = class_names[0] if len(class_names) == 1 else class_names
+    if isinstance(table, OrderedDict):
+        table.move_to_end(model_type, last=False)
 
 
 def hf_task_class(auto_class: str, model_type: str) -> type | None:

@@ -46,3 +46,9 @@ class CacheError(ArchitError, ValueError):
 
 class UnknownTaskError(ArchitError, ValueError):
     """Raised when a task name is not registered; the message lists the registered tasks and how to add one."""
+
+
+class InapplicableMethodError(ArchitError, TypeError):
+    """Raised when a ``PreTrainedModel`` method cannot apply to a model: ``set_output_embeddings`` on a task that
+    predicts no vocabulary, gradient checkpointing on a backbone without it. The message says why and what to use
+    instead."""

@@ -13,6 +13,7 @@ import attrs
 import transformers
 from transformers import PretrainedConfig
 
+from archit._compat import make_known_to_pipelines
 from archit.modeling.base_models import BaseModel
 from archit.modeling.tasks import ArchitConfig, ModelWithHead
 from archit.modeling.tasks.registration import TASKS, register_task
@@ -148,10 +149,13 @@ def _register_with_transformers() -> None:
         "AutoModelForQuestionAnswering": ("extractive_qa", "extractive_aqa"),
     }
     for auto_name, task in direct.items():
-        getattr(transformers, auto_name).register(ArchitConfig, TASKS.get(task), exist_ok=True)
+        task_class = TASKS.get(task)
+        getattr(transformers, auto_name).register(ArchitConfig, task_class, exist_ok=True)
+        make_known_to_pipelines(ArchitConfig.model_type, auto_name, (task_class.__name__,))
     for auto_name, tasks in dispatched.items():
         dispatch = type(f"Archit{auto_name.removeprefix('AutoModel')}", (_AutoTaskDispatch,), {"tasks": tasks})
         getattr(transformers, auto_name).register(ArchitConfig, dispatch, exist_ok=True)
+        make_known_to_pipelines(ArchitConfig.model_type, auto_name, tuple(TASKS.get(task).__name__ for task in tasks))
     transformers.AutoModel.register(ArchitConfig, _AutoBackboneDispatch, exist_ok=True)
 
 

@@ -246,6 +246,8 @@ class RecurrentModel(RecurrentPreTrainedModel):
             )
         return as_recurrent_cache(cache, use_cache)
 
+    # dynamo cannot trace torch.nn's recurrent modules over a PackedSequence: under torch.compile they run eagerly
+    @torch.compiler.disable
     def _run_layers(
         self, hidden: torch.Tensor, padding: _Padding | None, cache: RecurrentCache | None, keep_all: bool
     ) -> tuple[torch.Tensor, list[torch.Tensor]]:

@@ -24,6 +24,7 @@ from archit.errors import CheckpointError, HeadConfigError
 from archit.modeling.base_models import BaseModel, backbone_class
 from archit.modeling.heads.base import HeadConfig, HeadSpec, init_linear
 from archit.modeling.tasks.configuration import ArchitConfig
+from archit.modeling.tasks.embeddings import TokenEmbeddingsMixin
 from archit.modeling.tasks.loading import LoadingReport, LoadOutcome, confirm_same_outputs, plan_loading, quiet_loading
 from archit.modeling.tasks.losses import count_labelled
 from archit.modeling.tasks.specialisation import rebuild_specialised, specialised_class
@@ -37,7 +38,7 @@ __all__ = ["LoadingReport", "ModelWithHead"]
 _LABEL_MAPS = ("id2label", "label2id")
 
 
-class ModelWithHead(PreTrainedModel):
+class ModelWithHead(TokenEmbeddingsMixin, PreTrainedModel):
     """A wrapped backbone plus a head: the base class of every archit task.
 
     Subclasses set :attr:`task_name`, :attr:`head_config_class` and implement :meth:`build_head` and
@@ -195,11 +196,6 @@ class ModelWithHead(PreTrainedModel):
 
     def set_input_embeddings(self, value: nn.Module) -> None:
         self.backbone.set_input_embeddings(value)
-
-    def get_output_embeddings(self) -> nn.Module | None:
-        if self._output_embedding_name is None:
-            return None
-        return self.get_submodule(self._output_embedding_name.rsplit(".", 1)[0])
 
     def encode(self, **inputs: Any) -> BackboneOutput:
         """The backbone's :meth:`~archit.modeling.ArchitWrapper.encode`."""

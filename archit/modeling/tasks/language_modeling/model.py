@@ -25,6 +25,8 @@ __all__ = ["ForCausalLM", "ForMaskedLM"]
 class _LanguageModel(ModelWithHead):
     """Shared by both LM tasks: the family's pretrained head where its checkpoints hold one."""
 
+    predicts_vocabulary = True
+
     def build_head(self, backbone: ArchitWrapper, head_config: HeadConfig) -> HeadSpec:
         return build_lm_head(backbone, head_config)
 
