@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
-from archit.errors import ArchitError
+from archit.errors import ArchitError, CommandError
 
 __all__ = ["build_parser", "families_table", "main", "tasks_table"]
 
@@ -25,10 +25,6 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
-
-
-class _CommandError(ArchitError, ValueError):
-    """A sub-command was given inconsistent or incomplete options."""
 
 
 def _format_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -120,7 +116,7 @@ def _parse_head_options(pairs: Sequence[str]) -> dict[str, Any]:
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
-            raise _CommandError(f"--head-option takes KEY=VALUE, got {pair!r}.")
+            raise CommandError(f"--head-option takes KEY=VALUE, got {pair!r}.")
         options[key.strip()] = yaml.safe_load(value) if value.strip() else None
     return options
 
@@ -134,7 +130,7 @@ def _merged(args: argparse.Namespace, allowed: Sequence[str] | None = None) -> d
     """The options of ``--config`` updated with those given on the command line.
 
     Raises:
-        RunConfigurationError: the YAML file cannot be read; _CommandError: it holds a key no option has.
+        RunConfigurationError: the YAML file cannot be read; CommandError: it holds a key no option has.
     """
     from archit.simple.config import RunConfiguration
 
@@ -142,7 +138,7 @@ def _merged(args: argparse.Namespace, allowed: Sequence[str] | None = None) -> d
     if allowed is not None:
         unknown = sorted(set(values) - set(allowed))
         if unknown:
-            raise _CommandError(f"{args.config}: unknown option {unknown[0]!r}; valid: {', '.join(allowed)}.")
+            raise CommandError(f"{args.config}: unknown option {unknown[0]!r}; valid: {', '.join(allowed)}.")
     given = _given(args)
     if "head_options" in given:
         given["head_options"] = {**(values.get("head_options") or {}), **_parse_head_options(given["head_options"])}
@@ -158,7 +154,7 @@ def _require(values: dict[str, Any], command: str, *names: str) -> None:
             if name == "model"
             else "--" + name.replace("_", "-")
         )
-        raise _CommandError(f"{command} needs {wanted} (or '{name}:' in the --config file).")
+        raise CommandError(f"{command} needs {wanted} (or '{name}:' in the --config file).")
 
 
 # --- commands ---------------------------------------------------------------------------------------------
@@ -203,9 +199,9 @@ def _positive_int(value: Any, option: str) -> int:
     try:
         number = int(value)
     except (TypeError, ValueError):
-        raise _CommandError(f"{option} takes a positive whole number, got {value!r}.") from None
+        raise CommandError(f"{option} takes a positive whole number, got {value!r}.") from None
     if number < 1:
-        raise _CommandError(f"{option} takes a positive whole number, got {value!r}.")
+        raise CommandError(f"{option} takes a positive whole number, got {value!r}.")
     return number
 
 

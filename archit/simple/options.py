@@ -1,6 +1,8 @@
-"""The parts of the runscripts' option classes (attrs classes such as ``RunConfiguration`` and ``DemoOptions``)
-that every one of them shares: help text beside each field, validators, a type check on every field, and the
-conversion of YAML and command-line strings to each field's type.
+"""The parts of the runscripts' option classes (attrs classes: ``RunConfiguration``, ``DemoOptions``, the
+pretraining ``ExperimentConfig``) that every one of them shares: help text beside each field, validators, a type
+check on every field, and the conversion of YAML and command-line strings to each field's type.
+
+Validators raise :class:`~archit.errors.RunConfigurationError` unless given another ``error`` class.
 
 A class declares ``@attrs.define(kw_only=True, field_transformer=typed_fields)`` and builds itself from plain
 values with :func:`from_values`; the ``archit`` command turns its fields into options, each field's
@@ -18,9 +20,9 @@ from typing import Any, TypeVar
 
 import attrs
 
-from archit.errors import RunConfigurationError
+from archit.errors import ArchitError, RunConfigurationError
 
-__all__ = ["at_least", "from_values", "help_text", "one_of", "typed_fields"]
+__all__ = ["at_least", "from_values", "help_text", "one_of", "share", "typed_fields", "whole_number"]
 
 Options = TypeVar("Options")
 Validator = Callable[[Any, attrs.Attribute, Any], None]
@@ -31,11 +33,13 @@ def help_text(text: str) -> dict[str, str]:
     return {"help": text}
 
 
-def one_of(choices: Callable[[], tuple[str, ...]] | tuple[str, ...]) -> Validator:
+def one_of(
+    choices: Callable[[], tuple[str, ...]] | tuple[str, ...], error: type[ArchitError] = RunConfigurationError
+) -> Validator:
     """A validator accepting the given names (or those a function returns when called), suggesting the closest.
 
     Raises:
-        RunConfigurationError: the value is not one of them.
+        ArchitError: (``error``) the value is not one of them.
     """
 
     def check(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
@@ -43,21 +47,52 @@ def one_of(choices: Callable[[], tuple[str, ...]] | tuple[str, ...]) -> Validato
         if value not in valid:
             close = difflib.get_close_matches(str(value), valid, n=1)
             hint = f" Did you mean {close[0]!r}?" if close else ""
-            raise RunConfigurationError(f"{attribute.name} must be one of {', '.join(valid)}; got {value!r}.{hint}")
+            raise error(f"{attribute.name} must be one of {', '.join(valid)}; got {value!r}.{hint}")
 
     return check
 
 
-def at_least(minimum: float) -> Validator:
+def at_least(minimum: float, error: type[ArchitError] = RunConfigurationError) -> Validator:
     """A validator accepting ``None`` and numbers from ``minimum`` up.
 
     Raises:
-        RunConfigurationError: the value is below ``minimum``.
+        ArchitError: (``error``) the value is below ``minimum``.
     """
 
     def check(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
         if value is not None and value < minimum:
-            raise RunConfigurationError(f"{attribute.name} must be at least {minimum}; got {value!r}.")
+            raise error(f"{attribute.name} must be at least {minimum}; got {value!r}.")
+
+    return check
+
+
+def whole_number(minimum: int, error: type[ArchitError] = RunConfigurationError) -> Validator:
+    """A validator accepting whole numbers (not ``bool``) from ``minimum`` up, for classes without
+    :func:`typed_fields`.
+
+    Raises:
+        ArchitError: (``error``) the value is not a whole number or is below ``minimum``.
+    """
+    above = at_least(minimum, error)
+
+    def check(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise error(f"{attribute.name} must be a whole number; got {value!r}.")
+        above(instance, attribute, value)
+
+    return check
+
+
+def share(error: type[ArchitError] = RunConfigurationError) -> Validator:
+    """A validator accepting numbers in ``[0, 1)`` (dropout, masking probability).
+
+    Raises:
+        ArchitError: (``error``) the value is outside ``[0, 1)``.
+    """
+
+    def check(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value < 1.0:
+            raise error(f"{attribute.name} must be in [0, 1); got {value!r}.")
 
     return check
 
