@@ -52,3 +52,59 @@ class InapplicableMethodError(ArchitError, TypeError):
     """Raised when a ``PreTrainedModel`` method cannot apply to a model: ``set_output_embeddings`` on a task that
     predicts no vocabulary, gradient checkpointing on a backbone without it. The message says why and what to use
     instead."""
+
+
+class RunConfigurationError(ArchitError, ValueError):
+    """Raised when a run configuration (or another option class of the runscripts) has an invalid value or a
+    contradicting pair of values, or when its YAML file cannot be read; the message names the field(s) and the
+    valid choices."""
+
+
+class ExperimentConfigError(ArchitError, ValueError):
+    """Raised when a pretraining experiment config is invalid; the subclasses name the kind of mistake."""
+
+
+class MissingArchitectureError(ExperimentConfigError):
+    """Raised when an experiment config names no ``architecture``."""
+
+
+class UnknownExperimentArchitectureError(ExperimentConfigError):
+    """Raised when ``architecture`` names no registered architecture; the message lists the known ones."""
+
+
+class SubConfigMismatchError(ExperimentConfigError):
+    """Raised when the config holds a sub-config (``transformer`` or ``rnn``) its architecture does not take."""
+
+
+class UnsupportedObjectiveError(ExperimentConfigError):
+    """Raised when the architecture cannot be trained with the objective (masked LM on a unidirectional RNN,
+    causal LM on a bidirectional one or on BERT)."""
+
+
+class TokenizerTrainingError(ArchitError, ValueError):
+    """Raised when a tokenizer cannot be trained as asked: an unknown kind or objective, a vocabulary too
+    small for the special tokens, or no text."""
+
+
+class NativeConfigError(ArchitError, ValueError):
+    """Raised when a native backbone's config holds an impossible value (a size below 1, a dropout outside
+    ``[0, 1)``, an unknown nonlinearity, a user module argument without a default)."""
+
+
+class RecurrentStateError(ArchitError, ValueError):
+    """Raised when a recurrent backbone gets a cache it cannot continue from: a non-empty key/value cache, a
+    cache for a bidirectional backbone, or a request to roll a recurrent state back."""
+
+
+class CommandError(ArchitError, ValueError):
+    """Raised when a sub-command of the ``archit`` command is given inconsistent or incomplete options."""
+
+
+class ModelInputError(ArchitError, ValueError):
+    """Raised when a backbone's ``forward`` gets inputs it cannot take: neither or both of ``input_ids`` and
+    ``inputs_embeds``, or ``inputs_embeds`` for an adapted module that embeds its own ids."""
+
+
+class AdaptedOutputError(ArchitError, TypeError):
+    """Raised when a module adapted with ``adapt_module`` returns something other than hidden states (a tensor,
+    a tuple starting with one, or an object with ``last_hidden_state``)."""

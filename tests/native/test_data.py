@@ -7,14 +7,14 @@ import torch
 from transformers import AutoTokenizer, PreTrainedTokenizerFast
 
 from archit.errors import DataError
-from archit.modeling.native import (
+from archit.simple.pretraining import (
     TokenizerKind,
     TokenizerTrainingError,
     language_modeling_collator,
+    special_tokens,
     text_blocks,
     train_tokenizer,
 )
-from archit.modeling.native.tokenization import special_tokens
 from tests.native.helpers import CORPUS
 
 KINDS = [kind.value for kind in TokenizerKind]

@@ -7,7 +7,8 @@ import torch
 from transformers import PretrainedConfig
 
 from archit.errors import RegistrationError
-from archit.modeling.native import (
+from archit.simple.pretraining import (
+    ArchitectureSpec,
     ExperimentArchitectures,
     ExperimentConfig,
     ExperimentConfigError,
@@ -22,7 +23,6 @@ from archit.modeling.native import (
     register_architecture,
     train_tokenizer,
 )
-from archit.modeling.native.experiment import ArchitectureSpec
 from tests.native.helpers import CORPUS
 
 TINY_TRANSFORMER = {"hidden_size": 32, "num_layers": 1, "num_heads": 4, "intermediate_size": 37}
@@ -51,7 +51,7 @@ def test_yaml_and_dict_give_the_same_config(tmp_path) -> None:
 def test_every_field_has_help() -> None:
     import attrs
 
-    from archit.modeling.native import TransformerSettings
+    from archit.simple.pretraining import TransformerSettings
 
     for config_class in (ExperimentConfig, TransformerSettings, RNNSettings):
         assert all(field.metadata.get("help") for field in attrs.fields(config_class)), config_class
@@ -141,3 +141,18 @@ def test_register_architecture() -> None:
         with pytest.raises(RegistrationError, match="sub_config"):
             ExperimentArchitectures.register(ArchitectureSpec("conv", wide_lstm, "cnn", lambda _: ()))
     assert "wide-lstm" not in ExperimentArchitectures
+
+
+def test_the_recipe_still_imports_from_archit_modeling_native() -> None:
+    import archit.modeling.native
+    import archit.simple.pretraining
+
+    for name in archit.modeling.native._PRETRAINING_NAMES:
+        assert getattr(archit.modeling.native, name) is getattr(archit.simple.pretraining, name)
+    with pytest.raises(AttributeError, match="has no attribute 'nothing'"):
+        archit.modeling.native.nothing  # noqa: B018
+
+
+def test_unknown_architecture_lists_the_registered_ones() -> None:
+    with pytest.raises(UnknownExperimentArchitectureError, match=r"Registered: bert, gpt2, gru, lstm, rnn\."):
+        ExperimentArchitectures.get("cnn")

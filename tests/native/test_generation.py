@@ -8,8 +8,9 @@ from transformers import pipeline
 
 from archit.modeling import BaseModel
 from archit.modeling.heads.language_modeling import CausalLMHeadConfig
-from archit.modeling.native import RecurrentCache, train_tokenizer
+from archit.modeling.native import RecurrentCache
 from archit.modeling.tasks import ForCausalLM
+from archit.simple.pretraining import train_tokenizer
 from tests.native.helpers import CORPUS, VOCAB_SIZE, tiny_recurrent_config
 
 NEW_TOKENS = 12

@@ -9,6 +9,7 @@ import pytest
 import torch
 from transformers import AutoConfig, AutoModel, DynamicCache
 
+from archit.errors import ModelInputError
 from archit.modeling import ArchitWrapper, BaseModel, wrap
 from archit.modeling.native import (
     GRUModel,
@@ -193,8 +194,9 @@ def test_inputs_embeds_and_tuple_outputs() -> None:
         as_tuple = model(ids, return_dict=False)
     torch.testing.assert_close(from_ids, from_embeds)
     assert torch.equal(as_tuple[0], from_ids)
-    with pytest.raises(ValueError, match="exactly one"):
+    with pytest.raises(ModelInputError, match="exactly one") as caught:
         model()
+    assert isinstance(caught.value, ValueError)
 
 
 @pytest.mark.parametrize("family", FAMILIES)

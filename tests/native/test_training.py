@@ -7,7 +7,7 @@ import math
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, Trainer, TrainingArguments
 
-from archit.modeling.native import (
+from archit.simple.pretraining import (
     create_collator,
     create_model_from_config,
     language_modeling_collator,

@@ -368,3 +368,21 @@ def test_conllu_upos_tagging_round_trip(tmp_path, tokenizers) -> None:
     assert "2-3\tdon't" in output.read_text(encoding="utf-8")  # multiword tokens kept
     scores = data.score(predictions, examples)
     assert scores["accuracy"] == 0.0 and "macro_f1" in scores
+
+
+def test_task_data_registry_refuses_duplicates_lists_known_tasks_and_restores() -> None:
+    from archit.errors import RegistrationError, UnknownTaskError
+    from archit.simple.data import TASK_DATA, LanguageModelingData, register_task_data, task_data_class
+
+    with pytest.raises(UnknownTaskError, match=r"Unknown task data reader 'translation'\. Registered: .*causal_lm"):
+        task_data_class("translation")
+    with pytest.raises(RegistrationError, match="'masked_lm' is already registered"):
+        register_task_data(LanguageModelingData)
+    with TASK_DATA.restoring():
+
+        class TranslationData(LanguageModelingData):
+            tasks = ("translation",)
+
+        register_task_data(TranslationData)
+        assert task_data_class("translation") is TranslationData
+    assert "translation" not in TASK_DATA

@@ -3,29 +3,19 @@
 Importing this package registers the ``archit-rnn``, ``archit-lstm`` and ``archit-gru`` model types with
 ``AutoConfig`` and ``AutoModel`` and the families ``RNN``, ``LSTM`` and ``GRU`` with archit, so that their
 checkpoints load with ``AutoModel.from_pretrained`` and wrap like any other backbone.
+
+The pretraining recipe (experiment configs, tokenizer training, language-modelling data) lives in
+:mod:`archit.simple.pretraining`; its names remain importable from here.
 """
 
+import importlib
+from typing import Any
+
+from archit.errors import NativeConfigError, RecurrentStateError
 from archit.modeling.base_models import base_model_class
 from archit.modeling.native.adapter import AdaptedConfig, AdaptedModel, adapt_module, register_backbone
-from archit.modeling.native.cache import RecurrentCache, RecurrentStateError
-from archit.modeling.native.configuration import GRUConfig, LSTMConfig, NativeConfigError, RecurrentConfig, RNNConfig
-from archit.modeling.native.data import language_modeling_collator, text_blocks
-from archit.modeling.native.experiment import (
-    ExperimentArchitectures,
-    ExperimentConfig,
-    ExperimentConfigError,
-    MissingArchitectureError,
-    Objective,
-    RNNSettings,
-    SubConfigMismatchError,
-    TransformerSettings,
-    UnknownExperimentArchitectureError,
-    UnsupportedObjectiveError,
-    Vocabulary,
-    create_collator,
-    create_model_from_config,
-    register_architecture,
-)
+from archit.modeling.native.cache import RecurrentCache
+from archit.modeling.native.configuration import GRUConfig, LSTMConfig, RecurrentConfig, RNNConfig
 from archit.modeling.native.recurrent import (
     GRUModel,
     LSTMModel,
@@ -34,31 +24,11 @@ from archit.modeling.native.recurrent import (
     RecurrentWrapper,
     RNNModel,
 )
-from archit.modeling.native.tokenization import TokenizerKind, TokenizerTrainingError, train_tokenizer
 from archit.resolution import Family
 
 __all__ = [
     "AdaptedConfig",
     "AdaptedModel",
-    "ExperimentArchitectures",
-    "ExperimentConfig",
-    "ExperimentConfigError",
-    "MissingArchitectureError",
-    "Objective",
-    "RNNSettings",
-    "SubConfigMismatchError",
-    "TokenizerKind",
-    "TokenizerTrainingError",
-    "TransformerSettings",
-    "UnknownExperimentArchitectureError",
-    "UnsupportedObjectiveError",
-    "Vocabulary",
-    "create_collator",
-    "create_model_from_config",
-    "language_modeling_collator",
-    "register_architecture",
-    "text_blocks",
-    "train_tokenizer",
     "GRUBaseModel",
     "GRUConfig",
     "GRUModel",
@@ -78,6 +48,37 @@ __all__ = [
     "adapt_module",
     "register_backbone",
 ]
+
+_PRETRAINING_NAMES = (
+    "ExperimentArchitectures",
+    "ExperimentConfig",
+    "ExperimentConfigError",
+    "MissingArchitectureError",
+    "Objective",
+    "RNNSettings",
+    "SubConfigMismatchError",
+    "TokenizerKind",
+    "TokenizerTrainingError",
+    "TransformerSettings",
+    "UnknownExperimentArchitectureError",
+    "UnsupportedObjectiveError",
+    "Vocabulary",
+    "create_collator",
+    "create_model_from_config",
+    "language_modeling_collator",
+    "register_architecture",
+    "text_blocks",
+    "train_tokenizer",
+)
+"""Names of :mod:`archit.simple.pretraining` this package held before the recipe moved there."""
+
+
+def __getattr__(name: str) -> Any:
+    # imported on first use: archit.simple.pretraining builds on this package
+    if name not in _PRETRAINING_NAMES:
+        raise AttributeError(f"module 'archit.modeling.native' has no attribute {name!r}")
+    return getattr(importlib.import_module("archit.simple.pretraining"), name)
+
 
 _RECURRENT_FACTS = {
     "tokenizer_class": None,

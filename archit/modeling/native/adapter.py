@@ -31,9 +31,9 @@ from transformers import PretrainedConfig, PreTrainedModel
 from transformers.modeling_outputs import BaseModelOutputWithPast
 
 from archit._compat import CACHE_NAME, merge_cache_arguments
+from archit.errors import AdaptedOutputError, ModelInputError, NativeConfigError, RecurrentStateError
 from archit.modeling.backbones import register_backbone
-from archit.modeling.native.cache import RecurrentCache, RecurrentStateError, as_recurrent_cache
-from archit.modeling.native.configuration import NativeConfigError
+from archit.modeling.native.cache import RecurrentCache, as_recurrent_cache
 from archit.resolution import Family
 
 __all__ = ["AdaptedConfig", "AdaptedModel", "adapt_module", "register_backbone"]
@@ -165,11 +165,11 @@ class AdaptedModel(PreTrainedModel):
             ``hidden_states`` = (embedding output, last hidden state).
 
         Raises:
-            ValueError: ``input_ids`` is missing or ``inputs_embeds`` is given.
+            ModelInputError: ``input_ids`` is missing or ``inputs_embeds`` is given.
             RecurrentStateError: a non-empty cache is given to a non-causal module.
         """
         if input_ids is None or inputs_embeds is not None:
-            raise ValueError(f"{type(self).__name__} takes input_ids (its module embeds them), not inputs_embeds.")
+            raise ModelInputError(f"{type(self).__name__} takes input_ids (its module embeds them), not inputs_embeds.")
         use_cache = bool(self.config.use_cache if use_cache is None else use_cache) and self.is_causal_module
         past = merge_cache_arguments(cache, past_key_values)
         if not self.is_causal_module and past is not None and past.get_seq_length() > 0:
@@ -239,7 +239,7 @@ def _hidden_states(output: Any) -> torch.Tensor:
         return output.last_hidden_state
     if isinstance(output, (tuple, list)) and output and isinstance(output[0], torch.Tensor):
         return output[0]
-    raise TypeError(
+    raise AdaptedOutputError(
         f"An adapted module must return hidden states (a tensor, a tuple starting with one, or an object with "
         f"last_hidden_state); got a {type(output).__name__}."
     )

@@ -17,16 +17,11 @@ from typing import Any
 import torch
 from transformers import Cache
 
-from archit.errors import ArchitError
+from archit.errors import RecurrentStateError
 
 __all__ = ["RecurrentCache", "RecurrentStateError", "as_recurrent_cache"]
 
 State = tuple[torch.Tensor, ...]
-
-
-class RecurrentStateError(ArchitError, ValueError):
-    """Raised when a recurrent backbone gets a cache it cannot continue from: a non-empty key/value cache, a
-    cache for a bidirectional backbone, or a request to roll a recurrent state back."""
 
 
 class RecurrentCache(Cache):

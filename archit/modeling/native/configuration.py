@@ -11,14 +11,9 @@ from typing import Any, ClassVar
 
 from transformers import PretrainedConfig
 
-from archit.errors import ArchitError
+from archit.errors import NativeConfigError
 
 __all__ = ["GRUConfig", "LSTMConfig", "NativeConfigError", "RNNConfig", "RecurrentConfig"]
-
-
-class NativeConfigError(ArchitError, ValueError):
-    """Raised when a native backbone's config holds an impossible value (a size below 1, a dropout outside
-    ``[0, 1)``, an unknown nonlinearity, a user module argument without a default)."""
 
 
 class RecurrentConfig(PretrainedConfig):

@@ -22,7 +22,8 @@ from transformers import PreTrainedModel
 from transformers.modeling_outputs import BaseModelOutputWithPast
 
 from archit._compat import CACHE_NAME, merge_cache_arguments
-from archit.modeling.native.cache import RecurrentCache, RecurrentStateError, as_recurrent_cache
+from archit.errors import ModelInputError, RecurrentStateError
+from archit.modeling.native.cache import RecurrentCache, as_recurrent_cache
 from archit.modeling.native.configuration import GRUConfig, LSTMConfig, RecurrentConfig, RNNConfig
 from archit.modeling.wrappers import ArchitWrapper, family_fact
 
@@ -214,11 +215,11 @@ class RecurrentModel(RecurrentPreTrainedModel):
             the updated :class:`RecurrentCache` (under transformers' cache name); ``hidden_states`` on request.
 
         Raises:
-            ValueError: neither or both of ``input_ids`` and ``inputs_embeds`` are given.
+            ModelInputError: neither or both of ``input_ids`` and ``inputs_embeds`` are given.
             RecurrentStateError: a non-empty cache is given to a bidirectional backbone, or a key/value cache.
         """
         if (input_ids is None) == (inputs_embeds is None):
-            raise ValueError("Pass exactly one of input_ids and inputs_embeds to a recurrent backbone.")
+            raise ModelInputError("Pass exactly one of input_ids and inputs_embeds to a recurrent backbone.")
         embeddings = self.embeddings(input_ids) if inputs_embeds is None else inputs_embeds
         use_cache = (self.config.use_cache if use_cache is None else use_cache) and not self.config.bidirectional
         cache = self._cache(merge_cache_arguments(cache, past_key_values), use_cache)

@@ -2,6 +2,7 @@
 :class:`TaskData` per task that reads, featurises, decodes, scores and writes predictions."""
 
 from archit.simple.data.base import (
+    TASK_DATA,
     Example,
     Feature,
     TaskData,
@@ -21,6 +22,7 @@ from archit.simple.data.tagging import TokenClassificationData, read_bio
 from archit.simple.data.tokenization import align_labels, encode_words, first_piece_positions, load_tokenizer
 
 __all__ = [
+    "TASK_DATA",
     "Collator",
     "DependencyParsingData",
     "Example",

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from archit.errors import DataError
+from archit.errors import DataError, UnknownTaskError
+from archit.registry import Registry
 from archit.simple.data.collate import Collator
 from archit.simple.textfiles import create_text
 
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from archit.simple.config import RunConfiguration
 
 __all__ = [
+    "TASK_DATA",
     "Example",
     "Feature",
     "TaskData",
@@ -40,7 +42,12 @@ Example = dict[str, Any]
 Feature = dict[str, Any]
 """One model input: lists of ids under the names the model takes, plus bookkeeping keys the collator drops."""
 
-_TASK_DATA: dict[str, type[TaskData]] = {}
+TASK_DATA: Registry[type[TaskData]] = Registry(
+    "task data reader",
+    UnknownTaskError,
+    "Add one with @archit.simple.data.register_task_data on a TaskData subclass, or use the task from Python.",
+)
+"""The :class:`TaskData` class of each task that the runscripts can read data for."""
 
 
 class TaskData(abc.ABC):
@@ -176,9 +183,13 @@ class TaskData(abc.ABC):
 
 
 def register_task_data(cls: type[TaskData]) -> type[TaskData]:
-    """Class decorator binding each of ``cls.tasks`` to ``cls``."""
+    """Class decorator binding each of ``cls.tasks`` to ``cls``.
+
+    Raises:
+        RegistrationError: another class already reads one of those tasks.
+    """
     for task in cls.tasks:
-        _TASK_DATA[task] = cls
+        TASK_DATA.register(cls, task)
     return cls
 
 
@@ -186,14 +197,9 @@ def task_data_class(task: str) -> type[TaskData]:
     """The :class:`TaskData` class of a task.
 
     Raises:
-        DataError: no data class serves that task; the message lists the ones that exist.
+        UnknownTaskError: no data class serves that task; the message lists the tasks that have one.
     """
-    try:
-        return _TASK_DATA[task]
-    except KeyError:
-        raise DataError(
-            f"No task data reader for task {task!r}; tasks with one: {', '.join(sorted(_TASK_DATA))}."
-        ) from None
+    return TASK_DATA.get(task)
 
 
 def get_task_data(
@@ -205,7 +211,7 @@ def get_task_data(
 
 def registered_tasks() -> dict[str, type[TaskData]]:
     """Every task with a data class, in name order."""
-    return dict(sorted(_TASK_DATA.items()))
+    return dict(TASK_DATA.items())
 
 
 def write_jsonl(path: str, records: Sequence[Mapping[str, Any]]) -> None:

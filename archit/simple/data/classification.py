@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from archit.errors import DataError
+from archit.modeling.tasks.losses import IGNORE_INDEX
 from archit.simple.data.base import Example, Feature, TaskData, register_task_data, write_jsonl
 from archit.simple.data.files import read_records, require
 from archit.simple.metrics.classification import accuracy, correlations, macro_f1, multi_label_scores
@@ -111,7 +112,7 @@ class SequenceClassificationData(TaskData):
                 if name in label2id:
                     vector[label2id[name]] = 1.0
             return vector
-        return label2id.get(label, -100)
+        return label2id.get(label, IGNORE_INDEX)
 
     def decode(
         self, outputs: Mapping[str, np.ndarray], features: Sequence[Feature], examples: Sequence[Example]

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from archit.errors import DataError
+from archit.modeling.tasks.losses import IGNORE_INDEX
 
 if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerBase
@@ -24,8 +25,6 @@ MODEL_INPUT_KEYS = (
     "answerable",
 )
 """Feature keys that go into the model; every other key is bookkeeping and stays out of the batch."""
-
-IGNORE_INDEX = -100
 
 
 def _depth(value: Any) -> int:

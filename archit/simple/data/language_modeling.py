@@ -18,8 +18,9 @@ import numpy as np
 import torch
 
 from archit.errors import DataError
+from archit.modeling.tasks.losses import IGNORE_INDEX
 from archit.simple.data.base import Example, Feature, TaskData, register_task_data, write_jsonl
-from archit.simple.data.collate import IGNORE_INDEX, Collator
+from archit.simple.data.collate import Collator
 from archit.simple.data.tokenization import encode_blocks
 from archit.simple.metrics.language_modeling import perplexity
 from archit.simple.textfiles import iter_lines

@@ -12,8 +12,9 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from archit.modeling.tasks.losses import IGNORE_INDEX
 from archit.simple.data.base import Example, Feature, TaskData, register_task_data
-from archit.simple.data.collate import IGNORE_INDEX, MODEL_INPUT_KEYS, Collator
+from archit.simple.data.collate import MODEL_INPUT_KEYS, Collator
 from archit.simple.data.tagging import read_numbered_conllu
 from archit.simple.data.tokenization import encode_words, log_empty_words
 from archit.simple.formats.conllu import ConlluSentence, LabelVocabulary, write_conllu

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 import numpy as np
 
 from archit.errors import DataError
+from archit.modeling.tasks.losses import IGNORE_INDEX
 from archit.simple.data.base import Example, Feature, TaskData, register_task_data, write_jsonl
 from archit.simple.data.collate import Collator
 from archit.simple.data.tokenization import align_labels, encode_words, first_piece_positions, log_empty_words
@@ -136,7 +137,7 @@ class TokenClassificationData(TaskData):
             empty_words += [(example.get("line"), example["words"][index]) for index in empty]
             feature: Feature = {**inputs, "word_ids": word_ids}
             if "tags" in example:
-                feature["labels"] = align_labels(word_ids, [label2id.get(tag, -100) for tag in example["tags"]])
+                feature["labels"] = align_labels(word_ids, [label2id.get(tag, IGNORE_INDEX) for tag in example["tags"]])
             features.append(feature)
         log_empty_words(empty_words, sum(len(example["words"]) for example in examples), self.tokenizer)
         return features

@@ -16,11 +16,11 @@ from typing import Any
 from transformers import AutoTokenizer, PreTrainedTokenizerBase
 
 from archit.errors import CheckpointError, DataError, UnknownArchitectureError
+from archit.modeling.tasks.losses import IGNORE_INDEX
 from archit.resolution import Family, ModelArchitectures, resolve
 from archit.resolution.checkpoints import download_command, locate_checkpoint
 
 __all__ = [
-    "IGNORE_INDEX",
     "align_labels",
     "encode_blocks",
     "encode_words",
@@ -32,8 +32,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger("archit")
-
-IGNORE_INDEX = -100
 
 
 def family_of(name_or_path: str, **hub_options: Any) -> Family:

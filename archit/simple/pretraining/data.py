@@ -48,7 +48,7 @@ def language_modeling_collator(
     if masked and tokenizer.mask_token is None:
         raise DataError(
             f"Masked LM needs a tokenizer with a mask token; {type(tokenizer).__name__} has none. Train one with "
-            "archit.modeling.native.train_tokenizer(texts, objective='masked_lm')."
+            "archit.simple.pretraining.train_tokenizer(texts, objective='masked_lm')."
         )
     options = {"seed": seed} if seed is not None else {}
     return DataCollatorForLanguageModeling(

@@ -17,14 +17,9 @@ from enum import Enum
 from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
 from transformers import PreTrainedTokenizerFast
 
-from archit.errors import ArchitError
+from archit.errors import TokenizerTrainingError
 
 __all__ = ["TokenizerKind", "TokenizerTrainingError", "special_tokens", "train_tokenizer"]
-
-
-class TokenizerTrainingError(ArchitError, ValueError):
-    """Raised when a tokenizer cannot be trained as asked: an unknown kind or objective, a vocabulary too
-    small for the special tokens, or no text."""
 
 
 class TokenizerKind(str, Enum):

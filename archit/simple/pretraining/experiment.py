@@ -15,22 +15,30 @@ built, each with its own exception (all :class:`ExperimentConfigError`).
 
 from __future__ import annotations
 
-import contextlib
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from enum import Enum
 from typing import Any
 
 import attrs
 from transformers import BertConfig, GPT2Config, PretrainedConfig, PreTrainedTokenizerBase
 
-from archit.errors import ArchitError, RegistrationError
-from archit.modeling.native.configuration import GRUConfig, LSTMConfig, RNNConfig
-from archit.modeling.native.data import language_modeling_collator
-from archit.resolution.families import natural_key
+from archit.errors import (
+    ExperimentConfigError,
+    MissingArchitectureError,
+    RegistrationError,
+    SubConfigMismatchError,
+    UnknownExperimentArchitectureError,
+    UnsupportedObjectiveError,
+)
+from archit.modeling.heads.language_modeling import CausalLMHeadConfig, MaskedLMHeadConfig
+from archit.modeling.native import GRUConfig, LSTMConfig, RNNConfig
+from archit.modeling.tasks import ForCausalLM, ForMaskedLM
+from archit.registry import Registry
+from archit.simple.options import help_text, one_of, share, whole_number
+from archit.simple.pretraining.data import language_modeling_collator
 
 __all__ = [
-    "ArchitectureRegistry",
     "ArchitectureSpec",
     "ExperimentArchitectures",
     "ExperimentConfig",
@@ -49,27 +57,6 @@ __all__ = [
 ]
 
 
-class ExperimentConfigError(ArchitError, ValueError):
-    """Raised when an experiment config is invalid; the subclasses name the kind of mistake."""
-
-
-class MissingArchitectureError(ExperimentConfigError):
-    """Raised when an experiment config names no ``architecture``."""
-
-
-class UnknownExperimentArchitectureError(ExperimentConfigError):
-    """Raised when ``architecture`` names no registered architecture; the message lists the known ones."""
-
-
-class SubConfigMismatchError(ExperimentConfigError):
-    """Raised when the config holds a sub-config (``transformer`` or ``rnn``) its architecture does not take."""
-
-
-class UnsupportedObjectiveError(ExperimentConfigError):
-    """Raised when the architecture cannot be trained with the objective (masked LM on a unidirectional RNN,
-    causal LM on a bidirectional one or on BERT)."""
-
-
 class Objective(str, Enum):
     """The language-modelling objectives."""
 
@@ -77,26 +64,8 @@ class Objective(str, Enum):
     MASKED_LM = "masked_lm"
 
 
-def _positive(instance: Any, attribute: attrs.Attribute, value: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ExperimentConfigError(
-            f"{type(instance).__name__}.{attribute.name} must be a positive integer; got {value!r}."
-        )
-
-
-def _probability(instance: Any, attribute: attrs.Attribute, value: float) -> None:
-    if not 0.0 <= value < 1.0:
-        raise ExperimentConfigError(f"{type(instance).__name__}.{attribute.name} must be in [0, 1); got {value!r}.")
-
-
-def _one_of(*choices: str) -> Callable[[Any, attrs.Attribute, str], None]:
-    def check(instance: Any, attribute: attrs.Attribute, value: str) -> None:
-        if value not in choices:
-            raise ExperimentConfigError(
-                f"{type(instance).__name__}.{attribute.name} must be one of {', '.join(choices)}; got {value!r}."
-            )
-
-    return check
+_positive = whole_number(1, ExperimentConfigError)
+_probability = share(ExperimentConfigError)
 
 
 def _objective(value: Objective | str) -> Objective:
@@ -107,27 +76,23 @@ def _objective(value: Objective | str) -> Objective:
         raise ExperimentConfigError(f"Unknown objective {value!r}; choose one of {known}.") from None
 
 
-def _help(text: str) -> dict[str, str]:
-    return {"help": text}
-
-
 @attrs.define(kw_only=True)
 class TransformerSettings:
     """The ``transformer`` sub-config: sizes of a GPT-2 or BERT backbone."""
 
-    hidden_size: int = attrs.field(default=256, validator=_positive, metadata=_help("Width of the hidden states."))
-    num_layers: int = attrs.field(default=4, validator=_positive, metadata=_help("Number of transformer layers."))
+    hidden_size: int = attrs.field(default=256, validator=_positive, metadata=help_text("Width of the hidden states."))
+    num_layers: int = attrs.field(default=4, validator=_positive, metadata=help_text("Number of transformer layers."))
     num_heads: int = attrs.field(
-        default=4, validator=_positive, metadata=_help("Attention heads per layer; must divide hidden_size.")
+        default=4, validator=_positive, metadata=help_text("Attention heads per layer; must divide hidden_size.")
     )
     intermediate_size: int = attrs.field(
-        default=1024, validator=_positive, metadata=_help("Width of the feed-forward layer inside each block.")
+        default=1024, validator=_positive, metadata=help_text("Width of the feed-forward layer inside each block.")
     )
     max_position_embeddings: int = attrs.field(
-        default=512, validator=_positive, metadata=_help("Longest input, in tokens.")
+        default=512, validator=_positive, metadata=help_text("Longest input, in tokens.")
     )
     dropout: float = attrs.field(
-        default=0.1, validator=_probability, metadata=_help("Dropout on hidden states and attention weights.")
+        default=0.1, validator=_probability, metadata=help_text("Dropout on hidden states and attention weights.")
     )
 
     def __attrs_post_init__(self) -> None:
@@ -142,22 +107,24 @@ class TransformerSettings:
 class RNNSettings:
     """The ``rnn`` sub-config: sizes of an LSTM, GRU or RNN backbone (see ``RecurrentConfig``)."""
 
-    embedding_size: int = attrs.field(default=256, validator=_positive, metadata=_help("Width of the embeddings."))
+    embedding_size: int = attrs.field(default=256, validator=_positive, metadata=help_text("Width of the embeddings."))
     hidden_size: int = attrs.field(
-        default=256, validator=_positive, metadata=_help("Width of one direction of each recurrent layer.")
+        default=256, validator=_positive, metadata=help_text("Width of one direction of each recurrent layer.")
     )
-    num_layers: int = attrs.field(default=2, validator=_positive, metadata=_help("Number of recurrent layers."))
+    num_layers: int = attrs.field(default=2, validator=_positive, metadata=help_text("Number of recurrent layers."))
     bidirectional: bool = attrs.field(
-        default=False, metadata=_help("Also read right to left (masked LM); unidirectional for causal LM.")
+        default=False, metadata=help_text("Also read right to left (masked LM); unidirectional for causal LM.")
     )
     dropout: float = attrs.field(
-        default=0.1, validator=_probability, metadata=_help("Dropout on the embeddings and between layers.")
+        default=0.1, validator=_probability, metadata=help_text("Dropout on the embeddings and between layers.")
     )
-    tie_word_embeddings: bool = attrs.field(default=True, metadata=_help("The LM head shares the embedding matrix."))
+    tie_word_embeddings: bool = attrs.field(
+        default=True, metadata=help_text("The LM head shares the embedding matrix.")
+    )
     nonlinearity: str = attrs.field(
         default="tanh",
-        validator=_one_of("tanh", "relu"),
-        metadata=_help("Nonlinearity of the plain RNN cell: tanh or relu (ignored by LSTM and GRU)."),
+        validator=one_of(("tanh", "relu"), ExperimentConfigError),
+        metadata=help_text("Nonlinearity of the plain RNN cell: tanh or relu (ignored by LSTM and GRU)."),
     )
 
 
@@ -225,65 +192,22 @@ class ArchitectureSpec:
 
     name: str
     builder: Builder
-    sub_config: str
+    sub_config: str = attrs.field()
     objectives: ObjectivesOf
 
-
-class ArchitectureRegistry:
-    """The architectures an experiment config can name: ``register``, ``get``, ``list``, ``restoring``."""
-
-    def __init__(self) -> None:
-        self._specs: dict[str, ArchitectureSpec] = {}
-
-    def register(self, spec: ArchitectureSpec, exist_ok: bool = False) -> ArchitectureSpec:
-        """Add an architecture.
-
-        Raises:
-            RegistrationError: the name is taken and ``exist_ok`` is false, or the sub-config is unknown.
-        """
-        if spec.sub_config not in SUB_CONFIGS:
+    @sub_config.validator
+    def _known_sub_config(self, attribute: attrs.Attribute, value: str) -> None:
+        if value not in SUB_CONFIGS:
             raise RegistrationError(
-                f"Architecture {spec.name!r}: sub_config must be one of {', '.join(SUB_CONFIGS)}; got {spec.sub_config!r}."
+                f"Architecture {self.name!r}: sub_config must be one of {', '.join(SUB_CONFIGS)}; got {value!r}."
             )
-        if spec.name in self._specs and not exist_ok:
-            raise RegistrationError(
-                f"Architecture {spec.name!r} is already registered; pass exist_ok=True to replace it."
-            )
-        self._specs[spec.name] = spec
-        return spec
-
-    def get(self, name: str) -> ArchitectureSpec:
-        """The architecture of that name.
-
-        Raises:
-            UnknownExperimentArchitectureError: no such architecture; the message lists the known ones.
-        """
-        spec = self._specs.get(name)
-        if spec is None:
-            raise UnknownExperimentArchitectureError(
-                f"Unknown architecture {name!r}. Known architectures: {', '.join(self.list())}. Register a new one "
-                "with @archit.modeling.native.register_architecture('name', sub_config=...)."
-            )
-        return spec
-
-    def list(self) -> list[str]:
-        """The registered names, in natural order."""
-        return sorted(self._specs, key=natural_key)
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._specs
-
-    @contextlib.contextmanager
-    def restoring(self) -> Iterator[ArchitectureRegistry]:
-        """Context manager that undoes every registration made inside it (for tests)."""
-        saved = dict(self._specs)
-        try:
-            yield self
-        finally:
-            self._specs = saved
 
 
-ExperimentArchitectures = ArchitectureRegistry()
+ExperimentArchitectures: Registry[ArchitectureSpec] = Registry(
+    "architecture",
+    UnknownExperimentArchitectureError,
+    "Register a new one with @archit.simple.pretraining.register_architecture('name', sub_config=...).",
+)
 """Every architecture an :class:`ExperimentConfig` can name."""
 
 
@@ -303,7 +227,8 @@ def register_architecture(
         exist_ok: replace an architecture of the same name.
 
     Raises:
-        RegistrationError: the name is taken and ``exist_ok`` is false, or ``sub_config`` is unknown.
+        RegistrationError: (when decorating) the name is taken and ``exist_ok`` is false, or ``sub_config`` is
+            unknown.
     """
     if callable(objectives):
         objectives_of = objectives
@@ -314,7 +239,7 @@ def register_architecture(
             return fixed
 
     def decorator(builder: Builder) -> Builder:
-        ExperimentArchitectures.register(ArchitectureSpec(name, builder, sub_config, objectives_of), exist_ok)
+        ExperimentArchitectures.register(ArchitectureSpec(name, builder, sub_config, objectives_of), exist_ok=exist_ok)
         return builder
 
     return decorator
@@ -344,26 +269,26 @@ class ExperimentConfig:
     architecture: str | None = attrs.field(
         default=None,
         validator=_check_architecture,
-        metadata=_help("gpt2, bert, lstm, gru, rnn, or a name registered with @register_architecture."),
+        metadata=help_text("gpt2, bert, lstm, gru, rnn, or a name registered with @register_architecture."),
     )
     objective: Objective = attrs.field(
         default=Objective.CAUSAL_LM,
         converter=_objective,
-        metadata=_help("causal_lm (predict the next token) or masked_lm (predict masked tokens)."),
+        metadata=help_text("causal_lm (predict the next token) or masked_lm (predict masked tokens)."),
     )
     mlm_probability: float = attrs.field(
-        default=0.15, validator=_probability, metadata=_help("Share of the tokens masked LM masks and predicts.")
+        default=0.15, validator=_probability, metadata=help_text("Share of the tokens masked LM masks and predicts.")
     )
     vocab_size: int | None = attrs.field(
-        default=None, metadata=_help("Vocabulary size when no tokenizer is given to create_model_from_config.")
+        default=None, metadata=help_text("Vocabulary size when no tokenizer is given to create_model_from_config.")
     )
     transformer: TransformerSettings | None = attrs.field(
         default=None,
         converter=_sub_config(TransformerSettings),
-        metadata=_help("Sizes of a transformer architecture (gpt2, bert)."),
+        metadata=help_text("Sizes of a transformer architecture (gpt2, bert)."),
     )
     rnn: RNNSettings | None = attrs.field(
-        default=None, converter=_sub_config(RNNSettings), metadata=_help("Sizes of a recurrent architecture.")
+        default=None, converter=_sub_config(RNNSettings), metadata=help_text("Sizes of a recurrent architecture.")
     )
 
     def __attrs_post_init__(self) -> None:
@@ -454,9 +379,6 @@ def create_model_from_config(
     Raises:
         ExperimentConfigError: an invalid config, or neither a tokenizer nor ``vocab_size``.
     """
-    from archit.modeling.heads.language_modeling import CausalLMHeadConfig, MaskedLMHeadConfig
-    from archit.modeling.tasks import ForCausalLM, ForMaskedLM
-
     config = _as_config(config)
     if tokenizer is not None:
         vocabulary = Vocabulary.of(tokenizer)
