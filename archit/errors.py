@@ -46,3 +46,9 @@ class CacheError(ArchitError, ValueError):
 
 class UnknownTaskError(ArchitError, ValueError):
     """Raised when a task name is not registered; the message lists the registered tasks and how to add one."""
+
+
+class RunConfigurationError(ArchitError, ValueError):
+    """Raised when a run configuration (or another option class of the runscripts) has an invalid value or a
+    contradicting pair of values, or when its YAML file cannot be read; the message names the field(s) and the
+    valid choices."""

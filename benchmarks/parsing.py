@@ -147,8 +147,8 @@ def measure_training_step(batch_size: int, repeats: int) -> dict[str, Any]:
     from archit.simple.config import RunConfiguration
     from archit.simple.data.parsing import DependencyParsingData
     from archit.simple.data.tokenization import load_tokenizer
+    from archit.simple.demo import find_demo_model, find_demo_treebank
     from archit.simple.formats.conllu import read_conllu
-    from archit.simple.run import find_demo_model, find_demo_treebank
 
     checkpoint, treebank = find_demo_model(), find_demo_treebank()
     examples = [{"words": list(s.forms), "sentence": s} for s in read_conllu(treebank)[:batch_size]]

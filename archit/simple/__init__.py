@@ -11,15 +11,16 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from archit.simple.config import RunConfiguration
-    from archit.simple.run import RunResult, evaluate, predict, run_simple
+    from archit.simple.inference import evaluate, predict
+    from archit.simple.run import RunResult, run_simple
 
 __all__ = ["RunConfiguration", "RunResult", "evaluate", "predict", "run_simple"]
 
 _HOMES = {
     "RunConfiguration": "archit.simple.config",
     "RunResult": "archit.simple.run",
-    "evaluate": "archit.simple.run",
-    "predict": "archit.simple.run",
+    "evaluate": "archit.simple.inference",
+    "predict": "archit.simple.inference",
     "run_simple": "archit.simple.run",
 }
 

@@ -80,13 +80,12 @@ def _add_config_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _add_run_options(parser: argparse.ArgumentParser) -> None:
-    """One ``--option`` per :class:`RunConfiguration` field, its help the field's ``metadata["help"]``."""
+def _add_field_options(parser: argparse.ArgumentParser, options_class: type) -> None:
+    """One ``--option`` per field of an attrs option class (:class:`RunConfiguration`, :class:`DemoOptions`),
+    its help the field's ``metadata["help"]``."""
     import attrs
 
-    from archit.simple.config import RunConfiguration
-
-    for field in attrs.fields(RunConfiguration):
+    for field in attrs.fields(options_class):
         flag = "--" + field.name.replace("_", "-")
         default = "" if field.default is attrs.NOTHING else f" (default: {_shown(field.default)})"
         text = field.metadata.get("help", "") + default
@@ -211,7 +210,7 @@ def _positive_int(value: Any, option: str) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> None:
-    from archit.simple.run import evaluate
+    from archit.simple.inference import evaluate
 
     values = _inference_values(args, "archit evaluate")
     metrics = evaluate(
@@ -233,7 +232,7 @@ def _evaluate(args: argparse.Namespace) -> None:
 
 
 def _predict(args: argparse.Namespace) -> None:
-    from archit.simple.run import predict
+    from archit.simple.inference import predict
 
     values = _inference_values(args, "archit predict")
     path, metrics = predict(
@@ -251,28 +250,13 @@ def _predict(args: argparse.Namespace) -> None:
         print("scores against the file's labels: " + ", ".join(f"{k} {v:.4f}" for k, v in metrics.items()))
 
 
-_DEMO_NUMBERS = {
-    "max_steps": int,
-    "train_batch_size": int,
-    "learning_rate": float,
-    "head_learning_rate": float,
-    "max_train_sentences": int,
-    "max_eval_sentences": int,
-    "seed": int,
-}
-
-
 def _demo(args: argparse.Namespace) -> None:
-    from archit.simple.run import run_demo
+    import attrs
 
-    values = _merged(args, allowed=("output_dir", "progress_bars", *_DEMO_NUMBERS))
-    for key, kind in _DEMO_NUMBERS.items():
-        if key in values and values[key] is not None:
-            try:
-                values[key] = kind(values[key])
-            except (TypeError, ValueError):
-                raise _CommandError(f"--{key.replace('_', '-')} takes a number, got {values[key]!r}.") from None
-    run_demo(**values)
+    from archit.simple.demo import DemoOptions, run_demo
+
+    names = [field.name for field in attrs.fields(DemoOptions)]
+    run_demo(DemoOptions.from_dict(_merged(args, allowed=names), origin=args.config or "archit demo"))
 
 
 def _families(args: argparse.Namespace) -> None:
@@ -318,22 +302,9 @@ def _add_inference_options(parser: argparse.ArgumentParser, output_help: str) ->
 
 
 def _add_demo_options(parser: argparse.ArgumentParser) -> None:
-    suppress = argparse.SUPPRESS
-    parser.add_argument("--output-dir", default=suppress, help="where the demo run goes (default: runs/demo)")
-    parser.add_argument(
-        "--max-steps", default=suppress, help="training steps (default: 400, about three minutes on 2 CPU cores)"
-    )
-    parser.add_argument("--train-batch-size", default=suppress, help="sentences per step (default: 16)")
-    parser.add_argument("--learning-rate", default=suppress, help="peak learning rate of MiniLM (default: 1e-4)")
-    parser.add_argument(
-        "--head-learning-rate", default=suppress, help="peak learning rate of the parser head (default: 2e-3)"
-    )
-    parser.add_argument("--max-train-sentences", default=suppress, help="use only the first N training sentences")
-    parser.add_argument("--max-eval-sentences", default=suppress, help="evaluate on the first N dev/test sentences")
-    parser.add_argument(
-        "--progress-bars", action=argparse.BooleanOptionalAction, default=suppress, help="show progress bars"
-    )
-    parser.add_argument("--seed", default=suppress, help="random seed (default: 42)")
+    from archit.simple.demo import DemoOptions
+
+    _add_field_options(parser, DemoOptions)
     _add_config_option(parser)
 
 
@@ -358,8 +329,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _train_opts(parser: argparse.ArgumentParser) -> None:
+    from archit.simple.config import RunConfiguration
+
     _add_config_option(parser)
-    _add_run_options(parser)
+    _add_field_options(parser, RunConfiguration)
 
 
 def _evaluate_opts(parser: argparse.ArgumentParser) -> None:

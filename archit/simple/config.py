@@ -8,17 +8,14 @@ raises :class:`RunConfigurationError` naming the field(s) and what would be vali
 
 from __future__ import annotations
 
-import difflib
-import functools
 import os
-import types
-import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import attrs
 
-from archit.errors import ArchitError, DataError
+from archit.errors import DataError, RunConfigurationError
+from archit.simple.options import at_least, from_values, help_text, one_of, typed_fields
 from archit.simple.outputs import replacing
 from archit.simple.textfiles import DEFAULT_ENCODING, reading_codec
 
@@ -42,11 +39,6 @@ STRATEGIES = ("no", "steps", "epoch")
 PRECISIONS = ("auto", "no", "fp16", "bf16")
 
 
-class RunConfigurationError(ArchitError, ValueError):
-    """Raised when a run configuration has an invalid value or a contradicting pair of values, or when its
-    YAML file cannot be read; the message names the field(s) and the valid choices."""
-
-
 def known_tasks() -> tuple[str, ...]:
     """The task names ``ArchitFactory`` knows (the DESIGN.md list until the factory is importable)."""
     try:
@@ -54,25 +46,6 @@ def known_tasks() -> tuple[str, ...]:
     except ImportError:
         return TASKS
     return tuple(ArchitFactory.tasks())
-
-
-def _choice(choices: Callable[[], tuple[str, ...]] | tuple[str, ...]) -> Callable[[Any, attrs.Attribute, Any], None]:
-    def check(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
-        valid = choices() if callable(choices) else choices
-        if value not in valid:
-            close = difflib.get_close_matches(str(value), valid, n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
-            raise RunConfigurationError(f"{attribute.name} must be one of {', '.join(valid)}; got {value!r}.{hint}")
-
-    return check
-
-
-def _at_least(minimum: float) -> Callable[[Any, attrs.Attribute, Any], None]:
-    def check(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
-        if value is not None and value < minimum:
-            raise RunConfigurationError(f"{attribute.name} must be at least {minimum}; got {value!r}.")
-
-    return check
 
 
 def _text_encoding(instance: Any, attribute: attrs.Attribute, value: str) -> None:
@@ -99,29 +72,7 @@ def _one_character(instance: Any, attribute: attrs.Attribute, value: str | None)
         )
 
 
-def _help(text: str) -> dict[str, str]:
-    return {"help": text}
-
-
-def _typed(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
-    """Check a value against its field's annotation (ints pass for floats, ``bool`` never passes for numbers)."""
-    optional, base = _unpack(_field_types()[attribute.name])
-    if value is None and optional:
-        return
-    accepted = (int, float) if base is float else (base,)
-    if not isinstance(value, accepted) or (base is not bool and isinstance(value, bool)):
-        raise RunConfigurationError(f"{attribute.name} must be {base.__name__}; got {value!r}.")
-
-
-def _with_type_checks(cls: type, fields: list[attrs.Attribute]) -> list[attrs.Attribute]:
-    """attrs field transformer: every field's validators run after a type check."""
-    return [
-        field.evolve(validator=attrs.validators.and_(_typed, field.validator) if field.validator else _typed)
-        for field in fields
-    ]
-
-
-@attrs.define(kw_only=True, field_transformer=_with_type_checks)
+@attrs.define(kw_only=True, field_transformer=typed_fields)
 class RunConfiguration:
     """One fine-tuning run: model, task, data, schedule and outputs.
 
@@ -129,103 +80,117 @@ class RunConfiguration:
         RunConfigurationError: on construction, for an invalid value or a contradicting pair of values.
     """
 
-    task: str = attrs.field(validator=_choice(known_tasks), metadata=_help("the task to train, see `archit tasks`"))
+    task: str = attrs.field(validator=one_of(known_tasks), metadata=help_text("the task to train, see `archit tasks`"))
     model_name_or_path: str = attrs.field(
-        metadata=_help("checkpoint directory or Hugging Face Hub id (org/name) of the backbone or model")
+        metadata=help_text("checkpoint directory or Hugging Face Hub id (org/name) of the backbone or model")
     )
     revision: str | None = attrs.field(
         default=None,
-        metadata=_help(
+        metadata=help_text(
             "branch, tag or commit of a hub model_name_or_path (default: main); the cache, offline mode and token "
             "come from HF_HUB_CACHE, HF_HUB_OFFLINE and HF_TOKEN"
         ),
     )
-    run_name: str = attrs.field(default="archit-run", metadata=_help("name of the run"))
-    output_dir: str | None = attrs.field(default=None, metadata=_help("where outputs go (default: runs/RUN_NAME)"))
-    train_file: str | None = attrs.field(default=None, metadata=_help("training data file"))
-    validation_file: str | None = attrs.field(default=None, metadata=_help("development data file"))
-    test_file: str | None = attrs.field(default=None, metadata=_help("test data file (predictions are written for it)"))
+    run_name: str = attrs.field(default="archit-run", metadata=help_text("name of the run"))
+    output_dir: str | None = attrs.field(default=None, metadata=help_text("where outputs go (default: runs/RUN_NAME)"))
+    train_file: str | None = attrs.field(default=None, metadata=help_text("training data file"))
+    validation_file: str | None = attrs.field(default=None, metadata=help_text("development data file"))
+    test_file: str | None = attrs.field(
+        default=None, metadata=help_text("test data file (predictions are written for it)")
+    )
     encoding: str = attrs.field(
         default=DEFAULT_ENCODING,
         validator=_text_encoding,
-        metadata=_help("text encoding of the data files (utf-8 with or without a byte-order mark; latin-1, cp1252...)"),
+        metadata=help_text(
+            "text encoding of the data files (utf-8 with or without a byte-order mark; latin-1, cp1252...)"
+        ),
     )
     delimiter: str | None = attrs.field(
         default=None,
         converter=_delimiter,
         validator=_one_character,
-        metadata=_help("field delimiter of CSV/TSV files, e.g. ';' or tab; unset: ',' for .csv, a tab for .tsv"),
+        metadata=help_text("field delimiter of CSV/TSV files, e.g. ';' or tab; unset: ',' for .csv, a tab for .tsv"),
     )
-    text_column: str = attrs.field(default="text", metadata=_help("column holding the text (CSV/TSV/JSONL)"))
+    text_column: str = attrs.field(default="text", metadata=help_text("column holding the text (CSV/TSV/JSONL)"))
     text_pair_column: str | None = attrs.field(
-        default="text_pair", metadata=_help("column holding the second text of sentence pairs, when present")
+        default="text_pair", metadata=help_text("column holding the second text of sentence pairs, when present")
     )
-    label_column: str = attrs.field(default="label", metadata=_help("column holding the label (CSV/TSV/JSONL)"))
-    label_separator: str = attrs.field(default=",", metadata=_help("separator of multi-label names in CSV/TSV"))
-    choices_column: str = attrs.field(default="choices", metadata=_help("column holding the multiple-choice options"))
+    label_column: str = attrs.field(default="label", metadata=help_text("column holding the label (CSV/TSV/JSONL)"))
+    label_separator: str = attrs.field(default=",", metadata=help_text("separator of multi-label names in CSV/TSV"))
+    choices_column: str = attrs.field(
+        default="choices", metadata=help_text("column holding the multiple-choice options")
+    )
     conllu_label_field: str = attrs.field(
         default="upos",
-        validator=_choice(("upos", "xpos", "deprel")),
-        metadata=_help("CoNLL-U field tagged by token_classification (upos, xpos, deprel...)"),
+        validator=one_of(("upos", "xpos", "deprel")),
+        metadata=help_text("CoNLL-U field tagged by token_classification (upos, xpos, deprel...)"),
     )
     head_options: dict[str, Any] = attrs.field(
-        factory=dict, metadata=_help("head fields passed to ArchitFactory.from_pretrained (KEY=VALUE)")
+        factory=dict, metadata=help_text("head fields passed to ArchitFactory.from_pretrained (KEY=VALUE)")
     )
-    max_seq_length: int = attrs.field(default=128, validator=_at_least(8), metadata=_help("most tokens per input"))
-    doc_stride: int = attrs.field(default=32, validator=_at_least(0), metadata=_help("QA: overlap of context windows"))
-    max_answer_length: int = attrs.field(default=30, validator=_at_least(1), metadata=_help("QA: longest answer"))
-    train_batch_size: int = attrs.field(default=8, validator=_at_least(1), metadata=_help("training batch size"))
-    eval_batch_size: int = attrs.field(default=16, validator=_at_least(1), metadata=_help("evaluation batch size"))
+    max_seq_length: int = attrs.field(default=128, validator=at_least(8), metadata=help_text("most tokens per input"))
+    doc_stride: int = attrs.field(
+        default=32, validator=at_least(0), metadata=help_text("QA: overlap of context windows")
+    )
+    max_answer_length: int = attrs.field(default=30, validator=at_least(1), metadata=help_text("QA: longest answer"))
+    train_batch_size: int = attrs.field(default=8, validator=at_least(1), metadata=help_text("training batch size"))
+    eval_batch_size: int = attrs.field(default=16, validator=at_least(1), metadata=help_text("evaluation batch size"))
     gradient_accumulation_steps: int = attrs.field(
-        default=1, validator=_at_least(1), metadata=_help("batches per optimiser step")
+        default=1, validator=at_least(1), metadata=help_text("batches per optimiser step")
     )
-    num_epochs: float = attrs.field(default=3.0, validator=_at_least(0), metadata=_help("training epochs"))
-    max_steps: int = attrs.field(default=-1, metadata=_help("training steps; when positive, overrides num_epochs"))
-    learning_rate: float = attrs.field(default=5e-5, validator=_at_least(0), metadata=_help("peak learning rate"))
+    num_epochs: float = attrs.field(default=3.0, validator=at_least(0), metadata=help_text("training epochs"))
+    max_steps: int = attrs.field(default=-1, metadata=help_text("training steps; when positive, overrides num_epochs"))
+    learning_rate: float = attrs.field(default=5e-5, validator=at_least(0), metadata=help_text("peak learning rate"))
     head_learning_rate: float | None = attrs.field(
         default=None,
-        validator=_at_least(0),
-        metadata=_help("peak learning rate of the task head (default: learning_rate); new heads learn faster"),
+        validator=at_least(0),
+        metadata=help_text("peak learning rate of the task head (default: learning_rate); new heads learn faster"),
     )
-    weight_decay: float = attrs.field(default=0.0, validator=_at_least(0), metadata=_help("AdamW weight decay"))
-    warmup_ratio: float = attrs.field(default=0.0, validator=_at_least(0), metadata=_help("warm-up, share of steps"))
-    warmup_steps: int = attrs.field(default=0, validator=_at_least(0), metadata=_help("warm-up, in steps"))
-    seed: int = attrs.field(default=42, metadata=_help("random seed"))
+    weight_decay: float = attrs.field(default=0.0, validator=at_least(0), metadata=help_text("AdamW weight decay"))
+    warmup_ratio: float = attrs.field(default=0.0, validator=at_least(0), metadata=help_text("warm-up, share of steps"))
+    warmup_steps: int = attrs.field(default=0, validator=at_least(0), metadata=help_text("warm-up, in steps"))
+    seed: int = attrs.field(default=42, metadata=help_text("random seed"))
     eval_strategy: str = attrs.field(
-        default="epoch", validator=_choice(STRATEGIES), metadata=_help("when to evaluate: no, steps or epoch")
+        default="epoch", validator=one_of(STRATEGIES), metadata=help_text("when to evaluate: no, steps or epoch")
     )
-    eval_steps: int | None = attrs.field(default=None, validator=_at_least(1), metadata=_help("evaluate every N steps"))
+    eval_steps: int | None = attrs.field(
+        default=None, validator=at_least(1), metadata=help_text("evaluate every N steps")
+    )
     save_strategy: str = attrs.field(
-        default="no", validator=_choice(STRATEGIES), metadata=_help("when to save checkpoints: no, steps or epoch")
+        default="no", validator=one_of(STRATEGIES), metadata=help_text("when to save checkpoints: no, steps or epoch")
     )
-    save_steps: int | None = attrs.field(default=None, validator=_at_least(1), metadata=_help("save every N steps"))
+    save_steps: int | None = attrs.field(default=None, validator=at_least(1), metadata=help_text("save every N steps"))
     save_total_limit: int | None = attrs.field(
-        default=1, validator=_at_least(1), metadata=_help("checkpoints kept on disk")
+        default=1, validator=at_least(1), metadata=help_text("checkpoints kept on disk")
     )
     resume: bool = attrs.field(
         default=False,
-        metadata=_help(
+        metadata=help_text(
             "continue from the newest complete checkpoint in OUTPUT_DIR/checkpoints (optimizer, schedule, random "
             "state and data order included), or start afresh if there is none; needs save_strategy steps or epoch"
         ),
     )
-    logging_steps: int = attrs.field(default=10, validator=_at_least(1), metadata=_help("log the loss every N steps"))
+    logging_steps: int = attrs.field(
+        default=10, validator=at_least(1), metadata=help_text("log the loss every N steps")
+    )
     early_stopping_patience: int | None = attrs.field(
-        default=None, validator=_at_least(1), metadata=_help("stop after N evaluations without improvement")
+        default=None, validator=at_least(1), metadata=help_text("stop after N evaluations without improvement")
     )
     metric_for_best_model: str | None = attrs.field(
-        default=None, metadata=_help("metric that picks the best checkpoint (default: the task's main metric)")
+        default=None, metadata=help_text("metric that picks the best checkpoint (default: the task's main metric)")
     )
     mixed_precision: str = attrs.field(
-        default="auto", validator=_choice(PRECISIONS), metadata=_help("auto, no, fp16 or bf16 (auto: bf16/fp16 on GPU)")
+        default="auto",
+        validator=one_of(PRECISIONS),
+        metadata=help_text("auto, no, fp16 or bf16 (auto: bf16/fp16 on GPU)"),
     )
     max_train_samples: int | None = attrs.field(
-        default=None, validator=_at_least(1), metadata=_help("use only the first N training examples")
+        default=None, validator=at_least(1), metadata=help_text("use only the first N training examples")
     )
     max_eval_samples: int | None = attrs.field(
-        default=None, validator=_at_least(1), metadata=_help("use only the first N evaluation/test examples")
+        default=None, validator=at_least(1), metadata=help_text("use only the first N evaluation/test examples")
     )
-    progress_bars: bool = attrs.field(default=True, metadata=_help("show progress bars"))
+    progress_bars: bool = attrs.field(default=True, metadata=help_text("show progress bars"))
 
     def __attrs_post_init__(self) -> None:
         for strategy, steps in (("eval_strategy", "eval_steps"), ("save_strategy", "save_steps")):
@@ -290,20 +255,7 @@ class RunConfiguration:
             RunConfigurationError: an unknown key (with the closest valid one), a value of the wrong type, a
                 missing required field, or an invalid value or pair.
         """
-        names = [field.name for field in attrs.fields(cls)]
-        unknown = [key for key in values if key not in names]
-        if unknown:
-            close = difflib.get_close_matches(unknown[0], names, n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else f" Valid keys: {', '.join(names)}."
-            raise RunConfigurationError(f"{origin}: unknown key {unknown[0]!r}.{hint}")
-        missing = [
-            field.name for field in attrs.fields(cls) if field.default is attrs.NOTHING and field.name not in values
-        ]
-        if missing:
-            raise RunConfigurationError(f"{origin}: {', '.join(missing)} must be set.")
-        hints = _field_types()
-        converted = {key: _convert(key, value, hints[key], origin) for key, value in values.items()}
-        return cls(**converted)
+        return from_values(cls, values, origin)
 
     def to_yaml(self, path: str) -> None:
         """Write the configuration as YAML (readable back with :meth:`from_yaml`), whole or not at all."""
@@ -345,57 +297,3 @@ class RunConfiguration:
             RunConfigurationError: see :meth:`read_yaml` and :meth:`from_dict`.
         """
         return cls.from_dict({**cls.read_yaml(path), **overrides}, origin=path)
-
-
-@functools.cache
-def _field_types() -> dict[str, Any]:
-    return typing.get_type_hints(RunConfiguration)
-
-
-def _unpack(hint: Any) -> tuple[bool, type]:
-    """``(accepts None, the plain class)`` of an annotation: ``int | None`` gives ``(True, int)``,
-    ``dict[str, Any]`` gives ``(False, dict)``."""
-    optional = False
-    if typing.get_origin(hint) in (typing.Union, types.UnionType):
-        arguments = typing.get_args(hint)
-        optional = type(None) in arguments
-        hint = next(argument for argument in arguments if argument is not type(None))
-    return optional, typing.get_origin(hint) or hint
-
-
-def _convert(name: str, value: Any, hint: Any, origin: str) -> Any:
-    """``value`` converted to the type ``hint`` (``X | None`` accepts ``None`` and ``"none"``/``"null"``)."""
-    optional, base = _unpack(hint)
-    if value is None or (optional and isinstance(value, str) and value.lower() in ("none", "null", "")):
-        if optional:
-            return None
-        raise RunConfigurationError(f"{origin}: {name} cannot be empty.")
-    try:
-        if base is bool:
-            return _to_bool(value)
-        if base in (int, float):
-            number = base(float(value)) if base is int and isinstance(value, str) and "e" in value.lower() else value
-            if isinstance(number, bool):
-                raise ValueError(value)
-            converted = base(number)
-            if base is int and float(number) != converted:
-                raise ValueError(value)
-            return converted
-        if base is dict:
-            if not isinstance(value, Mapping):
-                raise ValueError(value)
-            return dict(value)
-        return str(value)
-    except (TypeError, ValueError):
-        raise RunConfigurationError(f"{origin}: {name} must be {base.__name__}; got {value!r}.") from None
-
-
-def _to_bool(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("true", "yes", "1", "on"):
-        return True
-    if text in ("false", "no", "0", "off"):
-        return False
-    raise ValueError(value)

@@ -1,4 +1,7 @@
-"""The ``Trainer`` of archit runs, and what it needs to make a run's numbers exact and resumable.
+"""The ``Trainer`` of archit runs, its arguments, and what it needs to make a run's numbers exact and resumable.
+
+* :func:`training_arguments` and :func:`inference_arguments` are the ``TrainingArguments`` of a run and of
+  predicting with a trained model: schedule, evaluation, saving, precision and devices.
 
 * :class:`ArchitTrainer` counts the loss items of every optimizer step over the accumulated batches and every
   process, so that the loss and gradients do not depend on batch size, accumulation or process count; gives the
@@ -17,10 +20,13 @@ import os
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import torch
 from transformers import Trainer, TrainerCallback, TrainingArguments
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
+from archit._compat import warmup_arguments
+from archit.simple.config import RunConfiguration, RunConfigurationError
 from archit.simple.data import TaskData
 
 __all__ = [
@@ -29,8 +35,104 @@ __all__ = [
     "LogAtCheckpoints",
     "complete_checkpoints",
     "head_aware_optimizer",
+    "inference_arguments",
     "mean_training_loss",
+    "named_predictions",
+    "training_arguments",
 ]
+
+
+def _precision(config: RunConfiguration) -> dict[str, bool]:
+    """``fp16``/``bf16`` flags for the hardware at hand.
+
+    Raises:
+        RunConfigurationError: fp16 was asked for without a CUDA GPU.
+    """
+    choice = config.mixed_precision
+    if choice == "auto":
+        if not torch.cuda.is_available():
+            return {}
+        choice = "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+    if choice == "fp16" and not torch.cuda.is_available():
+        raise RunConfigurationError(
+            "mixed_precision 'fp16' needs a CUDA GPU and this machine has none; use 'auto', 'bf16' or 'no'."
+        )
+    return {"fp16": choice == "fp16", "bf16": choice == "bf16"}
+
+
+def _device() -> dict[str, bool]:
+    """``use_cpu`` for a multi-process run without CUDA: accelerate then sets up gloo (CPU DDP) instead of
+    leaving every process to train alone."""
+    distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
+    return {"use_cpu": True} if distributed and not torch.cuda.is_available() else {}
+
+
+def training_arguments(config: RunConfiguration, data: TaskData, has_eval: bool) -> TrainingArguments:
+    """The ``TrainingArguments`` of a run: schedule, evaluation, saving, precision, early stopping."""
+    eval_strategy = config.eval_strategy if has_eval else "no"
+    early_stopping = config.early_stopping_patience is not None and has_eval
+    save_strategy = eval_strategy if early_stopping else config.save_strategy
+    warmup = warmup_arguments(config.warmup_ratio) if config.warmup_ratio else {"warmup_steps": config.warmup_steps}
+    steps = {"eval_steps": config.eval_steps, "save_steps": config.save_steps}
+    if early_stopping and save_strategy == "steps" and config.save_steps is None:
+        steps["save_steps"] = config.eval_steps
+    best: dict[str, Any] = {}
+    if early_stopping:
+        best = {
+            "load_best_model_at_end": True,
+            "metric_for_best_model": config.metric_for_best_model or data.main_metric,
+            "greater_is_better": data.greater_is_better if config.metric_for_best_model is None else None,
+        }
+    return TrainingArguments(
+        output_dir=os.path.join(config.resolved_output_dir, "checkpoints"),
+        run_name=config.run_name,
+        per_device_train_batch_size=config.train_batch_size,
+        per_device_eval_batch_size=config.eval_batch_size,
+        gradient_accumulation_steps=config.gradient_accumulation_steps,
+        num_train_epochs=config.num_epochs,
+        max_steps=config.max_steps,
+        learning_rate=config.learning_rate,
+        weight_decay=config.weight_decay,
+        seed=config.seed,
+        eval_strategy=eval_strategy,
+        save_strategy=save_strategy,
+        save_total_limit=config.save_total_limit,
+        logging_strategy="steps",
+        logging_steps=config.logging_steps,
+        report_to="none",
+        disable_tqdm=not config.progress_bars,
+        remove_unused_columns=False,
+        dataloader_pin_memory=torch.cuda.is_available(),
+        # count loss items over every process, so that the loss does not depend on the process count
+        average_tokens_across_devices=True,
+        # a resumed run continues early stopping where it was
+        restore_callback_states_from_checkpoint=config.resume,
+        **{key: value for key, value in steps.items() if value is not None},
+        **warmup,
+        **best,
+        **_precision(config),
+        **_device(),
+    )
+
+
+def inference_arguments(config: RunConfiguration, output_dir: str) -> TrainingArguments:
+    """The ``TrainingArguments`` of predicting with a trained model: the run's evaluation batch size and progress
+    bars, on the devices at hand."""
+    return TrainingArguments(
+        output_dir=output_dir,
+        per_device_eval_batch_size=config.eval_batch_size,
+        report_to="none",
+        disable_tqdm=not config.progress_bars,
+        remove_unused_columns=False,
+        dataloader_pin_memory=torch.cuda.is_available(),
+        **_device(),
+    )
+
+
+def named_predictions(data: TaskData, arrays: Any) -> dict[str, np.ndarray]:
+    """The arrays ``Trainer.predict`` returns, by the task data's :attr:`~TaskData.prediction_names`."""
+    arrays = arrays if isinstance(arrays, (tuple, list)) else (arrays,)
+    return dict(zip(data.prediction_names, arrays, strict=True))
 
 
 class ArchitTrainer(Trainer):

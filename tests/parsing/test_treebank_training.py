@@ -9,8 +9,8 @@ from archit.modeling.parsing import is_tree
 from archit.simple.config import RunConfiguration
 from archit.simple.data.parsing import DependencyParsingData
 from archit.simple.data.tokenization import load_tokenizer
+from archit.simple.demo import find_demo_model, find_demo_treebank
 from archit.simple.formats.conllu import read_conllu
-from archit.simple.run import find_demo_model, find_demo_treebank
 
 N_SENTENCES = 16
 MAX_WORDS = 12

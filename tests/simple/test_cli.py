@@ -38,6 +38,41 @@ def test_train_help_lists_every_run_option_with_its_help(capsys) -> None:
         assert " ".join(field.metadata["help"].split())[:30] in text
 
 
+def test_demo_options_are_one_class_for_the_function_and_the_command(tmp_path, monkeypatch, capsys) -> None:
+    import attrs
+
+    from archit.simple import demo
+
+    with pytest.raises(SystemExit):
+        main(["demo", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for field in attrs.fields(demo.DemoOptions):
+        assert "--" + field.name.replace("_", "-") in text and field.metadata["help"] in text
+    received = []
+    monkeypatch.setattr(demo, "run_demo", received.append)
+    config_file = tmp_path / "demo.yaml"
+    config_file.write_text("max_steps: 7\nseed: 3\n")
+    assert main(["demo", "--config", str(config_file), "--max-steps", "5", "--learning-rate", "3e-4"]) == 0
+    assert received == [demo.DemoOptions(max_steps=5, seed=3, learning_rate=3e-4)]
+    assert main(["demo", "--max-steps", "many"]) == 1
+    assert "archit demo: max_steps must be int; got 'many'" in capsys.readouterr().err
+    assert main(["demo", "--train-batch-size", "0"]) == 1
+    assert "train_batch_size must be at least 1; got 0" in capsys.readouterr().err
+
+
+def test_names_moved_out_of_the_run_module_still_import_from_it() -> None:
+    from archit.simple import demo, inference, run
+
+    for module, names in (
+        (inference, ("load_run", "predict", "evaluate")),
+        (demo, ("run_demo", "find_demo_model", "find_demo_treebank", "split_treebank")),
+    ):
+        for name in names:
+            assert getattr(run, name) is getattr(module, name)
+    with pytest.raises(AttributeError, match="has no attribute 'nothing'"):
+        run.nothing  # noqa: B018
+
+
 def test_tasks_table_lists_every_task() -> None:
     table = tasks_table()
     rows = {line.split()[0]: line for line in table.splitlines()[2:]}

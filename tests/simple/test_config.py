@@ -8,7 +8,7 @@ import torch
 
 from archit.simple.config import RunConfiguration, RunConfigurationError
 from archit.simple.plotting import loss_curves, plot_losses
-from archit.simple.run import _precision
+from archit.simple.training import _precision
 
 REQUIRED = {"task": "sequence_classification", "model_name_or_path": "some/checkpoint"}
 

