@@ -85,6 +85,12 @@ def command_line(config: RunConfiguration) -> str:
     return shlex.join(words)
 
 
+def _command_intro(config: RunConfiguration) -> str:
+    if config.train_file is None and getattr(config, "dataset", None) is None:
+        return "The command that makes the same run, given the dataset it was passed in Python (`--dataset`):"
+    return "The command that makes the same run:"
+
+
 def _settings(config: RunConfiguration) -> list[tuple[str, Any]]:
     """The training settings a reader needs to judge the run, defaults included."""
     names = [
@@ -184,7 +190,7 @@ def build_model_card(
             _labels_section(labels),
             "## Training",
             "\n".join(["| setting | value |", "|---|---|", *(f"| {k} | {v} |" for k, v in _settings(config))]),
-            "The command that makes the same run:",
+            _command_intro(config),
             f"```bash\n{command_line(config)}\n```",
             "## Results",
             _metrics_table(metrics),

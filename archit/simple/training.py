@@ -67,6 +67,31 @@ def _device() -> dict[str, bool]:
     return {"use_cpu": True} if distributed and not torch.cuda.is_available() else {}
 
 
+def reporting_integrations(report_to: str) -> list[str]:
+    """The Trainer's ``report_to`` of a run's ``report_to``: ``none``, ``all``, or integrations joined by commas.
+
+    Raises:
+        RunConfigurationError: an integration the Trainer does not know, or one whose package is not installed.
+    """
+    from transformers.integrations import INTEGRATION_TO_CALLBACK, get_available_reporting_integrations
+
+    names = [name.strip() for name in report_to.split(",") if name.strip()]
+    if names in (["none"], ["all"]):
+        return names
+    for name in names:
+        if name not in INTEGRATION_TO_CALLBACK:
+            raise RunConfigurationError(
+                f"report_to names {name!r}, which the Trainer does not know; use none, all, or some of "
+                f"{', '.join(sorted(INTEGRATION_TO_CALLBACK))}, joined by commas."
+            )
+        if name not in get_available_reporting_integrations():
+            raise RunConfigurationError(
+                f"report_to names {name!r}, whose package is not installed; install it (pip install tensorboard "
+                f"for tensorboard) or leave it out. Installed: {', '.join(get_available_reporting_integrations()) or 'none'}."
+            )
+    return names or ["none"]
+
+
 def training_arguments(config: RunConfiguration, data: TaskData, has_eval: bool) -> TrainingArguments:
     """The ``TrainingArguments`` of a run: schedule, evaluation, saving, precision, early stopping."""
     eval_strategy = config.eval_strategy if has_eval else "no"
@@ -99,7 +124,7 @@ def training_arguments(config: RunConfiguration, data: TaskData, has_eval: bool)
         save_total_limit=config.save_total_limit,
         logging_strategy="steps",
         logging_steps=config.logging_steps,
-        report_to="none",
+        report_to=reporting_integrations(config.report_to),
         disable_tqdm=not config.progress_bars,
         remove_unused_columns=False,
         dataloader_pin_memory=torch.cuda.is_available(),
