@@ -85,10 +85,10 @@ def _add_field_options(parser: argparse.ArgumentParser, options_class: type) -> 
         flag = "--" + field.name.replace("_", "-")
         default = "" if field.default is attrs.NOTHING else f" (default: {_shown(field.default)})"
         text = field.metadata.get("help", "") + default
-        if field.name == "head_options":
+        if field.name in _KEY_VALUE_OPTIONS:
             parser.add_argument(
-                "--head-option",
-                dest="head_options",
+                _KEY_VALUE_OPTIONS[field.name],
+                dest=field.name,
                 action="append",
                 metavar="KEY=VALUE",
                 help=text,
@@ -108,7 +108,11 @@ def _shown(default: Any) -> str:
     return repr(default) if isinstance(default, str) else str(default)
 
 
-def _parse_head_options(pairs: Sequence[str]) -> dict[str, Any]:
+_KEY_VALUE_OPTIONS = {"head_options": "--head-option", "peft_options": "--peft-option"}
+"""The mapping fields of a run and their option, given once per KEY=VALUE pair."""
+
+
+def _parse_key_values(pairs: Sequence[str], option: str) -> dict[str, Any]:
     """``["num_labels=3", "dropout=0.1"]`` as ``{"num_labels": 3, "dropout": 0.1}`` (values read as YAML)."""
     import yaml
 
@@ -116,7 +120,7 @@ def _parse_head_options(pairs: Sequence[str]) -> dict[str, Any]:
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
-            raise CommandError(f"--head-option takes KEY=VALUE, got {pair!r}.")
+            raise CommandError(f"{option} takes KEY=VALUE, got {pair!r}.")
         options[key.strip()] = yaml.safe_load(value) if value.strip() else None
     return options
 
@@ -140,8 +144,9 @@ def _merged(args: argparse.Namespace, allowed: Sequence[str] | None = None) -> d
         if unknown:
             raise CommandError(f"{args.config}: unknown option {unknown[0]!r}; valid: {', '.join(allowed)}.")
     given = _given(args)
-    if "head_options" in given:
-        given["head_options"] = {**(values.get("head_options") or {}), **_parse_head_options(given["head_options"])}
+    for name, option in _KEY_VALUE_OPTIONS.items():
+        if name in given:
+            given[name] = {**(values.get(name) or {}), **_parse_key_values(given[name], option)}
     return {**values, **given}
 
 

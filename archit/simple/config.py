@@ -176,6 +176,43 @@ class RunConfiguration:
         default=None, validator=at_least(1), metadata=help_text("use only the first N evaluation/test examples")
     )
     progress_bars: bool = attrs.field(default=True, metadata=help_text("show progress bars"))
+    report_to: str = attrs.field(
+        default="none",
+        metadata=help_text(
+            "where the Trainer reports the logs: none, all, or integrations joined by commas (tensorboard, wandb, "
+            "mlflow...); TensorBoard writes to OUTPUT_DIR/checkpoints/runs"
+        ),
+    )
+    peft: str | None = attrs.field(
+        default=None,
+        metadata=help_text(
+            "a PEFT method that adapts the backbone (lora, loha, ia3...) while the head trains in full; the "
+            "adapter is saved in model/adapter, the merged model in model/"
+        ),
+    )
+    peft_options: dict[str, Any] = attrs.field(
+        factory=dict,
+        metadata=help_text(
+            "fields of the PEFT method's config (KEY=VALUE: r=16, lora_alpha=32...); without target_modules, PEFT's "
+            "default for the model type or else every linear layer of the backbone"
+        ),
+    )
+    dataset: str | None = attrs.field(
+        default=None,
+        metadata=help_text(
+            "a datasets directory written by save_to_disk, or a dataset on the Hugging Face Hub, instead of data files"
+        ),
+    )
+    dataset_config: str | None = attrs.field(
+        default=None, metadata=help_text("the configuration of a hub dataset (e.g. mrpc of nyu-mll/glue)")
+    )
+    train_split: str = attrs.field(default="train", metadata=help_text("the dataset's training split"))
+    validation_split: str | None = attrs.field(
+        default="validation", metadata=help_text("the dataset's development split (left out when it has none)")
+    )
+    test_split: str | None = attrs.field(
+        default="test", metadata=help_text("the dataset's test split (left out when it has none)")
+    )
 
     def __attrs_post_init__(self) -> None:
         for strategy, steps in (("eval_strategy", "eval_steps"), ("save_strategy", "save_steps")):
@@ -198,6 +235,16 @@ class RunConfiguration:
             )
         if self.early_stopping_patience is not None:
             self._check_early_stopping()
+        if self.peft_options and self.peft is None:
+            raise RunConfigurationError(
+                f"peft_options are set but peft is not; set peft to the method they configure (e.g. lora), or drop "
+                f"{', '.join(self.peft_options)}."
+            )
+        if self.dataset is not None and self.train_file is not None:
+            raise RunConfigurationError(
+                f"dataset and train_file are both set ({self.dataset!r}, {self.train_file!r}); a run reads one: "
+                "unset one of them."
+            )
         if self.resume and self.save_strategy == "no" and self.early_stopping_patience is None:
             raise RunConfigurationError(
                 "resume continues from the run's newest checkpoint, but save_strategy is 'no', so the run writes "

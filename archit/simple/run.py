@@ -7,7 +7,8 @@ A run's output directory holds::
     predictions.jsonl     predictions on the test file (else the validation file); .conllu for CoNLL-U tasks
     loss.png              training and evaluation loss against the step
     log_history.json      the Trainer's log
-    model/                the model and tokenizer (save_pretrained), plus archit_run.yaml
+    model/                the model and tokenizer (save_pretrained), archit_run.yaml and the model card README.md;
+                          with peft, the merged model, and the adapter with the trained head in model/adapter/
 
 Every file and the model directory appear whole or not at all (written under a temporary name, then renamed;
 see :mod:`archit.simple.outputs`), ``metrics.json`` last. With checkpoints (``save_strategy``), a run killed at
@@ -29,6 +30,7 @@ import json
 import logging
 import os
 import shutil
+import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -37,8 +39,12 @@ import transformers
 from transformers import EarlyStoppingCallback, Trainer, TrainerCallback
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
+from archit.errors import DataError
+from archit.simple.adapters import ADAPTER_DIRECTORY, wrap_with_peft
 from archit.simple.config import RunConfiguration, RunConfigurationError
 from archit.simple.data import Example, Feature, TaskData, get_task_data, load_tokenizer
+from archit.simple.data.from_datasets import export_split, load_splits
+from archit.simple.modelcard import write_model_card
 from archit.simple.outputs import partial_directory, publish_directory, remove_partial_outputs, replacing
 from archit.simple.plotting import plot_losses
 from archit.simple.training import (
@@ -102,7 +108,8 @@ def load_model(config: RunConfiguration, data: TaskData) -> transformers.PreTrai
     ):
         raise RunConfigurationError(
             f"head_options sets num_labels={config.head_options['num_labels']!r}, but the training data "
-            f"({config.train_file}) has {implied['num_labels']} labels; drop num_labels from head_options."
+            f"({config.train_file or config.dataset or 'the dataset'}) has {implied['num_labels']} labels; drop "
+            "num_labels from head_options."
         )
     # Label names go into the model config (for predictions and pipelines), the rest into the head config.
     names = {key: implied.pop(key) for key in ("id2label", "label2id") if key in implied}
@@ -124,22 +131,56 @@ def _metric_function(
     return compute_metrics
 
 
-def _prepare(config: RunConfiguration) -> tuple[TaskData, dict[str, list[Example]]]:
+def _read_dataset(data: TaskData, config: RunConfiguration, source: Any) -> dict[str, list[Example]]:
+    """The examples of the dataset's training, validation and test splits (those it has), each split written in
+    the task's input format and read by its reader.
+
+    Raises:
+        DataError: the dataset has no training split of that name.
+    """
+    available = load_splits(source, config.dataset_config)
+    if config.train_split not in available:
+        raise DataError(
+            f"The dataset has no split {config.train_split!r}; it has {', '.join(map(repr, available))}. "
+            "Set train_split (--train-split)."
+        )
+    roles = {"train": config.train_split, "validation": config.validation_split, "test": config.test_split}
+    limits = {"train": config.max_train_samples, "validation": config.max_eval_samples, "test": config.max_eval_samples}
+    with tempfile.TemporaryDirectory() as directory:
+        return {
+            role: _read_split(data, export_split(available[name], config.task, config, directory, name), limits[role])
+            for role, name in roles.items()
+            if name in available
+        }
+
+
+def _prepare(config: RunConfiguration, dataset: Any = None) -> tuple[TaskData, dict[str, list[Example]]]:
     """Tokenizer, task data and the examples of each split given."""
-    if config.train_file is None:
-        raise RunConfigurationError("train_file is not set; a run needs training data (--train-file FILE).")
+    if dataset is not None and (config.dataset is not None or config.train_file is not None):
+        raise RunConfigurationError(
+            "run_simple was given a dataset, and the configuration names training data too "
+            f"(dataset {config.dataset!r}, train_file {config.train_file!r}); pass one."
+        )
+    source = dataset if dataset is not None else config.dataset
+    if config.train_file is None and source is None:
+        raise RunConfigurationError(
+            "train_file is not set; a run needs training data (--train-file FILE, or --dataset DIRECTORY_OR_NAME)."
+        )
     tokenizer = load_tokenizer(config.model_name_or_path, revision=config.revision)
     data = get_task_data(config.task, config, tokenizer)
-    splits = {
-        "train": _read_split(data, config.train_file, config.max_train_samples),
-        "validation": _read_split(data, config.validation_file, config.max_eval_samples),
-        "test": _read_split(data, config.test_file, config.max_eval_samples),
-    }
+    if source is not None:
+        splits = _read_dataset(data, config, source)
+    else:
+        splits = {
+            "train": _read_split(data, config.train_file, config.max_train_samples),
+            "validation": _read_split(data, config.validation_file, config.max_eval_samples),
+            "test": _read_split(data, config.test_file, config.max_eval_samples),
+        }
     data.fit_labels(splits["train"])
     return data, {name: examples for name, examples in splits.items() if examples}
 
 
-def run_simple(config: RunConfiguration) -> RunResult:
+def run_simple(config: RunConfiguration, dataset: Any = None) -> RunResult:
     """Fine-tune ``config.model_name_or_path`` on the task and write every output of the run.
 
     Trains with the HF ``Trainer`` (evaluating on the validation file on the configured schedule, with early
@@ -150,19 +191,28 @@ def run_simple(config: RunConfiguration) -> RunResult:
     ``torchrun`` or ``accelerate launch``, only the main process writes.
 
     The training metrics' ``train_loss`` is :func:`mean_training_loss` of the log, so that it is the same for
-    a resumed run as for an uninterrupted one.
+    a resumed run as for an uninterrupted one. With ``config.peft``, the backbone is adapted by that PEFT method
+    (:func:`~archit.simple.adapters.wrap_with_peft`) and the head trains in full.
+
+    Args:
+        config: the run.
+        dataset: a ``datasets`` ``DatasetDict`` or ``Dataset`` to train on, instead of the configuration's files or
+            ``dataset``; its splits are chosen by ``train_split``, ``validation_split`` and ``test_split``.
 
     Returns:
         :class:`RunResult` with the paths written and the metrics.
 
     Raises:
-        RunConfigurationError: no training file, or a configuration the hardware cannot run.
-        DataError: a data file is missing or malformed.
+        RunConfigurationError: no training data, or two sources of it, or a configuration the hardware cannot run.
+        DataError: a data file or dataset is missing or malformed.
+        PeftSetupError: the PEFT method or its options are not valid.
         CheckpointError, HeadConfigError: the model cannot be loaded for the task.
     """
     transformers.set_seed(config.seed)
-    data, splits = _prepare(config)
+    data, splits = _prepare(config, dataset)
     model = load_model(config, data)
+    if config.peft is not None:
+        model = wrap_with_peft(model, config.peft, config.peft_options)
     features = {name: data.featurize(examples, training=name == "train") for name, examples in splits.items()}
     has_eval = "validation" in splits
     collator = data.collator(training=True)
@@ -237,7 +287,7 @@ def _write_outputs(
         for name in remove_partial_outputs(output_dir):
             logger.warning("Removed %s, left unfinished in %s by an interrupted run.", name, output_dir)
     trainer.accelerator.wait_for_everyone()
-    trainer.save_model(staging)
+    _save_model(config, trainer, staging)
     resolved = attrs.evolve(config, output_dir=output_dir, head_options={**config.head_options, **_plain(data)})
     files = {
         "config": os.path.join(output_dir, "config.yaml"),
@@ -249,6 +299,7 @@ def _write_outputs(
         predictions_file = os.path.join(output_dir, "predictions" + data.prediction_suffix(splits[predictions[0]]))
     if trainer.is_world_process_zero():
         resolved.to_yaml(os.path.join(staging, RUN_CONFIG_NAME))
+        write_model_card(staging, config, data.labels, metrics, model_id=model_dir)
         publish_directory(staging, model_dir)
         if predictions is not None:
             with replacing(predictions_file) as temporary:
@@ -271,6 +322,19 @@ def _write_outputs(
         plot_file=files["plot"],
         predictions_file=predictions_file,
     )
+
+
+def _save_model(config: RunConfiguration, trainer: Trainer, directory: str) -> None:
+    """Save the model and tokenizer in ``directory``; for a PEFT run, the adapter and the trained head in its
+    ``adapter/``, and the model with the adapter merged into its weights in ``directory`` itself."""
+    if config.peft is None:
+        trainer.save_model(directory)
+        return
+    trainer.save_model(os.path.join(directory, ADAPTER_DIRECTORY))
+    merged = trainer.accelerator.unwrap_model(trainer.model).merge_and_unload()
+    if trainer.is_world_process_zero():
+        merged.save_pretrained(directory)
+        trainer.processing_class.save_pretrained(directory)
 
 
 def _plain(data: TaskData) -> dict[str, Any]:

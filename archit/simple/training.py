@@ -67,6 +67,31 @@ def _device() -> dict[str, bool]:
     return {"use_cpu": True} if distributed and not torch.cuda.is_available() else {}
 
 
+def reporting_integrations(report_to: str) -> list[str]:
+    """The Trainer's ``report_to`` of a run's ``report_to``: ``none``, ``all``, or integrations joined by commas.
+
+    Raises:
+        RunConfigurationError: an integration the Trainer does not know, or one whose package is not installed.
+    """
+    from transformers.integrations import INTEGRATION_TO_CALLBACK, get_available_reporting_integrations
+
+    names = [name.strip() for name in report_to.split(",") if name.strip()]
+    if names in (["none"], ["all"]):
+        return names
+    for name in names:
+        if name not in INTEGRATION_TO_CALLBACK:
+            raise RunConfigurationError(
+                f"report_to names {name!r}, which the Trainer does not know; use none, all, or some of "
+                f"{', '.join(sorted(INTEGRATION_TO_CALLBACK))}, joined by commas."
+            )
+        if name not in get_available_reporting_integrations():
+            raise RunConfigurationError(
+                f"report_to names {name!r}, whose package is not installed; install it (pip install tensorboard "
+                f"for tensorboard) or leave it out. Installed: {', '.join(get_available_reporting_integrations()) or 'none'}."
+            )
+    return names or ["none"]
+
+
 def training_arguments(config: RunConfiguration, data: TaskData, has_eval: bool) -> TrainingArguments:
     """The ``TrainingArguments`` of a run: schedule, evaluation, saving, precision, early stopping."""
     eval_strategy = config.eval_strategy if has_eval else "no"
@@ -99,7 +124,7 @@ def training_arguments(config: RunConfiguration, data: TaskData, has_eval: bool)
         save_total_limit=config.save_total_limit,
         logging_strategy="steps",
         logging_steps=config.logging_steps,
-        report_to="none",
+        report_to=reporting_integrations(config.report_to),
         disable_tqdm=not config.progress_bars,
         remove_unused_columns=False,
         dataloader_pin_memory=torch.cuda.is_available(),
@@ -253,6 +278,10 @@ def mean_training_loss(log_history: Sequence[Mapping[str, Any]]) -> float | None
     return total / steps if steps else None
 
 
+PEFT_PREFIX = "base_model.model."
+"""Where a ``PeftModel`` keeps the parameters of the model it wraps."""
+
+
 def head_aware_optimizer(
     model: torch.nn.Module, args: TrainingArguments, head_learning_rate: float, decay_parameters: Collection[str]
 ) -> torch.optim.Optimizer:
@@ -261,7 +290,7 @@ def head_aware_optimizer(
     ``Trainer``'s schedule scales both rates.
 
     Args:
-        model: the model; its head is the parameters under ``head.``.
+        model: the model; its head is the parameters under ``head.`` (``base_model.model.head.`` in a PEFT model).
         args: the training arguments (learning rate, weight decay, Adam's betas and epsilon).
         head_learning_rate: the head's peak learning rate.
         decay_parameters: names of the parameters to decay (``Trainer.get_decay_parameter_names(model)``).
@@ -276,7 +305,7 @@ def head_aware_optimizer(
                 parameter
                 for name, parameter in model.named_parameters()
                 if parameter.requires_grad
-                and name.startswith("head.") == in_head
+                and name.removeprefix(PEFT_PREFIX).startswith("head.") == in_head
                 and (name in decay_parameters) == decays
             ]
             groups.append({"params": parameters, "lr": learning_rate, "weight_decay": weight_decay})

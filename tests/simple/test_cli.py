@@ -33,7 +33,11 @@ def test_train_help_lists_every_run_option_with_its_help(capsys) -> None:
         main(["train", "--help"])
     text = " ".join(capsys.readouterr().out.split())
     for field in attrs.fields(RunConfiguration):
-        flag = "--head-option" if field.name == "head_options" else "--" + field.name.replace("_", "-")
+        flag = (
+            "--"
+            + field.name.removesuffix("_options").replace("_", "-")
+            + ("-option" if field.name.endswith("_options") else "")
+        )
         assert flag in text
         assert " ".join(field.metadata["help"].split())[:30] in text
 

@@ -64,6 +64,14 @@ class ArchitConfig(PretrainedConfig):
             # transformers gives sub-configs the top config's attention (None here): keep the backbone's.
             backbone_config._attn_implementation = attention
 
+    @classmethod
+    def from_dict(cls, config_dict: dict[str, Any], **kwargs: Any) -> Any:
+        """The config from its ``to_dict()``; a backbone's own config (another ``model_type``, as PEFT reads a
+        LoRA run's base checkpoint with ``ArchitConfig.from_pretrained``) becomes the backbone of one."""
+        if config_dict.get("model_type", cls.model_type) != cls.model_type:
+            config_dict = {"backbone_config": dict(config_dict)}
+        return super().from_dict(config_dict, **kwargs)
+
     def get_head_config(self) -> HeadConfig | None:
         """The head config as its attrs class."""
         return None if self.head_config is None else head_config_from_dict(self.head_config)

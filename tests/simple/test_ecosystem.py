@@ -1,0 +1,157 @@
+"""Runs as good citizens of the Hugging Face ecosystem: model cards, TensorBoard logs, LoRA runs and datasets,
+end to end through ``run_simple`` and the ``archit`` command."""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+
+import datasets
+import peft
+import pytest
+import torch
+import transformers
+from huggingface_hub import ModelCard
+
+from archit.simple import RunConfiguration, run_simple
+from archit.simple.adapters import ADAPTER_DIRECTORY, load_adapter
+from archit.simple.cli import main
+from archit.simple.config import RunConfigurationError
+from archit.simple.inference import load_run, predict
+from tests.comparison import assert_same_outputs
+from tests.simple.tasks import NER, write_task_data
+
+
+def _values(tmp_path, checkpoints, data_file: str | None, **overrides) -> dict:
+    values = {
+        "task": "token_classification",
+        "model_name_or_path": checkpoints["bert"],
+        "output_dir": str(tmp_path / "run"),
+        "train_file": data_file,
+        "validation_file": data_file,
+        "max_steps": 3,
+        "train_batch_size": 2,
+        "learning_rate": 1e-2,
+        "logging_steps": 1,
+        "eval_strategy": "no",
+        "progress_bars": False,
+    }
+    return {**values, **overrides}
+
+
+def test_archit_train_writes_a_model_card_that_names_the_metrics(tmp_path, checkpoints) -> None:
+    data_file = write_task_data(tmp_path, "ner.txt", NER)
+    values = _values(tmp_path, checkpoints, data_file)
+    arguments = ["train"]
+    for key, value in values.items():
+        arguments += [f"--{key.replace('_', '-')}", str(value)] if key != "progress_bars" else ["--no-progress-bars"]
+    assert main(arguments) == 0
+    card = ModelCard.load(str(tmp_path / "run" / "model" / "README.md"))
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text(encoding="utf-8"))
+    for name, value in metrics["validation"].items():
+        assert f"| validation | {name} | {value:.4f} |" in card.text
+    assert "| train | train_loss |" in card.text
+    assert (
+        "6 labels: `B-LOC`, `B-ORG`, `B-PER`, `I-LOC`, `I-PER`, `O`." in card.text
+        and card.data.pipeline_tag == "token-classification"
+    )
+    assert f"--model-name-or-path {checkpoints['bert']}" in card.text
+
+
+def test_tensorboard_logs_are_written(tmp_path, checkpoints) -> None:
+    data_file = write_task_data(tmp_path, "ner.txt", NER)
+    result = run_simple(RunConfiguration(**_values(tmp_path, checkpoints, data_file, report_to="tensorboard")))
+    events = glob.glob(os.path.join(result.output_dir, "checkpoints", "runs", "*", "events.out.tfevents.*"))
+    assert len(events) == 1 and os.path.getsize(events[0]) > 0
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    accumulator = EventAccumulator(os.path.dirname(events[0]))
+    accumulator.Reload()
+    assert [event.step for event in accumulator.Scalars("train/loss")] == [1, 2, 3]
+
+
+def test_report_to_names_the_integrations(tmp_path, checkpoints) -> None:
+    data_file = write_task_data(tmp_path, "ner.txt", NER)
+    with pytest.raises(RunConfigurationError, match="report_to names 'tensorbord', which the Trainer does not know"):
+        run_simple(RunConfiguration(**_values(tmp_path, checkpoints, data_file, report_to="tensorbord")))
+
+
+INPUTS = {"input_ids": torch.tensor([[2, 7, 9, 11, 3]]), "attention_mask": torch.tensor([[1, 1, 1, 1, 1]])}
+
+
+def test_a_lora_run_saves_the_adapter_and_every_loader_gives_the_same_logits(tmp_path, checkpoints) -> None:
+    data_file = write_task_data(tmp_path, "ner.txt", NER)
+    config = RunConfiguration(**_values(tmp_path, checkpoints, data_file, peft="lora", peft_options={"r": 4}))
+    result = run_simple(config)
+    adapter_dir = os.path.join(result.model_dir, ADAPTER_DIRECTORY)
+    assert {"adapter_config.json", "adapter_model.safetensors"} <= set(os.listdir(adapter_dir))
+    saved = peft.PeftConfig.from_pretrained(adapter_dir)
+    assert saved.base_model_name_or_path == checkpoints["bert"] and "head" in saved.modules_to_save
+    loaders = {
+        "Auto class": lambda: transformers.AutoModelForTokenClassification.from_pretrained(result.model_dir),
+        "archit predict": lambda: load_run(result.output_dir)[2],
+        "adapter": lambda: load_adapter(result.model_dir),
+        "adapter merged": lambda: load_adapter(result.model_dir, merge=True),
+    }
+    logits = {}
+    for name, load in loaders.items():
+        with torch.no_grad():
+            logits[name] = load().eval()(**INPUTS).logits
+    for name in loaders:
+        assert_same_outputs(logits[name], logits["Auto class"])
+    base = transformers.AutoModelForTokenClassification.from_pretrained(checkpoints["bert"], num_labels=6)
+    with torch.no_grad():
+        assert not torch.allclose(base.eval()(**INPUTS).logits, logits["Auto class"], atol=1e-3)
+    path, scores = predict(result.output_dir, data_file)
+    assert os.path.isfile(path) and "f1" in scores
+    card = ModelCard.load(os.path.join(result.model_dir, "README.md"))
+    assert "| peft | lora |" in card.text and "--peft-option r=4" in card.text
+
+
+def test_peft_options_need_a_peft_method(tmp_path, checkpoints) -> None:
+    with pytest.raises(RunConfigurationError, match="peft_options are set but peft is not"):
+        RunConfiguration(**_values(tmp_path, checkpoints, "x.txt", peft_options={"r": 4}))
+
+
+def _ner_dataset() -> datasets.DatasetDict:
+    rows = []
+    for block in NER.replace("-DOCSTART- O\n\n", "").strip().split("\n\n"):
+        pairs = [line.split() for line in block.splitlines()]
+        rows.append({"tokens": [word for word, _ in pairs], "ner_tags": [tag for _, tag in pairs]})
+    names = sorted({tag for row in rows for tag in row["ner_tags"]})
+    features = datasets.Features(
+        {
+            "tokens": datasets.Sequence(datasets.Value("string")),
+            "ner_tags": datasets.Sequence(datasets.ClassLabel(names=names)),
+        }
+    )
+    split = datasets.Dataset.from_list(rows, features=features)
+    return datasets.DatasetDict({"train": split, "validation": split})
+
+
+def test_a_dataset_dict_trains_as_the_same_data_in_files(tmp_path, checkpoints) -> None:
+    data_file = write_task_data(tmp_path, "ner.txt", NER)
+    from_files = run_simple(RunConfiguration(**_values(tmp_path / "files", checkpoints, data_file)))
+    no_files = _values(tmp_path / "dataset", checkpoints, None)
+    from_dataset = run_simple(RunConfiguration(**no_files), dataset=_ner_dataset())
+    assert from_dataset.metrics["validation"] == pytest.approx(from_files.metrics["validation"])
+    assert from_dataset.metrics["train"]["train_loss"] == pytest.approx(from_files.metrics["train"]["train_loss"])
+
+
+def test_archit_train_reads_a_save_to_disk_directory(tmp_path, checkpoints, capsys) -> None:
+    saved = str(tmp_path / "saved")
+    _ner_dataset().save_to_disk(saved)
+    arguments = ["train", "--task", "token_classification", "--model-name-or-path", checkpoints["bert"]]
+    arguments += ["--dataset", saved, "--output-dir", str(tmp_path / "run"), "--max-steps", "2"]
+    arguments += ["--eval-strategy", "no", "--no-progress-bars"]
+    assert main(arguments) == 0
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text(encoding="utf-8"))
+    assert set(metrics) == {"train", "validation"} and "f1" in metrics["validation"]
+    assert main([*arguments[:-1], "--train-split", "training", "--no-progress-bars"]) == 1
+    assert "no split 'training'; it has 'train', 'validation'" in capsys.readouterr().err
+
+
+def test_a_dataset_and_a_train_file_are_one_too_many(tmp_path, checkpoints) -> None:
+    with pytest.raises(RunConfigurationError, match="dataset and train_file are both set"):
+        RunConfiguration(**_values(tmp_path, checkpoints, "x.txt", dataset="some/dataset"))
