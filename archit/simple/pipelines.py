@@ -83,6 +83,17 @@ class DependencyParsingPipeline(Pipeline):
     def _sanitize_parameters(
         self, word_splitter: WordSplitter | None = None, **kwargs: Any
     ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+        """Route the call's options; the pipeline takes ``word_splitter`` (and transformers' ``batch_size``,
+        ``num_workers``).
+
+        Raises:
+            TypeError: any other option, which would otherwise be ignored silently.
+        """
+        if kwargs:
+            raise TypeError(
+                f"The dependency-parsing pipeline got unknown options {sorted(kwargs)}; it takes word_splitter, "
+                "batch_size and num_workers."
+            )
         preprocess_params = {} if word_splitter is None else {"word_splitter": word_splitter}
         return preprocess_params, {}, {}
 

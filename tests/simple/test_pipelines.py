@@ -170,6 +170,8 @@ def test_errors_say_what_to_do(parsers, checkpoints, tmp_path) -> None:
         parser(" \t ")
     with pytest.raises(DataError, match="A sentence is a list of words"):
         parser([["a", 3]])
+    with pytest.raises(TypeError, match=r"unknown options \['wordsplitter'\]; it takes word_splitter"):
+        parser("a dog", wordsplitter=str.split)
     tagger = ArchitFactory.from_pretrained(checkpoints["roberta"], task="token_classification", num_labels=3)
     with pytest.raises(DataError, match="needs an archit ForDependencyParsing model, found ForSingleLabelToken"):
         pipeline("dependency-parsing", model=tagger, tokenizer=AutoTokenizer.from_pretrained(checkpoints["roberta"]))
