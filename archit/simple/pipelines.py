@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import torch
@@ -48,8 +48,9 @@ class DependencyParsingPipeline(Pipeline):
     """Dependency parsing of pre-split words or raw text with an archit :class:`ForDependencyParsing` model.
 
     Call it with one sentence (``list[str]`` of words, or a ``str`` of raw text split by ``word_splitter``), or
-    with a batch (a list of such sentences: ``list[list[str]]``, raw texts among them allowed); ``batch_size=``
-    pads and runs several sentences at once, with the same results.
+    with a batch: a list of word lists (``list[list[str]]``, raw texts among them allowed) or an iterator of
+    sentences (``iter(texts)`` for raw texts alone, since a list of strings is one sentence's words).
+    ``batch_size=`` pads and runs several sentences at once, with the same results.
 
     Returns, per sentence, one dict per word: ``id`` (1-based), ``word``, ``head`` (the head's id, 0 for the
     root), ``relation``, ``head_score`` (the probability of that head among the word's possible heads) and
@@ -97,7 +98,7 @@ class DependencyParsingPipeline(Pipeline):
         preprocess_params = {} if word_splitter is None else {"word_splitter": word_splitter}
         return preprocess_params, {}, {}
 
-    def __call__(self, inputs: str | Sequence[str] | Sequence[str | Sequence[str]], **kwargs: Any) -> Any:
+    def __call__(self, inputs: str | Sequence[str] | Iterable[str | Sequence[str]], **kwargs: Any) -> Any:
         """Parse one sentence or a batch (see the class docstring).
 
         Raises:
@@ -105,6 +106,9 @@ class DependencyParsingPipeline(Pipeline):
         """
         if isinstance(inputs, (list, tuple)) and inputs and all(isinstance(word, str) for word in inputs):
             return super().__call__([list(inputs)], **kwargs)[0]
+        if isinstance(inputs, Iterator):
+            # a batch given as an iterator, raw texts alone included; listed, as transformers would list it
+            return super().__call__(list(inputs), **kwargs)
         return super().__call__(inputs, **kwargs)
 
     def preprocess(self, inputs: str | Sequence[str], word_splitter: WordSplitter = split_words) -> dict[str, Any]:

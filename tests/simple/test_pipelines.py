@@ -129,6 +129,9 @@ def test_raw_text_is_split_by_the_documented_rule_or_the_callers_splitter(parser
     # a batch may mix raw texts and pre-split sentences
     mixed = parser(["a dog ran", ["Paris"]], batch_size=2)
     assert [[word["word"] for word in parsed] for parsed in mixed] == [["a", "dog", "ran"], ["Paris"]]
+    # raw texts alone: an iterator (a list of strings is one sentence's words)
+    streamed = parser(iter(["a dog ran", "Paris"]), batch_size=2)
+    assert [[word["word"] for word in parsed] for parsed in streamed] == [["a", "dog", "ran"], ["Paris"]]
 
 
 def test_long_sentence_is_windowed_as_in_training(parsers) -> None:
