@@ -1,6 +1,9 @@
 """archit: task heads on any language-model backbone, any checkpoint loaded, modified models declared."""
 
+from types import ModuleType
 from typing import Any
+
+from archit._post_import import when_imported
 
 __version__ = "0.1.0"
 
@@ -14,3 +17,14 @@ def __getattr__(name: str) -> Any:
 
         return ArchitFactory
     raise AttributeError(f"module 'archit' has no attribute {name!r}")
+
+
+def _register_pipelines(_: ModuleType) -> None:
+    from archit.simple.pipelines import register_pipeline
+
+    register_pipeline()
+
+
+# `pipeline("dependency-parsing", ...)` works once archit is imported; the registration waits for
+# transformers.pipelines to be imported, so that `import archit` loads neither transformers nor torch.
+when_imported("transformers.pipelines", _register_pipelines)

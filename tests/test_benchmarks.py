@@ -62,3 +62,10 @@ def test_overhead_quick() -> None:
     for task in ("token_classification", "sequence_classification", "masked_lm"):
         assert line[f"{task}_train_step_pairs"] == 1 and line[f"{task}_train_step"] > 0
     assert line["from_pretrained_peak_rss"] > 0
+
+
+def test_maintained_libraries_quick() -> None:
+    line = _last_json_line("maintained_libraries.py", "--quick")
+    for name in ("conllu_read", "conllu_write", "entity_scores", "squad_scores"):
+        assert line[f"{name}_pairs"] == 1 and line[name] > 0
+    assert line["conllu_round_trip_archit"] and line["entity_scores_equal"] and line["squad_scores_equal"]

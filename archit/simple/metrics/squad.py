@@ -1,7 +1,9 @@
 """SQuAD exact match and F1, with the normalisation of the official SQuAD v2.0 evaluation script.
 
 Unanswerable questions have the empty string as their only gold answer: predicting ``""`` scores 1 on both
-measures, anything else 0. The official script's ``HasAns_*`` and ``NoAns_*`` breakdowns are returned too.
+measures, anything else 0. The official script's ``HasAns_*`` and ``NoAns_*`` breakdowns are returned too; a
+question is answerable when it has a gold answer, even one that normalises to nothing (``"the"``), as there.
+``tests/simple/test_maintained_libraries.py`` checks every figure against the official script's logic.
 """
 
 from __future__ import annotations
@@ -70,7 +72,8 @@ def squad_scores(predictions: Mapping[str, str], references: Mapping[str, Sequen
         f1[key] = max(token_f1(predictions[key], gold) for gold in golds)
     scores = _averages(exact, f1, list(references), "")
     for prefix, answerable in (("HasAns_", True), ("NoAns_", False)):
-        subset = [key for key, golds in references.items() if any(map(normalize_answer, golds)) == answerable]
+        # answerable as the official script counts it: a gold answer is given (``""`` standing for none)
+        subset = [key for key, golds in references.items() if any(golds) == answerable]
         if subset:
             scores.update(_averages(exact, f1, subset, prefix))
     return scores
