@@ -46,3 +46,8 @@ class CacheError(ArchitError, ValueError):
 
 class UnknownTaskError(ArchitError, ValueError):
     """Raised when a task name is not registered; the message lists the registered tasks and how to add one."""
+
+
+class MultiTaskError(ArchitError, ValueError):
+    """Raised when the tasks of a multi-task model or run do not fit together: an unknown or duplicate task name,
+    a task without its kind, or a head option that belongs to another kind of task."""

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import fnmatch
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import transformers
 from transformers import PretrainedConfig
 
-from archit.errors import HeadConfigError, RegistrationError
+from archit.errors import HeadConfigError, MultiTaskError, RegistrationError
 from archit.modeling.base_models import BaseModel
 from archit.modeling.tasks import (
     ArchitConfig,
@@ -32,6 +32,9 @@ from archit.modeling.tasks import (
 )
 from archit.resolution.checkpoints import locate_checkpoint, location_options
 from archit.resolution.families import natural_key
+
+if TYPE_CHECKING:
+    from archit.modeling.multitask import MultiTaskModel
 
 __all__ = ["ArchitFactory", "register_task"]
 
@@ -87,13 +90,18 @@ class ArchitFactory:
         return {k: v for k, v in kwargs.items() if k in fields}, {k: v for k, v in kwargs.items() if k not in fields}
 
     @staticmethod
-    def from_pretrained(name_or_path: str | os.PathLike, task: str, **kwargs: Any) -> ModelWithHead:
-        """Load any checkpoint (bare backbone, HF ``XForY`` or archit) as a model for ``task``.
+    def from_pretrained(
+        name_or_path: str | os.PathLike, task: str | None = None, tasks: dict[str, dict] | None = None, **kwargs: Any
+    ) -> ModelWithHead | MultiTaskModel:
+        """Load any checkpoint (bare backbone, HF ``XForY`` or archit) as a model for ``task``, or as a multi-task
+        model with one head per entry of ``tasks``.
 
         Args:
             name_or_path: a local checkpoint directory, or a Hugging Face Hub id (``"microsoft/deberta-v2-xlarge"``)
                 read from the cache and downloaded when missing, unless offline.
             task: a name from :meth:`tasks` (``"dep_parsing"``, ``"token_classification"``...).
+            tasks: instead of ``task``, ``{name: {"task": kind, **head_options}}``: a
+                :class:`~archit.modeling.multitask.MultiTaskModel` (see :func:`~archit.modeling.multitask.load_tasks`).
             **kwargs: head-config fields (``num_labels=37``...), label maps (``id2label``), ``config`` (used
                 instead of the checkpoint's), hub options (``revision``, ``cache_dir``, ``token``,
                 ``local_files_only``, ``subfolder``, ``trust_remote_code``) and transformers ``from_pretrained``
@@ -102,8 +110,17 @@ class ArchitFactory:
 
         Raises:
             HeadConfigError: unknown task, or head fields the task's head config does not have.
+            MultiTaskError: both or neither of ``task`` and ``tasks``; ``tasks`` that do not fit together.
             CheckpointError, UnknownArchitectureError: as :meth:`ModelWithHead.from_pretrained`.
         """
+        if (task is None) == (tasks is None):
+            raise MultiTaskError(
+                "Pass task= (one head) or tasks= (several heads on one backbone), not both or neither."
+            )
+        if tasks is not None:
+            from archit.modeling.multitask import load_tasks  # it builds on this factory
+
+            return load_tasks(name_or_path, tasks, **kwargs)
         task_class = ArchitFactory.get_task(task)
         head_fields, other = ArchitFactory.split_kwargs(task_class, kwargs)
         return task_class.from_pretrained(name_or_path, **head_fields, **other)
