@@ -77,11 +77,12 @@ class ArchitTrainer(Trainer):
         counts = [model.count_loss_items(batch) for batch in batches]
         if not counts or any(count is None for count in counts):
             return batches, None
-        total = torch.stack([count.to(device) for count in counts]).sum()
+        # a count is a number, or a vector of one number per task (archit.modeling.multitask), summed elementwise
+        total = torch.stack([count.to(device) for count in counts]).sum(0)
         # as Trainer._get_num_items_in_batch: over processes when the loss is averaged across devices, and one
         # count per GPU under DataParallel
         if self.args.average_tokens_across_devices and self.args.world_size > 1:
-            total = self.accelerator.gather(total).sum()
+            total = self.accelerator.gather(total.unsqueeze(0)).sum(0)
         elif self.args.n_gpu > 1:
             total = total // self.args.n_gpu
         if self.args.n_gpu > 1:
