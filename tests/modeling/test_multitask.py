@@ -199,7 +199,7 @@ def test_exact_loss_per_task_under_accumulation(model) -> None:
     accumulated = sum(model(**batch, num_items_in_batch=counts).loss for batch in batches)
     joined = {key: torch.cat([pos[0][key], pos[1][key]]) for key in pos[0]}
     expected = model(task="pos", **joined).loss + model(task="deps", **deps[0]).loss
-    torch.testing.assert_close(accumulated, expected)
+    torch.testing.assert_close(accumulated, expected, rtol=1e-5, atol=1e-6)  # other batch shapes, other sums
 
 
 def test_unknown_task_in_forward(model) -> None:
