@@ -152,6 +152,10 @@ def mean_training_loss(log_history: Sequence[Mapping[str, Any]]) -> float | None
     return total / steps if steps else None
 
 
+# where heads keep their parameters: a single-task model's head, a multi-task model's heads (one per task)
+_HEAD_PREFIXES = ("head.", "heads.")
+
+
 def head_aware_optimizer(
     model: torch.nn.Module, args: TrainingArguments, head_learning_rate: float, decay_parameters: Collection[str]
 ) -> torch.optim.Optimizer:
@@ -160,7 +164,7 @@ def head_aware_optimizer(
     ``Trainer``'s schedule scales both rates.
 
     Args:
-        model: the model; its head is the parameters under ``head.``.
+        model: the model; its head is the parameters under ``head.`` (``heads.`` for a multi-task model).
         args: the training arguments (learning rate, weight decay, Adam's betas and epsilon).
         head_learning_rate: the head's peak learning rate.
         decay_parameters: names of the parameters to decay (``Trainer.get_decay_parameter_names(model)``).
@@ -175,7 +179,7 @@ def head_aware_optimizer(
                 parameter
                 for name, parameter in model.named_parameters()
                 if parameter.requires_grad
-                and name.startswith("head.") == in_head
+                and name.startswith(_HEAD_PREFIXES) == in_head
                 and (name in decay_parameters) == decays
             ]
             groups.append({"params": parameters, "lr": learning_rate, "weight_decay": weight_decay})

@@ -214,3 +214,19 @@ def test_bad_configurations(tmp_path, checkpoints, treebank, change, error, mess
     with pytest.raises(error) as raised:
         MultiTaskRunConfiguration.from_dict(given)
     assert message in str(raised.value)
+
+
+def test_head_learning_rate_reaches_every_head(checkpoints) -> None:
+    from archit.modeling import ArchitFactory
+    from archit.simple.training import head_aware_optimizer
+
+    model = ArchitFactory.from_pretrained(
+        checkpoints["bert"], tasks={"a": {"task": "token_classification"}, "b": {"task": "sequence_classification"}}
+    )
+    optimizer = head_aware_optimizer(model, _plain_args(), 2e-3, decay_parameters=[])
+    by_rate = {}
+    for group in optimizer.param_groups:
+        ids = {id(parameter) for parameter in group["params"]}
+        by_rate.setdefault(group["lr"], set()).update(n for n, p in model.named_parameters() if id(p) in ids)
+    assert by_rate[2e-3] == {name for name, _ in model.named_parameters() if name.startswith("heads.")}
+    assert {name.split(".")[1] for name in by_rate[2e-3]} == {"a", "b"}
