@@ -129,7 +129,8 @@ class MultiTaskRunConfiguration:
             MultiTaskError: no tasks, a task without a name, two tasks with one name, a head option of another
                 kind of task.
             RunConfigurationError: a bad value, a shared option set under a task, a task without ``train_file``,
-                an unknown sampling strategy or missing sampling weights.
+                an unknown sampling strategy or missing sampling weights, ``resume`` or ``early_stopping_patience``
+                (single-task runs only).
             DataError: a task's file does not exist.
         """
         values = dict(values)
@@ -144,6 +145,12 @@ class MultiTaskRunConfiguration:
             raise RunConfigurationError(f"sampling must be one of {', '.join(SAMPLING_STRATEGIES)}; got {sampling!r}.")
         if temperature <= 0:
             raise RunConfigurationError(f"sampling_temperature must be positive; got {temperature!r}.")
+        for option in ("resume", "early_stopping_patience"):
+            if values.get(option) not in (None, False):
+                raise RunConfigurationError(
+                    f"{option} is not available for multi-task runs (they evaluate each task after training); "
+                    f"remove it from {origin}."
+                )
         tasks = tuple(_task_run(entry, index, values, origin, check_files) for index, entry in enumerate(entries))
         names = [task.name for task in tasks]
         repeated = next((name for name in names if names.count(name) > 1), None)

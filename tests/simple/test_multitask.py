@@ -206,6 +206,12 @@ def test_the_command_trains_predicts_and_evaluates_one_task(tmp_path, checkpoint
             "sampling: weights needs a sampling_weight for every task; task 'upos' has none",
         ),
         (lambda v: v.update(sampling="random"), RunConfigurationError, "sampling must be one of proportional"),
+        (lambda v: v.update(resume=True), RunConfigurationError, "resume is not available for multi-task runs"),
+        (
+            lambda v: v.update(early_stopping_patience=2),
+            RunConfigurationError,
+            "early_stopping_patience is not available for multi-task runs",
+        ),
     ],
 )
 def test_bad_configurations(tmp_path, checkpoints, treebank, change, error, message) -> None:
