@@ -52,6 +52,7 @@ __all__ = [
     "saved_names",
     "set_attention_implementation",
     "share_output_capture_registration",
+    "sequential_training_order",
     "tied_weights_keys",
     "warmup_arguments",
 ]
@@ -386,6 +387,17 @@ def warmup_arguments(ratio: float) -> dict[str, float]:
 
     fields = {field.name for field in dataclasses.fields(TrainingArguments)}
     return {"warmup_ratio": ratio} if "warmup_ratio" in fields else {"warmup_steps": ratio}
+
+
+def sequential_training_order() -> dict[str, str]:
+    """``TrainingArguments`` fields that make the ``Trainer`` take the training set in its own order
+    (``train_sampling_strategy="sequential"`` where it exists); ``{}`` before it (transformers 4.57), where the
+    ``Trainer`` shuffles. Multi-task runs use it to keep the sampler's order of task batches; pinned by
+    ``tests/simple/test_multitask.py::test_round_robin_keeps_its_order``."""
+    from transformers import TrainingArguments
+
+    fields = {field.name for field in dataclasses.fields(TrainingArguments)}
+    return {"train_sampling_strategy": "sequential"} if "train_sampling_strategy" in fields else {}
 
 
 # --- the private symbols above, for the test that pins them -----------------------------------------------

@@ -108,3 +108,8 @@ class ModelInputError(ArchitError, ValueError):
 class AdaptedOutputError(ArchitError, TypeError):
     """Raised when a module adapted with ``adapt_module`` returns something other than hidden states (a tensor,
     a tuple starting with one, or an object with ``last_hidden_state``)."""
+
+
+class MultiTaskError(ArchitError, ValueError):
+    """Raised when the tasks of a multi-task model or run do not fit together: an unknown or duplicate task name,
+    a task without its kind, or a head option that belongs to another kind of task."""

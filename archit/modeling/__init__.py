@@ -4,6 +4,7 @@
 import archit.modeling.native  # noqa: F401
 from archit.modeling.base_models import BaseModel, base_model_class
 from archit.modeling.factory import ArchitFactory, register_task
+from archit.modeling.multitask import MultiTaskConfig, MultiTaskModel
 from archit.modeling.wrappers import (
     ArchitWrapper,
     BackboneOutput,
@@ -21,6 +22,8 @@ __all__ = [
     "BackboneOutput",
     "BaseModel",
     "GenericWrapper",
+    "MultiTaskConfig",
+    "MultiTaskModel",
     "base_model_class",
     "get_wrapper_class",
     "is_wrapped",

@@ -7,17 +7,21 @@ so a saved archit model loads through transformers' Auto classes without ``trust
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import transformers
 from transformers import PretrainedConfig
 
 from archit._compat import make_known_to_pipelines
+from archit.errors import MultiTaskError
 from archit.modeling.base_models import BaseModel
 from archit.modeling.tasks import ArchitConfig, ModelWithHead
 from archit.modeling.tasks.registration import TASKS, register_task
 from archit.resolution.checkpoints import locate_checkpoint, location_options
+
+if TYPE_CHECKING:
+    from archit.modeling.multitask import MultiTaskModel
 
 __all__ = ["TASKS", "ArchitFactory", "register_task"]
 
@@ -48,13 +52,18 @@ class ArchitFactory:
         return {k: v for k, v in kwargs.items() if k in fields}, {k: v for k, v in kwargs.items() if k not in fields}
 
     @staticmethod
-    def from_pretrained(name_or_path: str | os.PathLike, task: str, **kwargs: Any) -> ModelWithHead:
-        """Load any checkpoint (bare backbone, HF ``XForY`` or archit) as a model for ``task``.
+    def from_pretrained(
+        name_or_path: str | os.PathLike, task: str | None = None, tasks: dict[str, dict] | None = None, **kwargs: Any
+    ) -> ModelWithHead | MultiTaskModel:
+        """Load any checkpoint (bare backbone, HF ``XForY`` or archit) as a model for ``task``, or as a multi-task
+        model with one head per entry of ``tasks``.
 
         Args:
             name_or_path: a local checkpoint directory, or a Hugging Face Hub id (``"microsoft/deberta-v2-xlarge"``)
                 read from the cache and downloaded when missing, unless offline.
             task: a name from :meth:`tasks` (``"dep_parsing"``, ``"token_classification"``...).
+            tasks: instead of ``task``, ``{name: {"task": kind, **head_options}}``: a
+                :class:`~archit.modeling.multitask.MultiTaskModel` (see :func:`~archit.modeling.multitask.load_tasks`).
             **kwargs: head-config fields (``num_labels=37``...), label maps (``id2label``), ``config`` (used
                 instead of the checkpoint's), hub options (``revision``, ``cache_dir``, ``token``,
                 ``local_files_only``, ``subfolder``, ``trust_remote_code``) and transformers ``from_pretrained``
@@ -64,8 +73,17 @@ class ArchitFactory:
         Raises:
             UnknownTaskError: unknown task.
             HeadConfigError: head fields the task's head config does not have.
+            MultiTaskError: both or neither of ``task`` and ``tasks``; ``tasks`` that do not fit together.
             CheckpointError, UnknownArchitectureError: as :meth:`ModelWithHead.from_pretrained`.
         """
+        if (task is None) == (tasks is None):
+            raise MultiTaskError(
+                "Pass task= (one head) or tasks= (several heads on one backbone), not both or neither."
+            )
+        if tasks is not None:
+            from archit.modeling.multitask import load_tasks  # it builds on this factory
+
+            return load_tasks(name_or_path, tasks, **kwargs)
         task_class = ArchitFactory.get_task(task)
         head_fields, other = ArchitFactory.split_kwargs(task_class, kwargs)
         return task_class.from_pretrained(name_or_path, **head_fields, **other)

@@ -167,13 +167,29 @@ def _train(args: argparse.Namespace) -> None:
     from archit.simple.config import RunConfiguration
     from archit.simple.run import run_simple
 
-    config = RunConfiguration.from_dict(_merged(args), origin=args.config or "archit train")
+    values = _merged(args)
+    if "tasks" in values:  # a multi-task run configuration
+        _train_tasks(values, args.config)
+        return
+    config = RunConfiguration.from_dict(values, origin=args.config or "archit train")
     result = run_simple(config)
     if not _is_main_process():
         return
     for split in ("validation", "test"):
         if split in result.metrics:
             print(f"{split}: " + ", ".join(f"{k} {v:.4f}" for k, v in result.metrics[split].items()))
+    print(f"outputs in {result.output_dir} (model in {result.model_dir})")
+
+
+def _train_tasks(values: dict[str, Any], origin: str) -> None:
+    from archit.simple.multitask import MultiTaskRunConfiguration, run_multitask
+
+    result = run_multitask(MultiTaskRunConfiguration.from_dict(values, origin=origin))
+    if not _is_main_process():
+        return
+    for name, splits in result.metrics["tasks"].items():
+        for split, scores in splits.items():
+            print(f"{name} {split}: " + ", ".join(f"{k} {v:.4f}" for k, v in scores.items()))
     print(f"outputs in {result.output_dir} (model in {result.model_dir})")
 
 
@@ -184,7 +200,7 @@ def _is_main_process() -> bool:
     return int(os.environ.get("RANK", "0")) == 0
 
 
-_INFERENCE_OPTIONS = ("model", "data", "output", "batch_size", "revision", "encoding", "delimiter")
+_INFERENCE_OPTIONS = ("model", "data", "output", "batch_size", "revision", "encoding", "delimiter", "task")
 
 
 def _inference_values(args: argparse.Namespace, command: str) -> dict[str, Any]:
@@ -214,13 +230,20 @@ def _evaluate(args: argparse.Namespace) -> None:
     from archit.simple.inference import evaluate
 
     values = _inference_values(args, "archit evaluate")
-    metrics = evaluate(
-        values["model"],
-        values["data"],
-        batch_size=values.get("batch_size"),
-        revision=values.get("revision"),
-        **_file_options(values),
-    )
+    if values.get("task"):
+        from archit.simple.multitask import evaluate_task
+
+        metrics = evaluate_task(
+            values["model"], values["task"], values["data"], values.get("batch_size"), **_file_options(values)
+        )
+    else:
+        metrics = evaluate(
+            values["model"],
+            values["data"],
+            batch_size=values.get("batch_size"),
+            revision=values.get("revision"),
+            **_file_options(values),
+        )
     if not _is_main_process():
         return
     text = json.dumps(metrics, indent=2)
@@ -236,14 +259,26 @@ def _predict(args: argparse.Namespace) -> None:
     from archit.simple.inference import predict
 
     values = _inference_values(args, "archit predict")
-    path, metrics = predict(
-        values["model"],
-        values["data"],
-        values.get("output"),
-        values.get("batch_size"),
-        values.get("revision"),
-        **_file_options(values),
-    )
+    if values.get("task"):
+        from archit.simple.multitask import predict_task
+
+        path, metrics = predict_task(
+            values["model"],
+            values["task"],
+            values["data"],
+            values.get("output"),
+            values.get("batch_size"),
+            **_file_options(values),
+        )
+    else:
+        path, metrics = predict(
+            values["model"],
+            values["data"],
+            values.get("output"),
+            values.get("batch_size"),
+            values.get("revision"),
+            **_file_options(values),
+        )
     if not _is_main_process():
         return
     print(f"predictions written to {path}")
@@ -284,6 +319,9 @@ def _add_inference_options(parser: argparse.ArgumentParser, output_help: str) ->
         help="a run's output directory or its model/, or the Hugging Face Hub id of a model saved by a run",
     )
     parser.add_argument("--data", default=argparse.SUPPRESS, help="data file in the task's input format")
+    parser.add_argument(
+        "--task", default=argparse.SUPPRESS, help="the task to use, for a model trained on several (multi-task)"
+    )
     parser.add_argument("--output", default=argparse.SUPPRESS, help=output_help)
     parser.add_argument("--batch-size", default=argparse.SUPPRESS, help="examples per forward pass")
     parser.add_argument(

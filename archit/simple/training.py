@@ -204,11 +204,12 @@ class ArchitTrainer(Trainer):
         counts = [model.count_loss_items(batch) for batch in batches]
         if not counts or any(count is None for count in counts):
             return batches, None
-        total = torch.stack([count.to(device) for count in counts]).sum()
+        # a count is a number, or a vector of one number per task (archit.modeling.multitask), summed elementwise
+        total = torch.stack([count.to(device) for count in counts]).sum(0)
         # as Trainer._get_num_items_in_batch: over processes when the loss is averaged across devices, and one
         # count per GPU under DataParallel
         if self.args.average_tokens_across_devices and self.args.world_size > 1:
-            total = self.accelerator.gather(total).sum()
+            total = self.accelerator.gather(total.unsqueeze(0)).sum(0)
         elif self.args.n_gpu > 1:
             total = total // self.args.n_gpu
         if self.args.n_gpu > 1:
@@ -281,6 +282,9 @@ def mean_training_loss(log_history: Sequence[Mapping[str, Any]]) -> float | None
 PEFT_PREFIX = "base_model.model."
 """Where a ``PeftModel`` keeps the parameters of the model it wraps."""
 
+# where heads keep their parameters: a single-task model's head, a multi-task model's heads (one per task)
+_HEAD_PREFIXES = ("head.", "heads.")
+
 
 def head_aware_optimizer(
     model: torch.nn.Module, args: TrainingArguments, head_learning_rate: float, decay_parameters: Collection[str]
@@ -290,7 +294,8 @@ def head_aware_optimizer(
     ``Trainer``'s schedule scales both rates.
 
     Args:
-        model: the model; its head is the parameters under ``head.`` (``base_model.model.head.`` in a PEFT model).
+        model: the model; its head is the parameters under ``head.`` (``heads.`` in a multi-task model), behind
+            ``base_model.model.`` in a PEFT model.
         args: the training arguments (learning rate, weight decay, Adam's betas and epsilon).
         head_learning_rate: the head's peak learning rate.
         decay_parameters: names of the parameters to decay (``Trainer.get_decay_parameter_names(model)``).
@@ -305,7 +310,7 @@ def head_aware_optimizer(
                 parameter
                 for name, parameter in model.named_parameters()
                 if parameter.requires_grad
-                and name.removeprefix(PEFT_PREFIX).startswith("head.") == in_head
+                and name.removeprefix(PEFT_PREFIX).startswith(_HEAD_PREFIXES) == in_head
                 and (name in decay_parameters) == decays
             ]
             groups.append({"params": parameters, "lr": learning_rate, "weight_decay": weight_decay})
