@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from archit.modeling import ArchitFactory
@@ -11,6 +12,8 @@ from archit.simple.data.parsing import DependencyParsingData
 from archit.simple.data.tokenization import load_tokenizer
 from archit.simple.demo import find_demo_model, find_demo_treebank
 from archit.simple.formats.conllu import read_conllu
+
+pytestmark = pytest.mark.slow  # real pretrained weights
 
 N_SENTENCES = 16
 MAX_WORDS = 12

@@ -40,6 +40,7 @@ def test_missing_assets_say_what_to_install(monkeypatch) -> None:
         demo_module.find_demo_treebank()
 
 
+@pytest.mark.slow  # trains the real MiniLM
 def test_demo_trains_and_prints_scores_and_the_predict_command(tmp_path, capsys) -> None:
     output_dir = tmp_path / "demo"
     argv = ["demo", "--output-dir", str(output_dir), "--max-steps", "1", "--train-batch-size", "4"]

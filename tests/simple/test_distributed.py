@@ -17,6 +17,8 @@ from archit.simple import RunConfiguration, run_simple
 from tests.simple.tasks import EIGHT_EXAMPLES, NER, write_eight_examples, write_task_data
 from tests.simple.test_exact_training import assert_same_step, eight_example_options, first_step
 
+pytestmark = pytest.mark.slow  # several processes
+
 REPOSITORY = Path(__file__).resolve().parents[2]
 RECORDING_LAUNCH = str(Path(__file__).with_name("recording_launch.py"))
 LAUNCHERS = {
