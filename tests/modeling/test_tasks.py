@@ -10,7 +10,7 @@ from archit.errors import HeadConfigError
 from archit.modeling import ArchitFactory
 from archit.modeling.tasks import ModelWithHead
 from tests.comparison import assert_same_outputs
-from tests.families import BATCH_SIZE, SEQ_LEN, TINY_CONFIGS, VOCAB_SIZE, tiny_config
+from tests.tiny_configs import BATCH_SIZE, SEQ_LEN, TINY_CONFIGS, VOCAB_SIZE, tiny_config
 
 TASKS = ArchitFactory.tasks()
 NUM_LABELS = 3
@@ -18,7 +18,7 @@ N_WORDS = 4
 
 
 def task_inputs(task: str, generator: torch.Generator) -> dict[str, torch.Tensor]:
-    """Inputs and labels of the right shapes for ``task`` (tiny sizes from tests.families)."""
+    """Inputs and labels of the right shapes for ``task`` (tiny sizes from tests.tiny_configs)."""
     input_ids = torch.randint(3, VOCAB_SIZE, (BATCH_SIZE, SEQ_LEN), generator=generator)
     attention_mask = torch.ones(BATCH_SIZE, SEQ_LEN, dtype=torch.long)
     attention_mask[0, -2:] = 0
