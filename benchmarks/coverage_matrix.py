@@ -46,14 +46,12 @@ if __name__ == "__main__":  # run as a script: the repository's root holds the b
 
 from benchmarks.coverage import build_backbone, make_inputs, model_types, parameter_bytes, plain_hidden_states
 from benchmarks.pool import run_jobs, short
+from tests.task_inputs import LANGUAGE_MODEL_TASKS, NUM_LABELS, head_fields, labelled_inputs
 from tests.tiny_configs import synthesized_config
 
 __all__ = ["CellResult", "check_cell", "format_table", "main", "run", "summarize", "tasks"]
 
-NUM_LABELS = 3
-N_WORDS = 4
 NEW_TOKENS = 4
-LANGUAGE_MODEL_TASKS = ("masked_lm", "causal_lm")
 COUNTED = ("pass", "fail", "timeout")
 """The statuses of cells that count: those of runnable types, not n/a."""
 
@@ -92,54 +90,6 @@ def tasks() -> list[str]:
     from archit.modeling import ArchitFactory
 
     return ArchitFactory.tasks()
-
-
-# --- inputs ------------------------------------------------------------------------------------------
-
-
-def head_fields(task: str) -> dict[str, Any]:
-    """Head-config fields for ``task`` at tiny size."""
-    if task in ("token_classification", "sequence_classification", "multi_label_classification"):
-        return {"num_labels": NUM_LABELS}
-    if task == "dep_parsing":
-        return {"num_labels": NUM_LABELS, "arc_mlp_size": 16, "label_mlp_size": 8}
-    return {}
-
-
-def labelled_inputs(task: str, inputs: dict[str, Any], generator: Any) -> dict[str, Any]:
-    """``inputs`` (token ids and an attention mask, ``(batch, seq)``) with the labels of ``task`` added, reshaped
-    where the task reads other shapes (multiple choice)."""
-    import torch
-
-    input_ids, attention_mask = inputs["input_ids"], inputs["attention_mask"]
-    batch, seq_len = input_ids.shape
-    inputs = dict(inputs)
-    if task == "token_classification":
-        inputs["labels"] = torch.randint(0, NUM_LABELS, (batch, seq_len), generator=generator)
-        inputs["labels"] = inputs["labels"].masked_fill(attention_mask == 0, -100)
-    elif task == "sequence_classification":
-        inputs["labels"] = torch.randint(0, NUM_LABELS, (batch,), generator=generator)
-    elif task == "multi_label_classification":
-        inputs["labels"] = torch.randint(0, 2, (batch, NUM_LABELS), generator=generator).float()
-    elif task == "regression":
-        inputs["labels"] = torch.randn(batch, generator=generator)
-    elif task in ("extractive_qa", "extractive_aqa"):
-        inputs["start_positions"] = torch.randint(0, seq_len, (batch,), generator=generator)
-        inputs["end_positions"] = torch.randint(0, seq_len, (batch,), generator=generator)
-        if task == "extractive_aqa":
-            inputs["answerable"] = torch.randint(0, 2, (batch,), generator=generator)
-    elif task == "multiple_choice":
-        inputs = {key: value.unsqueeze(1).expand(-1, 2, -1).contiguous() for key, value in inputs.items()}
-        inputs["labels"] = torch.randint(0, 2, (batch,), generator=generator)
-    elif task in LANGUAGE_MODEL_TASKS:
-        inputs["labels"] = input_ids.masked_fill(attention_mask == 0, -100)
-    elif task == "dep_parsing":
-        # tokens: [special, w0, w0, w1, w2, w3, special], so seven tokens make four words
-        inputs["word_ids"] = torch.tensor([[-1, 0, 0, 1, 2, 3, -1]]).expand(batch, -1).clone()
-        inputs["arc_labels"] = torch.tensor([[2, 0, 2, 3]]).expand(batch, -1).clone()
-        inputs["rel_labels"] = torch.randint(0, NUM_LABELS, (batch, N_WORDS), generator=generator)
-        inputs["attention_mask"] = torch.ones_like(input_ids)
-    return inputs
 
 
 # --- one cell ----------------------------------------------------------------------------------------
@@ -285,7 +235,7 @@ def _reload(cell: _Cell) -> bool:
 def _auto(cell: _Cell) -> bool:
     import transformers
 
-    auto_name = type(cell.model).hf_auto_class
+    auto_name = _AUTO_CLASSES.get(cell.task, type(cell.model).hf_auto_class)
     if auto_name is None:
         return False
     loaded = getattr(transformers, auto_name).from_pretrained(cell.directory)
@@ -293,6 +243,11 @@ def _auto(cell: _Cell) -> bool:
         raise CheckError(f"{auto_name} loads a {type(loaded).__name__}, not a {type(cell.model).__name__}")
     _same_outputs(auto_name, cell.outputs, _outputs(loaded.eval(), cell.inputs))
     return True
+
+
+_AUTO_CLASSES = {"extractive_aqa": "AutoModelForQuestionAnswering"}
+"""The Auto class of a task transformers has no ``XForY`` class for (``hf_auto_class`` is ``None``) but archit
+registers with one."""
 
 
 def _generate(cell: _Cell) -> bool:
@@ -464,7 +419,7 @@ def format_table(results: Iterable[CellResult]) -> str:
         [
             t,
             next(iter(c.family for c in cells.values() if c.family), "-"),
-            *(_MARKS.get(cells[k].status, "-") for k in task_names),
+            *(_MARKS.get(getattr(cells.get(k), "status", ""), "-") for k in task_names),
         ]
         for t, cells in runnable.items()
     ]

@@ -118,9 +118,10 @@ TINY_CONFIGS: dict[str, Callable[[], PretrainedConfig]] = {
 """One tiny config per tested family, keyed by family name."""
 
 
-def tiny_config(family_name: str) -> PretrainedConfig:
-    """A fresh tiny config of the family."""
-    return TINY_CONFIGS[family_name]()
+def tiny_config(family_name: str, **overrides: Any) -> PretrainedConfig:
+    """A fresh tiny config of the family, with ``overrides`` (config fields) applied before it is built."""
+    config = TINY_CONFIGS[family_name]()
+    return type(config).from_dict({**config.to_dict(), **overrides}) if overrides else config
 
 
 # --- configs synthesized from a model type's defaults ---------------------------------------------

@@ -76,7 +76,12 @@ class ArchitConfig(PretrainedConfig):
         backbone = self.__dict__.get("backbone_config")
         if name.startswith("__") or backbone is None or name in _GENERATION_PARAMETERS or name in _BACKBONE_ONLY:
             raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
-        return getattr(backbone, name)
+        try:
+            return getattr(backbone, name)
+        except RuntimeError as error:  # a heterogeneous backbone (Gemma 4) has no one value of a per-layer attribute
+            if not getattr(backbone, "is_heterogeneous", False):
+                raise
+            raise AttributeError(f"{name!r} varies across the backbone's layers: {error}") from error
 
 
 def _backbone_config_from_dict(model_type: str, values: dict[str, Any]) -> PretrainedConfig:
