@@ -31,7 +31,7 @@ SAMPLE = [
     "megatron-bert",
     "mpnet",
     "roformer",
-    "funnel",
+    "ernie",
     "gpt_neox",
     "opt",
     "phi",
@@ -41,7 +41,10 @@ SAMPLE = [
     "mamba",
 ]
 
-KNOWN_FAILURES: dict[tuple[str, str], str] = {}
+KNOWN_FAILURES: dict[tuple[str, str], str] = {
+    # archit's ForCausalLM asks a state-space cache for its length, which only attention caches have
+    ("mamba", "causal_lm"): "get_seq_length",
+}
 """Cells of the sample that fail today, each with a fragment of its reason; a fix turns its test red here."""
 
 
