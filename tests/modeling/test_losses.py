@@ -15,7 +15,8 @@ from archit.modeling.tasks.losses import (
     squared_error,
     token_cross_entropy,
 )
-from tests.modeling.test_tasks import TASKS, head_fields, task_inputs
+from tests.modeling.test_tasks import TASKS, task_inputs
+from tests.task_inputs import head_fields
 from tests.tiny_configs import BATCH_SIZE, VOCAB_SIZE, tiny_config
 
 
