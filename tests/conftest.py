@@ -11,7 +11,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from tests.families import BATCH_SIZE, SEQ_LEN, VOCAB_SIZE  # noqa: E402
+from tests.tiny_configs import BATCH_SIZE, SEQ_LEN, VOCAB_SIZE  # noqa: E402
 
 # Tiny models gain nothing from intra-op threads, and the suite runs one xdist worker per core: more threads
 # per worker only oversubscribe the machine (a parsing step measured 17x slower with 2 threads under load).

@@ -1,12 +1,18 @@
-"""``benchmarks/coverage.py`` on a handful of model types: its tiny configs, its verdicts and its JSON line."""
+"""``benchmarks/coverage.py`` on a handful of model types: its verdicts, its worker pool and its JSON line; the
+configs it synthesizes (``tests/tiny_configs.py``)."""
 
 from __future__ import annotations
 
 import json
+import sys
+import time
+from collections.abc import Callable
 
 import pytest
 
 from benchmarks import coverage
+from benchmarks.pool import run_jobs
+from tests import tiny_configs
 
 REGISTERED = {"bert": "BERT", "gpt2": "GPT2", "llama": "LLAMA"}
 UNREGISTERED_TEXT = "megatron-bert"  # no archit family: served by the generic wrapper
@@ -59,12 +65,12 @@ def test_a_failing_wrapper_is_reported_with_its_reason() -> None:
 
 
 def test_tiny_configs_are_tiny_and_keep_their_relations() -> None:
-    config = coverage.tiny_config("llama")
+    config = tiny_configs.synthesized_config("llama")
     assert (config.hidden_size, config.num_hidden_layers, config.num_attention_heads) == (64, 2, 4)
     assert config.head_dim * config.num_attention_heads == config.hidden_size
-    assert config.vocab_size <= coverage.VOCAB and 0 <= config.bos_token_id < config.vocab_size
+    assert config.vocab_size <= tiny_configs.VOCAB and 0 <= config.bos_token_id < config.vocab_size
     assert coverage.parameter_bytes(config) < 2e6
-    gpt2 = coverage.tiny_config("gpt2")  # sizes under other names (n_embd, n_layer) are found too
+    gpt2 = tiny_configs.synthesized_config("gpt2")  # sizes under other names (n_embd, n_layer) are found too
     assert (gpt2.n_embd, gpt2.n_layer, gpt2.eos_token_id < gpt2.vocab_size) == (64, 2, True)
 
 
@@ -73,3 +79,24 @@ def test_worker_processes_give_the_same_verdicts(results: dict[str, coverage.Typ
     assert pooled["bert"].status == results["bert"].status == "wrapped"
     assert pooled["bert"].family == "BERT" and pooled["bert"].runnable
     assert pooled["no-such-type"].status == "not_runnable" and "no-such-type" in pooled["no-such-type"].reason
+
+
+def sleeping_check(job: dict, progress: Callable[[dict], None]) -> dict:
+    """A :mod:`benchmarks.pool` check that sleeps, or exits the interpreter, as the job says."""
+    progress({"started": job["seconds"]})
+    if job.get("exit"):
+        sys.exit(3)
+    time.sleep(job["seconds"])
+    return {"slept": job["seconds"]}
+
+
+def test_the_pool_reports_jobs_that_overrun_or_kill_their_worker_and_goes_on() -> None:
+    jobs = [{"seconds": 0}, {"seconds": 60}, {"seconds": 0, "exit": True}, {"seconds": 0.1}]
+
+    def interrupted(job: dict, progress: dict, status: str, reason: str) -> dict:
+        return {"status": status, "progress": progress, "reason": reason}
+
+    results = run_jobs(jobs, "tests.test_coverage_benchmark:sleeping_check", interrupted, workers=1, timeout=2)
+    assert results[0] == {"slept": 0} and results[3] == {"slept": 0.1}
+    assert results[1] == {"status": "timeout", "progress": {"started": 60}, "reason": "took more than 2 s"}
+    assert results[2] == {"status": "died", "progress": {"started": 0}, "reason": "SystemExit: 3"}

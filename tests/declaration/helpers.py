@@ -15,14 +15,15 @@ from transformers import RobertaConfig
 
 from archit.declaration.compiler import generate_difference
 from archit.declaration.recording import record_init_args
+from tests.tiny_configs import tiny_config
 
 _COUNTER = itertools.count()
 
 
 def tiny_roberta_config(**overrides: Any) -> RobertaConfig:
-    """BERT tester sizes: hidden 32, 2 layers, 4 heads, FFN 37, vocab 99."""
-    sizes = {"vocab_size": 99, "hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 4}
-    return RobertaConfig(**sizes, intermediate_size=37, **overrides)
+    """The tiny RoBERTa of ``tests.tiny_configs``: BERT tester sizes (hidden 32, 2 layers, 4 heads, FFN 37, vocab
+    99)."""
+    return tiny_config("ROBERTA", **overrides)
 
 
 def input_ids(vocab_size: int = 99) -> torch.Tensor:

@@ -12,7 +12,7 @@ from archit.declaration.compiler import write_difference
 from archit.modeling import ArchitFactory
 from archit.modeling.tasks import ForSingleLabelTokenClassification
 from tests.comparison import assert_same_outputs
-from tests.families import tiny_config
+from tests.tiny_configs import tiny_config
 
 
 def test_modified_backbone_of_a_task_model_round_trips(tmp_path) -> None:

@@ -25,7 +25,7 @@ from archit.modeling.tasks import (
 from archit.resolution import ModelArchitectures
 from archit.simple.data.tokenization import family_of
 from tests.comparison import assert_same_outputs
-from tests.families import _BERT_LIKE, SEQ_LEN, TINY_CONFIGS, tiny_config
+from tests.tiny_configs import _BERT_LIKE, SEQ_LEN, TINY_CONFIGS, tiny_config
 
 NUM_LABELS = 3
 HF_TASKS = [task for task in ArchitFactory.tasks() if ArchitFactory.get_task(task).hf_auto_class]

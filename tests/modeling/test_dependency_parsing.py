@@ -10,7 +10,7 @@ from archit.modeling import ArchitFactory
 from archit.modeling.heads.dependency_parsing import pool_words
 from archit.modeling.parsing import is_tree
 from archit.modeling.tasks.dependency_parsing import encode_in_windows
-from tests.families import tiny_config
+from tests.tiny_configs import tiny_config
 
 
 def test_pool_words_first_last_mean() -> None:

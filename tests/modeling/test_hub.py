@@ -31,8 +31,8 @@ from archit.instantiation.tasks import (
 from archit.modeling import ArchitFactory, BaseModel
 from archit.resolution import ModelArchitectures, resolve
 from archit.resolution.checkpoints import checkpoint_file, locate_checkpoint
-from tests.families import tiny_config
 from tests.hub_cache import cache_repository, repository_folder
+from tests.tiny_configs import tiny_config
 
 DESIGN_ID = "microsoft/deberta-v2-xlarge"
 WEIGHT_NAMES = "model.safetensors, model.safetensors.index.json, pytorch_model.bin or pytorch_model.bin.index.json"

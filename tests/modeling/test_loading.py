@@ -29,8 +29,9 @@ from archit.modeling.heads import HeadConfig, head_config_from_dict
 from archit.modeling.heads.base import HEAD_CONFIGS
 from archit.modeling.tasks import ArchitConfig
 from tests.comparison import assert_same_outputs
-from tests.families import tiny_config
-from tests.modeling.test_tasks import NUM_LABELS, task_inputs
+from tests.modeling.test_tasks import task_inputs
+from tests.task_inputs import NUM_LABELS
+from tests.tiny_configs import tiny_config
 
 
 @pytest.fixture

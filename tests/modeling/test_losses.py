@@ -15,8 +15,9 @@ from archit.modeling.tasks.losses import (
     squared_error,
     token_cross_entropy,
 )
-from tests.families import BATCH_SIZE, VOCAB_SIZE, tiny_config
-from tests.modeling.test_tasks import TASKS, head_fields, task_inputs
+from tests.modeling.test_tasks import TASKS, task_inputs
+from tests.task_inputs import head_fields
+from tests.tiny_configs import BATCH_SIZE, VOCAB_SIZE, tiny_config
 
 
 def _uneven_inputs(task: str) -> dict[str, torch.Tensor]:

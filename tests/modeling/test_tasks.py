@@ -10,53 +10,18 @@ from archit.errors import HeadConfigError
 from archit.modeling import ArchitFactory
 from archit.modeling.tasks import ModelWithHead
 from tests.comparison import assert_same_outputs
-from tests.families import BATCH_SIZE, SEQ_LEN, TINY_CONFIGS, VOCAB_SIZE, tiny_config
+from tests.task_inputs import head_fields, labelled_inputs
+from tests.tiny_configs import BATCH_SIZE, SEQ_LEN, TINY_CONFIGS, VOCAB_SIZE, tiny_config
 
 TASKS = ArchitFactory.tasks()
-NUM_LABELS = 3
-N_WORDS = 4
 
 
 def task_inputs(task: str, generator: torch.Generator) -> dict[str, torch.Tensor]:
-    """Inputs and labels of the right shapes for ``task`` (tiny sizes from tests.families)."""
+    """Inputs and labels of the right shapes for ``task`` (tiny sizes from tests.tiny_configs)."""
     input_ids = torch.randint(3, VOCAB_SIZE, (BATCH_SIZE, SEQ_LEN), generator=generator)
     attention_mask = torch.ones(BATCH_SIZE, SEQ_LEN, dtype=torch.long)
     attention_mask[0, -2:] = 0
-    inputs = {"input_ids": input_ids, "attention_mask": attention_mask}
-    if task == "token_classification":
-        inputs["labels"] = torch.randint(0, NUM_LABELS, (BATCH_SIZE, SEQ_LEN), generator=generator)
-        inputs["labels"][0, -2:] = -100
-    elif task == "sequence_classification":
-        inputs["labels"] = torch.randint(0, NUM_LABELS, (BATCH_SIZE,), generator=generator)
-    elif task == "multi_label_classification":
-        inputs["labels"] = torch.randint(0, 2, (BATCH_SIZE, NUM_LABELS), generator=generator).float()
-    elif task == "regression":
-        inputs["labels"] = torch.randn(BATCH_SIZE, generator=generator)
-    elif task in ("extractive_qa", "extractive_aqa"):
-        inputs["start_positions"] = torch.randint(0, SEQ_LEN, (BATCH_SIZE,), generator=generator)
-        inputs["end_positions"] = torch.randint(0, SEQ_LEN, (BATCH_SIZE,), generator=generator)
-        if task == "extractive_aqa":
-            inputs["answerable"] = torch.randint(0, 2, (BATCH_SIZE,), generator=generator)
-    elif task == "multiple_choice":
-        inputs = {key: value.unsqueeze(1).expand(-1, 2, -1).contiguous() for key, value in inputs.items()}
-        inputs["labels"] = torch.randint(0, 2, (BATCH_SIZE,), generator=generator)
-    elif task in ("masked_lm", "causal_lm"):
-        inputs["labels"] = input_ids.masked_fill(attention_mask == 0, -100)
-    elif task == "dep_parsing":
-        # tokens: [special, w0, w0, w1, w2, w3, special]
-        inputs["word_ids"] = torch.tensor([[-1, 0, 0, 1, 2, 3, -1]]).expand(BATCH_SIZE, -1).clone()
-        inputs["arc_labels"] = torch.tensor([[2, 0, 2, 3]]).expand(BATCH_SIZE, -1).clone()
-        inputs["rel_labels"] = torch.randint(0, NUM_LABELS, (BATCH_SIZE, N_WORDS), generator=generator)
-        inputs["attention_mask"] = torch.ones_like(input_ids)
-    return inputs
-
-
-def head_fields(task: str) -> dict:
-    if task in ("token_classification", "sequence_classification", "multi_label_classification"):
-        return {"num_labels": NUM_LABELS}
-    if task == "dep_parsing":
-        return {"num_labels": NUM_LABELS, "arc_mlp_size": 16, "label_mlp_size": 8}
-    return {}
+    return labelled_inputs(task, {"input_ids": input_ids, "attention_mask": attention_mask}, generator)
 
 
 def _outputs(model: ModelWithHead, inputs: dict) -> list[torch.Tensor]:

@@ -16,7 +16,7 @@ from archit.modeling import ArchitWrapper, BaseModel, is_wrapped, unwrap, wrap
 from archit.modeling.base_models import backbone_class
 from archit.resolution import ModelArchitectures
 from tests.comparison import assert_same_outputs
-from tests.families import HIDDEN_SIZE, TINY_CONFIGS, tiny_config
+from tests.tiny_configs import HIDDEN_SIZE, TINY_CONFIGS, tiny_config
 
 TESTED = list(TINY_CONFIGS)
 

@@ -12,7 +12,7 @@ from transformers.models.auto import configuration_auto
 from archit.errors import RegistrationError, UnknownArchitectureError
 from archit.modeling import BaseModel, wrap
 from archit.resolution import Family, ModelArchitectures, get_tokenizer_class, resolve, tokenizer_map
-from tests.families import TINY_CONFIGS, tiny_config
+from tests.tiny_configs import TINY_CONFIGS, tiny_config
 
 TESTED = list(TINY_CONFIGS)
 

@@ -15,6 +15,8 @@ import torch
 import transformers
 from tokenizers import BertWordPieceTokenizer, ByteLevelBPETokenizer, SentencePieceUnigramTokenizer
 
+from tests.tiny_configs import tiny_config
+
 CORPUS = [
     "the cat sat on the mat",
     "a dog ran in the park",
@@ -23,8 +25,6 @@ CORPUS = [
     "John Smith works for Acme in Paris",
     "is the movie good or bad",
 ] * 4
-
-TINY = {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 4, "intermediate_size": 37}
 
 
 @pytest.fixture(autouse=True)
@@ -71,23 +71,11 @@ NO_DROPOUT = {
 
 
 def _config(kind: str, vocab_size: int, **overrides) -> transformers.PretrainedConfig:
-    if kind == "bert":
-        return transformers.BertConfig(vocab_size=vocab_size, max_position_embeddings=64, **TINY, **overrides)
-    if kind == "roberta":
-        return transformers.RobertaConfig(
-            vocab_size=vocab_size, max_position_embeddings=66, pad_token_id=1, **TINY, **overrides
-        )
-    return transformers.GPT2Config(
-        **overrides,
-        vocab_size=vocab_size,
-        n_embd=32,
-        n_layer=2,
-        n_head=4,
-        n_inner=37,
-        n_positions=64,
-        bos_token_id=0,
-        eos_token_id=2,
-    )
+    if kind == "roberta":  # RoBERTa's positions start after the padding id
+        overrides = {"max_position_embeddings": 66, "pad_token_id": 1, **overrides}
+    elif kind == "gpt2":
+        overrides = {"bos_token_id": 0, "eos_token_id": 2, **overrides}
+    return tiny_config(kind.upper(), vocab_size=vocab_size, **overrides)
 
 
 def make_checkpoint(directory: Path, kind: str, **overrides) -> str:

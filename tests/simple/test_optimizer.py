@@ -6,7 +6,7 @@ from transformers import TrainingArguments
 
 from archit.modeling import ArchitFactory
 from archit.simple.training import ArchitTrainer, head_aware_optimizer
-from tests.families import tiny_config
+from tests.tiny_configs import tiny_config
 
 
 def _names(model, group) -> set[str]:

@@ -118,7 +118,8 @@ class ModelWithHead(TokenEmbeddingsMixin, PreTrainedModel):
     @property
     def backbone(self) -> ArchitWrapper:
         """The wrapped backbone (stored under the family's ``base_model_prefix``)."""
-        return getattr(self, self.base_model_prefix)
+        # read from the submodules: where the prefix is "backbone" itself (Mamba), getattr would find this property
+        return self._modules[self.base_model_prefix]
 
     def build_head(self, backbone: ArchitWrapper, head_config: HeadConfig) -> HeadSpec:
         """Build the head for ``backbone``; subclasses return a :class:`HeadSpec`."""

@@ -16,6 +16,10 @@ __all__ = ["ArchitConfig"]
 _INHERITED_FROM_BACKBONE = ("pad_token_id", "bos_token_id", "eos_token_id", "tie_word_embeddings")
 # Generation settings belong in generation_config: a config that shows them refuses to save in transformers 5.
 _GENERATION_PARAMETERS = frozenset(GenerationConfig().to_dict())
+# Read by PretrainedConfig's own validators on this config, which would judge the backbone's values by the base
+# class's rules: a per-layer spec makes a config heterogeneous (and validating it recurse), and MLP layer kinds
+# are model-specific (DeepSeek-V4's "hash_moe"). The backbone config validates its own.
+_BACKBONE_ONLY = frozenset({"_heterogeneity_spec", "mlp_layer_types"})
 
 
 class ArchitConfig(PretrainedConfig):
@@ -78,9 +82,14 @@ class ArchitConfig(PretrainedConfig):
 
     def __getattr__(self, name: str) -> Any:
         backbone = self.__dict__.get("backbone_config")
-        if name.startswith("__") or backbone is None or name in _GENERATION_PARAMETERS:
+        if name.startswith("__") or backbone is None or name in _GENERATION_PARAMETERS or name in _BACKBONE_ONLY:
             raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
-        return getattr(backbone, name)
+        try:
+            return getattr(backbone, name)
+        except RuntimeError as error:  # a heterogeneous backbone (Gemma 4) has no one value of a per-layer attribute
+            if not getattr(backbone, "is_heterogeneous", False):
+                raise
+            raise AttributeError(f"{name!r} varies across the backbone's layers: {error}") from error
 
 
 def _backbone_config_from_dict(model_type: str, values: dict[str, Any]) -> PretrainedConfig:
