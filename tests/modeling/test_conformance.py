@@ -23,9 +23,9 @@ from archit.modeling import ArchitFactory
 from archit.modeling.native import train_tokenizer
 from archit.modeling.tasks import ModelWithHead
 from tests.comparison import assert_same_outputs
-from tests.families import VOCAB_SIZE, tiny_config
 from tests.modeling.test_tasks import head_fields, task_inputs
 from tests.native.helpers import CORPUS, tiny_recurrent_config
+from tests.tiny_configs import VOCAB_SIZE, tiny_config
 
 CONFORMANCE_METHODS = (
     "resize_token_embeddings",

@@ -10,8 +10,8 @@ from archit.errors import HeadConfigError, MultiTaskError
 from archit.modeling import ArchitFactory, MultiTaskModel
 from archit.modeling.multitask import MultiTaskConfig
 from tests.comparison import assert_same_outputs
-from tests.families import tiny_config
 from tests.modeling.test_tasks import task_inputs
+from tests.tiny_configs import tiny_config
 
 POS_LABELS = {index: tag for index, tag in enumerate(["NOUN", "VERB", "ADJ", "PUNCT", "DET"])}
 TASKS = {

@@ -19,7 +19,7 @@ from archit.simple.adapters import (
     wrap_with_peft,
 )
 from tests.comparison import assert_same_outputs
-from tests.families import tiny_config
+from tests.tiny_configs import tiny_config
 
 INPUTS = {
     "input_ids": torch.tensor([[2, 7, 9, 11, 3], [2, 5, 6, 3, 0]]),
