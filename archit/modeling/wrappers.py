@@ -128,8 +128,8 @@ class ArchitWrapper:
         checkpoint conversions (MoE experts stored one tensor per expert, fused on loading). The swapped class
         lives in archit, but its weights are the HF class's: it answers for the HF class. Pinned by the MoE types
         of ``tests/test_coverage_matrix.py`` (``hf`` check)."""
-        original = getattr(cls._archit_original_class, "is_custom_code", None)  # absent before transformers 5
-        return original() if original is not None else False
+        unwrapped = getattr(cls._archit_unwrapped_class, "is_custom_code", None)  # absent before transformers 5
+        return unwrapped() if unwrapped is not None else False
 
     def __reduce_ex__(self, protocol: int) -> tuple:
         # Rebuild the swapped class from its parts, so unpickling needs no prior wrap() in the new process.

@@ -2,7 +2,8 @@
 pretraining ``ExperimentConfig``) that every one of them shares: help text beside each field, validators, a type
 check on every field, and the conversion of YAML and command-line strings to each field's type.
 
-Validators raise :class:`~archit.errors.RunConfigurationError` unless given another ``error`` class.
+The validators live in :mod:`archit.validators` (re-exported here); they raise
+:class:`~archit.errors.RunConfigurationError` unless given another ``error`` class.
 
 A class declares ``@attrs.define(kw_only=True, field_transformer=typed_fields)`` and builds itself from plain
 values with :func:`from_values`; the ``archit`` command turns its fields into options, each field's
@@ -15,86 +16,22 @@ import difflib
 import functools
 import types
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
 import attrs
 
-from archit.errors import ArchitError, RunConfigurationError
+from archit.errors import RunConfigurationError
+from archit.validators import at_least, one_of, share, whole_number
 
 __all__ = ["at_least", "from_values", "help_text", "one_of", "share", "typed_fields", "whole_number"]
 
 Options = TypeVar("Options")
-Validator = Callable[[Any, attrs.Attribute, Any], None]
 
 
 def help_text(text: str) -> dict[str, str]:
     """A field's ``metadata``: its one-line help (``--help`` of the ``archit`` command)."""
     return {"help": text}
-
-
-def one_of(
-    choices: Callable[[], tuple[str, ...]] | tuple[str, ...], error: type[ArchitError] = RunConfigurationError
-) -> Validator:
-    """A validator accepting the given names (or those a function returns when called), suggesting the closest.
-
-    Raises:
-        ArchitError: (``error``) the value is not one of them.
-    """
-
-    def check(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
-        valid = choices() if callable(choices) else choices
-        if value not in valid:
-            close = difflib.get_close_matches(str(value), valid, n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
-            raise error(f"{attribute.name} must be one of {', '.join(valid)}; got {value!r}.{hint}")
-
-    return check
-
-
-def at_least(minimum: float, error: type[ArchitError] = RunConfigurationError) -> Validator:
-    """A validator accepting ``None`` and numbers from ``minimum`` up.
-
-    Raises:
-        ArchitError: (``error``) the value is below ``minimum``.
-    """
-
-    def check(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
-        if value is not None and value < minimum:
-            raise error(f"{attribute.name} must be at least {minimum}; got {value!r}.")
-
-    return check
-
-
-def whole_number(minimum: int, error: type[ArchitError] = RunConfigurationError) -> Validator:
-    """A validator accepting whole numbers (not ``bool``) from ``minimum`` up, for classes without
-    :func:`typed_fields`.
-
-    Raises:
-        ArchitError: (``error``) the value is not a whole number or is below ``minimum``.
-    """
-    above = at_least(minimum, error)
-
-    def check(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise error(f"{attribute.name} must be a whole number; got {value!r}.")
-        above(instance, attribute, value)
-
-    return check
-
-
-def share(error: type[ArchitError] = RunConfigurationError) -> Validator:
-    """A validator accepting numbers in ``[0, 1)`` (dropout, masking probability).
-
-    Raises:
-        ArchitError: (``error``) the value is outside ``[0, 1)``.
-    """
-
-    def check(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value < 1.0:
-            raise error(f"{attribute.name} must be in [0, 1); got {value!r}.")
-
-    return check
 
 
 def _typed(instance: Any, attribute: attrs.Attribute, value: Any) -> None:

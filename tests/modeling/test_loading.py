@@ -191,7 +191,7 @@ def test_wrong_labels_name_the_argument() -> None:
 
 
 def test_head_configs_validate_and_round_trip() -> None:
-    with pytest.raises(HeadConfigError, match="num_labels must be a whole number >= 1; got -1"):
+    with pytest.raises(HeadConfigError, match="num_labels must be at least 1; got -1"):
         TokenClassificationHeadConfig(num_labels=-1)
     with pytest.raises(HeadConfigError, match="pooling must be one of auto, first, last, mean, pooler"):
         SequenceClassificationHeadConfig(pooling="max")

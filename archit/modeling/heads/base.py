@@ -4,7 +4,6 @@ every task's ``build_head`` returns), initialisation and pooling."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
@@ -12,8 +11,10 @@ import attrs
 import torch
 from torch import nn
 
+from archit import validators
 from archit.errors import HeadConfigError
 from archit.registry import Registry
+from archit.validators import Validator, share, whole_number
 
 __all__ = [
     "HEAD_CONFIGS",
@@ -36,30 +37,16 @@ POOLING_METHODS = ("auto", "first", "last", "mean", "pooler")
 """How a sequence is reduced to one vector: ``auto`` is ``last`` on causal backbones and ``first`` elsewhere."""
 
 
-def positive_int(instance: Any, attribute: attrs.Attribute, value: int) -> None:
-    """attrs validator: a whole number of at least 1."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise HeadConfigError(f"{type(instance).__name__}.{attribute.name} must be a whole number >= 1; got {value!r}.")
+positive_int = whole_number(1, HeadConfigError)
+"""attrs validator: a whole number of at least 1."""
+
+probability = attrs.validators.optional(share(HeadConfigError))
+"""attrs validator: ``None`` (use the backbone's) or a number in [0, 1)."""
 
 
-def probability(instance: Any, attribute: attrs.Attribute, value: float | None) -> None:
-    """attrs validator: ``None`` (use the backbone's) or a number in [0, 1)."""
-    if value is not None and not (isinstance(value, (int, float)) and 0.0 <= value < 1.0):
-        raise HeadConfigError(
-            f"{type(instance).__name__}.{attribute.name} must be in [0, 1) or None (the backbone's); got {value!r}."
-        )
-
-
-def one_of(choices: tuple[str, ...]) -> Callable[[Any, attrs.Attribute, str], None]:
+def one_of(choices: tuple[str, ...]) -> Validator:
     """attrs validator: one of the given strings."""
-
-    def validate(instance: Any, attribute: attrs.Attribute, value: str) -> None:
-        if value not in choices:
-            raise HeadConfigError(
-                f"{type(instance).__name__}.{attribute.name} must be one of {', '.join(choices)}; got {value!r}."
-            )
-
-    return validate
+    return validators.one_of(choices, HeadConfigError)
 
 
 HEAD_CONFIGS: Registry[type[HeadConfig]] = Registry(
