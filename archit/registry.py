@@ -9,6 +9,7 @@ change made inside it, for tests.
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import fnmatch
 import re
@@ -111,7 +112,7 @@ class Registry(Generic[T]):
         ]
         return sorted(names, key=natural_key)
 
-    def items(self) -> list[tuple[str, T]]:
+    def items(self) -> builtins.list[tuple[str, T]]:
         """``(name, entry)`` pairs in natural order of the names."""
         return [(name, self._entries[name]) for name in self.list()]
 

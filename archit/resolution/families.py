@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from archit.errors import RegistrationError, UnknownArchitectureError
 from archit.registry import Registry, natural_key
@@ -160,8 +161,8 @@ class FamilyRegistry(Registry[Family]):
         return f"model types {', '.join(entry.model_types) or 'none'}"
 
 
-_BYTE_BPE = {"add_prefix_space": True}
-_DECODER = {
+_BYTE_BPE: dict[str, Any] = {"add_prefix_space": True}
+_DECODER: dict[str, Any] = {
     "is_causal": True,
     "has_token_type_ids": False,
     "padding_side": "left",
