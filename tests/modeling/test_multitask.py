@@ -6,7 +6,7 @@ import pytest
 import torch
 import transformers
 
-from archit.errors import HeadConfigError, MultiTaskError
+from archit.errors import HeadConfigError, MultiTaskError, UnknownTaskError
 from archit.modeling import ArchitFactory, MultiTaskModel
 from archit.modeling.multitask import MultiTaskConfig
 from tests.comparison import assert_same_outputs
@@ -231,7 +231,7 @@ def test_head_option_of_another_task(backbone_dir) -> None:
         ArchitFactory.from_pretrained(backbone_dir, tasks={"pos": {"num_labels": 3}})
     with pytest.raises(MultiTaskError, match="not both or neither"):
         ArchitFactory.from_pretrained(backbone_dir, task="dep_parsing", tasks=TASKS)
-    with pytest.raises(HeadConfigError, match="Unknown task 'tagging'"):
+    with pytest.raises(UnknownTaskError, match="Unknown task 'tagging'"):
         ArchitFactory.from_pretrained(backbone_dir, tasks={"pos": {"task": "tagging"}})
 
 
