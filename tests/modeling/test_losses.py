@@ -83,6 +83,16 @@ def test_nothing_to_predict_gives_zero_loss_with_a_gradient_path(task: str) -> N
     assert all(torch.isfinite(p.grad).all() for p in model.parameters() if p.grad is not None)
 
 
+@pytest.mark.parametrize("num_items_in_batch", [0, torch.tensor(0)])
+def test_an_accumulated_batch_with_nothing_to_score_gives_zero_loss(num_items_in_batch) -> None:
+    """A masked-LM batch may have no masked token in any of its blocks: ``num_items_in_batch`` is then 0."""
+    logits = torch.randn(2, 3, 5, requires_grad=True)
+    loss = token_cross_entropy(logits, torch.full((2, 3), -100), num_items_in_batch)
+    assert loss.item() == 0.0 and loss.requires_grad
+    loss.backward()
+    assert torch.isfinite(logits.grad).all()
+
+
 LOSSES = [
     (token_cross_entropy, (4, 6, 5), lambda g: torch.randint(0, 5, (4, 6), generator=g)),
     (classification_cross_entropy, (4, 5), lambda g: torch.randint(0, 5, (4,), generator=g)),

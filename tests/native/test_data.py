@@ -7,6 +7,7 @@ import torch
 from transformers import AutoTokenizer, PreTrainedTokenizerFast
 
 from archit.errors import DataError
+from archit.simple.data.tokenization import cut_blocks
 from archit.simple.pretraining import (
     TokenizerKind,
     TokenizerTrainingError,
@@ -81,6 +82,37 @@ def test_text_blocks_carry_special_tokens() -> None:
     assert [token for block in blocks for token in block["input_ids"][1:-1]] == stream
     with pytest.raises(DataError, match="no room"):
         text_blocks(CORPUS, tokenizer, block_size=2)
+
+
+def test_one_cutter_cuts_per_document_or_a_joined_stream() -> None:
+    """``text_blocks`` is ``cut_blocks(join=True)``; per document, no block spans two texts and an empty text
+    still gets a block of special tokens, so that every text of a run has a score."""
+    tokenizer = train_tokenizer(CORPUS, kind="wordpiece", vocab_size=200, objective="masked_lm")
+    texts = [*CORPUS[:3], ""]
+    assert text_blocks(texts, tokenizer, block_size=16) == cut_blocks(tokenizer, texts, 16, join=True)
+    blocks = cut_blocks(tokenizer, texts, 16)
+    assert [block["block_index"] for block in blocks] == list(range(len(blocks)))
+    for index, text in enumerate(texts):
+        own = [block for block in blocks if block["text_index"] == index]
+        assert [t for block in own for t in block["input_ids"][1:-1]] == tokenizer(text, add_special_tokens=False)[
+            "input_ids"
+        ]
+        assert all(block["special_tokens_mask"] == [1] + [0] * (len(block["input_ids"]) - 2) + [1] for block in own)
+    assert blocks[-1]["input_ids"] == [tokenizer.cls_token_id, tokenizer.sep_token_id]
+
+
+def test_seeded_masks_of_a_block_depend_on_seed_epoch_and_block_only() -> None:
+    tokenizer = train_tokenizer(CORPUS, kind="wordpiece", vocab_size=200, objective="masked_lm")
+    blocks = text_blocks(CORPUS, tokenizer, block_size=16)
+    collator = language_modeling_collator(tokenizer, "masked_lm", seed=5)
+    batch = collator(blocks)
+    assert set(batch) == {"input_ids", "attention_mask", "labels"}
+    reversed_batch = language_modeling_collator(tokenizer, "masked_lm", seed=5)(blocks[::-1])
+    assert torch.equal(reversed_batch["labels"].flip(0), batch["labels"])
+    collator.set_epoch(1)
+    assert not torch.equal(collator(blocks)["labels"], batch["labels"])
+    unseeded = language_modeling_collator(tokenizer, "masked_lm")(blocks)  # transformers' global generator
+    assert set(unseeded) == {"input_ids", "attention_mask", "labels"}
 
 
 def test_causal_collator_labels_are_the_inputs_without_padding() -> None:

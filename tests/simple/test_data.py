@@ -20,12 +20,12 @@ from archit.simple.data import (
     first_piece_positions,
     get_task_data,
     load_tokenizer,
-    mask_tokens,
     pad_nested,
     read_bio,
     read_records,
     read_squad,
 )
+from archit.simple.data.language_modeling import LanguageModelingCollator
 from archit.simple.data.tokenization import stand_in_token
 from tests.simple.conftest import write
 
@@ -293,7 +293,10 @@ def test_language_modelling_blocks_and_masking(tmp_path, tokenizers) -> None:
     assert [e["line"] for e in examples] == [1, 3]
     features = mlm.featurize(examples)
     assert all(len(f["input_ids"]) <= 16 for f in features) and {f["example_index"] for f in features} == {0, 1}
-    assert all(any(label != -100 for label in f["labels"]) for f in features)
+    # evaluation masks: fixed by the seed and the block alone, never on special tokens, never a training epoch's
+    assert [f["labels"] for f in mlm.featurize(examples)] == [f["labels"] for f in features]
+    assert all(f["labels"][0] == f["labels"][-1] == -100 for f in features)
+    assert any(label != -100 for f in features for label in f["labels"])
     train_batch = mlm.collator(training=True)([{k: v for k, v in f.items() if k != "labels"} for f in features])
     assert (train_batch["labels"] != -100).any()
     causal = get_task_data("causal_lm", config("causal_lm", max_seq_length=16), tokenizers["byte_bpe"])
@@ -320,14 +323,25 @@ def test_training_masks_depend_on_seed_epoch_and_block_only(tmp_path, tokenizers
     assert labels(collate, blocks) != whole
 
 
-def test_masking_keeps_special_tokens() -> None:
-    import numpy as np
-
-    ids, labels = mask_tokens(
-        [2, 10, 11, 12, 3], [1, 0, 0, 0, 1], mask_id=4, vocab_size=50, rng=np.random.default_rng(0)
-    )
-    assert ids[0] == 2 and ids[-1] == 3 and labels[0] == labels[-1] == -100
-    assert any(label != -100 for label in labels)
+def test_masking_is_transformers_and_may_leave_a_short_block_unmasked(tokenizers) -> None:
+    """Blocks are masked by transformers' own ``torch_mask_tokens``: special tokens are never picked and picked
+    tokens keep their id as label. Nothing forces a pick per block (transformers does not, and the old rule
+    that did skewed short blocks towards more masking): a short block may have no masked token, and then it
+    simply adds no item to the loss, which archit divides by the items of the batch (``num_items_in_batch``)."""
+    tokenizer = tokenizers["wordpiece"]
+    collate = LanguageModelingCollator(tokenizer, mlm_probability=0.15, seed=3)
+    ids = [tokenizer.cls_token_id, *tokenizer.convert_tokens_to_ids(["the", "cat", "sat"]), tokenizer.sep_token_id]
+    special = [1, 0, 0, 0, 1]
+    masks = [collate.mask_block(ids, special, index) for index in range(400)]
+    assert all(masked[0] == ids[0] and masked[-1] == ids[-1] for masked, _ in masks)
+    assert all(labels[0] == labels[-1] == -100 for _, labels in masks)
+    picked = [(i, masked[i]) for masked, labels in masks for i, label in enumerate(labels) if label != -100]
+    assert all(label in (-100, ids[i]) for _, labels in masks for i, label in enumerate(labels))
+    assert abs(len(picked) / (3 * 400) - 0.15) < 0.04
+    assert sum(token == tokenizer.mask_token_id for _, token in picked) / len(picked) > 0.7
+    unmasked = sum(all(label == -100 for label in labels) for _, labels in masks)
+    assert 0.5 < unmasked / 400 < 0.7  # (1 - 0.15) ** 3 ≈ 0.61 of the blocks have no masked token
+    assert collate.mask_block(ids, special, 7) == masks[7]  # the seed and the block decide
 
 
 def test_masked_lm_needs_a_mask_token(tmp_path, checkpoints) -> None:

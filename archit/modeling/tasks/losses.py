@@ -56,13 +56,13 @@ def count_labelled(labels: torch.Tensor) -> torch.Tensor:
 
 
 def mean_over_items(total: torch.Tensor, n_items: torch.Tensor | int, num_items_in_batch: ItemCount) -> torch.Tensor:
-    """``total`` divided by ``num_items_in_batch`` when given, else by ``n_items`` (at least 1, so that a batch
-    with nothing to score gives 0, not NaN)."""
-    if num_items_in_batch is not None:
-        return total / num_items_in_batch
-    if isinstance(n_items, torch.Tensor):
-        return total / n_items.clamp(min=1).to(total.dtype)
-    return total / max(n_items, 1)
+    """``total`` divided by ``num_items_in_batch`` when given, else by ``n_items``; the divisor is at least 1,
+    so that a batch with nothing to score gives 0, not NaN (an accumulated batch of masked-LM blocks may have
+    no masked token at all)."""
+    items = n_items if num_items_in_batch is None else num_items_in_batch
+    if isinstance(items, torch.Tensor):
+        return total / items.clamp(min=1).to(total.dtype)
+    return total / max(items, 1)
 
 
 def token_cross_entropy(

@@ -15,11 +15,17 @@ from archit.simple.data.choice import MultipleChoiceData
 from archit.simple.data.classification import SequenceClassificationData
 from archit.simple.data.collate import Collator, pad_nested
 from archit.simple.data.files import read_jsonl, read_records
-from archit.simple.data.language_modeling import LanguageModelingData, mask_tokens
+from archit.simple.data.language_modeling import LanguageModelingCollator, LanguageModelingData
 from archit.simple.data.parsing import DependencyParsingData
 from archit.simple.data.qa import ExtractiveQAData, read_squad
 from archit.simple.data.tagging import TokenClassificationData, read_bio
-from archit.simple.data.tokenization import align_labels, encode_words, first_piece_positions, load_tokenizer
+from archit.simple.data.tokenization import (
+    align_labels,
+    cut_blocks,
+    encode_words,
+    first_piece_positions,
+    load_tokenizer,
+)
 
 __all__ = [
     "TASK_DATA",
@@ -28,17 +34,18 @@ __all__ = [
     "Example",
     "ExtractiveQAData",
     "Feature",
+    "LanguageModelingCollator",
     "LanguageModelingData",
     "MultipleChoiceData",
     "SequenceClassificationData",
     "TaskData",
     "TokenClassificationData",
     "align_labels",
+    "cut_blocks",
     "encode_words",
     "first_piece_positions",
     "get_task_data",
     "load_tokenizer",
-    "mask_tokens",
     "pad_nested",
     "read_bio",
     "read_jsonl",

@@ -1,88 +1,109 @@
 """Masked and causal language modelling on plain text: one document per non-blank line.
 
 Each document is tokenised and cut into blocks of at most ``max_seq_length`` tokens (special tokens
-included). For ``masked_lm``, 15% of the non-special tokens of a block are picked for prediction, as in
-BERT (80% replaced by the mask token, 10% by a random token, 10% kept): afresh in every training epoch, from
-the run's seed, the epoch and the block alone (so that batch size, gradient accumulation, process count and a
-resumed run do not change them), and once with the run's seed for evaluation so that evaluations compare. Predictions are each document's mean
-token loss and perplexity.
-"""
+included) by :func:`~archit.simple.data.tokenization.cut_blocks`, the cutter the pretraining recipe uses too.
+For ``masked_lm``, :class:`LanguageModelingCollator` (transformers' ``DataCollatorForLanguageModeling``) picks
+15% of the non-special tokens of a block for prediction, as in BERT (80% replaced by the mask token, 10% by a
+random token, 10% kept): afresh in every training epoch, from the run's seed, the epoch and the block alone (so
+that batch size, gradient accumulation, process count and a resumed run do not change them), and once for
+evaluation so that evaluations compare. Predictions are each document's mean token loss and perplexity."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
+from transformers import DataCollatorForLanguageModeling
 
 from archit.errors import DataError
 from archit.modeling.tasks.losses import IGNORE_INDEX
 from archit.simple.data.base import Example, Feature, TaskData, register_task_data, write_jsonl
 from archit.simple.data.collate import Collator
-from archit.simple.data.tokenization import encode_blocks
+from archit.simple.data.tokenization import cut_blocks
 from archit.simple.metrics.language_modeling import perplexity
 from archit.simple.textfiles import iter_lines
 
-__all__ = ["LanguageModelingData", "mask_tokens"]
+__all__ = ["EVALUATION_EPOCH", "LanguageModelingCollator", "LanguageModelingData"]
 
 MASK_PROBABILITY = 0.15
 
+EVALUATION_EPOCH = -1
+"""The epoch whose masks evaluation uses: one fixed masking, apart from every training epoch's."""
 
-def mask_tokens(
-    input_ids: Sequence[int],
-    special_tokens_mask: Sequence[int],
-    mask_id: int,
-    vocab_size: int,
-    rng: np.random.Generator,
-) -> tuple[list[int], list[int]]:
-    """BERT's masking of one block: ``(masked ids, labels)``, labels ``-100`` except at picked positions.
-
-    At least one non-special token is picked, so that no block has an empty loss.
-    """
-    candidates = [i for i, special in enumerate(special_tokens_mask) if not special]
-    ids, labels = list(input_ids), [IGNORE_INDEX] * len(input_ids)
-    if not candidates:
-        return ids, labels
-    picked = [i for i in candidates if rng.random() < MASK_PROBABILITY] or [candidates[rng.integers(len(candidates))]]
-    for i in picked:
-        labels[i] = ids[i]
-        draw = rng.random()
-        if draw < 0.8:
-            ids[i] = mask_id
-        elif draw < 0.9:
-            ids[i] = int(rng.integers(vocab_size))
-    return ids, labels
+BOOKKEEPING_KEYS = ("block_index", "text_index", "example_index")
+"""Keys of a block that say where it came from; they stay out of the batch."""
 
 
-class MaskingCollator(Collator):
-    """Pads blocks and masks them for ``masked_lm`` training, with fresh positions each epoch.
+@dataclass
+class LanguageModelingCollator(DataCollatorForLanguageModeling):
+    """transformers' :class:`~transformers.DataCollatorForLanguageModeling` whose masks a resumed run repeats.
 
-    The positions of a block depend on the seed, the epoch (:meth:`set_epoch`, which the run calls at the start
-    of each epoch) and the block's index (``block_index``) only.
+    With a ``seed``, a block that carries a ``block_index`` (every block :func:`cut_blocks` cuts) is masked by
+    transformers' own ``torch_mask_tokens`` (``mlm_probability`` of its non-special tokens picked; 80% of them
+    replaced by the mask token, 10% by a random token, 10% kept) with a generator seeded from the seed, the
+    epoch (:meth:`set_epoch`, which the run calls at the start of each epoch) and the block's index alone. So
+    batch size, gradient accumulation, process count, the order of the blocks and resuming an interrupted run
+    do not change any block's masks. Every other batch is collated by transformers' collator unchanged (its
+    ``seed`` then seeds one generator for the whole run, as in transformers). The keys in
+    :data:`BOOKKEEPING_KEYS` stay out of the batch.
+
+    Nothing forces a block to have a masked token: a short block may have none and then adds no item to the
+    loss, whose normalisation counts items (``num_items_in_batch``), so its weight is simply nil.
+
+    Args (besides transformers'):
+        epoch: the epoch whose masks to draw, from 0; :data:`EVALUATION_EPOCH` for evaluation's fixed masks.
     """
 
-    def __init__(self, tokenizer: Any, seed: int) -> None:
-        super().__init__(tokenizer, side="right")
-        self.mask_id = tokenizer.mask_token_id
-        self.vocab_size = len(tokenizer)
-        self.seed = seed
-        self.epoch = 0
+    epoch: int = 0
 
     def set_epoch(self, epoch: int) -> None:
-        """Mask the blocks of training epoch ``epoch`` (from 0)."""
+        """Mask the blocks of training epoch ``epoch`` (from 0), or :data:`EVALUATION_EPOCH`."""
         self.epoch = epoch
 
-    def __call__(self, features: Sequence[Mapping[str, Any]]) -> dict[str, torch.Tensor]:
-        masked = []
-        for feature in features:
-            rng = np.random.default_rng([self.seed, self.epoch, feature["block_index"]])
-            ids, labels = mask_tokens(
-                feature["input_ids"], feature["special_tokens_mask"], self.mask_id, self.vocab_size, rng
+    def mask_block(
+        self, input_ids: Sequence[int], special_tokens_mask: Sequence[int] | None, block_index: int
+    ) -> tuple[list[int], list[int]]:
+        """One block masked for the current epoch: ``(input ids, labels)``, labels -100 except at picked tokens.
+
+        Args:
+            input_ids: the block's ids, special tokens included.
+            special_tokens_mask: 1 at the special tokens, which are never picked; ``None`` to ask the tokenizer.
+            block_index: the block's index, which with the seed and the epoch alone decides its masks.
+
+        Raises:
+            DataError: the collator has no seed.
+        """
+        if self.seed is None:
+            raise DataError("Reproducible masking needs a seed; create the collator with seed=<int>.")
+        # the epoch shifted by one: evaluation (-1) gets its own stream, apart from every training epoch
+        sequence = np.random.SeedSequence([self.seed, block_index], spawn_key=(self.epoch + 1,))
+        generator = torch.Generator().manual_seed(int(sequence.generate_state(1)[0]))
+        special = None if special_tokens_mask is None else torch.tensor([list(special_tokens_mask)], dtype=torch.bool)
+        shared, self.generator = self.generator, generator
+        try:
+            ids, labels = self.torch_mask_tokens(torch.tensor([list(input_ids)]), special_tokens_mask=special)
+        finally:
+            self.generator = shared
+        return ids[0].tolist(), labels[0].tolist()
+
+    def torch_call(self, examples: list[Any]) -> dict[str, Any]:
+        if not isinstance(examples[0], Mapping):
+            return super().torch_call(examples)
+        if not (self.mlm and self.seed is not None and "block_index" in examples[0]):
+            return super().torch_call(
+                [{key: value for key, value in example.items() if key not in BOOKKEEPING_KEYS} for example in examples]
             )
-            masked.append({**feature, "input_ids": ids, "labels": labels})
-        return super().__call__(masked)
+        masked = []
+        for example in examples:
+            ids, labels = self.mask_block(
+                example["input_ids"], example.get("special_tokens_mask"), example["block_index"]
+            )
+            masked.append({"input_ids": ids, "attention_mask": [1] * len(ids), "labels": labels})
+        return Collator(self.tokenizer)(masked)
 
 
 @register_task_data
@@ -110,31 +131,34 @@ class LanguageModelingData(TaskData):
         room = self.config.max_seq_length - self.tokenizer.num_special_tokens_to_add(pair=False)
         if room < 1:
             raise DataError(f"max_seq_length {self.config.max_seq_length} leaves no room besides special tokens.")
-        rng = np.random.default_rng(self.config.seed)
+        masking = self._masking_collator(EVALUATION_EPOCH) if self.task == "masked_lm" and not training else None
         features = []
-        for block in encode_blocks(
-            self.tokenizer, [example["text"] for example in examples], self.config.max_seq_length
-        ):
+        for block in cut_blocks(self.tokenizer, [example["text"] for example in examples], self.config.max_seq_length):
             ids, special = block["input_ids"], block["special_tokens_mask"]
             feature: Feature = {
                 "input_ids": ids,
                 "attention_mask": [1] * len(ids),
                 "special_tokens_mask": special,
                 "example_index": block["text_index"],
-                "block_index": len(features),
+                "block_index": block["block_index"],
             }
             if self.task == "causal_lm":
                 feature["labels"] = list(ids)
-            elif not training:
-                mask_id, vocab_size = self.tokenizer.mask_token_id, len(self.tokenizer)
-                feature["input_ids"], feature["labels"] = mask_tokens(ids, special, mask_id, vocab_size, rng)
+            elif masking is not None:
+                feature["input_ids"], feature["labels"] = masking.mask_block(ids, special, block["block_index"])
             features.append(feature)
         return features
 
-    def collator(self, training: bool = False) -> Collator:
+    def collator(self, training: bool = False) -> Collator | LanguageModelingCollator:
         if training and self.task == "masked_lm":
-            return MaskingCollator(self.tokenizer, self.config.seed)
+            return self._masking_collator(epoch=0)
         return Collator(self.tokenizer, side="right")
+
+    def _masking_collator(self, epoch: int) -> LanguageModelingCollator:
+        """The masked-LM collator of the run's seed, drawing the masks of ``epoch``."""
+        return LanguageModelingCollator(
+            self.tokenizer, mlm_probability=MASK_PROBABILITY, return_tensors="pt", seed=self.config.seed, epoch=epoch
+        )
 
     @property
     def prediction_names(self) -> tuple[str, ...]:

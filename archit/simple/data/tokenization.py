@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from transformers import AutoTokenizer, PreTrainedTokenizerBase
@@ -22,7 +22,7 @@ from archit.resolution.checkpoints import download_command, locate_checkpoint
 
 __all__ = [
     "align_labels",
-    "encode_blocks",
+    "cut_blocks",
     "encode_words",
     "family_of",
     "first_piece_positions",
@@ -219,45 +219,60 @@ def log_empty_words(found: Sequence[tuple[int | None, str]], n_words: int, token
     )
 
 
-def encode_blocks(tokenizer: PreTrainedTokenizerBase, texts: Sequence[str], max_length: int) -> list[dict[str, Any]]:
-    """Tokenise texts and cut each into blocks of at most ``max_length`` tokens, special tokens included.
+def cut_blocks(
+    tokenizer: PreTrainedTokenizerBase, texts: Iterable[str], block_size: int, join: bool = False
+) -> list[dict[str, Any]]:
+    """Tokenise texts and cut them into blocks of at most ``block_size`` tokens, each with the tokenizer's
+    special tokens (``[CLS]``/``[SEP]``, ``<s>``...) around it.
+
+    Args:
+        tokenizer: tokenises the texts and gives the special tokens of a single sequence.
+        texts: documents or lines.
+        block_size: tokens per block, special tokens included; a document's (or the stream's) last block may
+            be shorter.
+        join: cut one stream of all the texts joined (pretraining: no block is wasted on a short line) instead
+            of each text on its own (a block belongs to one text, whose score it adds to; a text with no
+            token still gets one block of special tokens).
 
     Returns:
-        One dict per block, in text order: ``input_ids``, ``special_tokens_mask`` and ``text_index``.
+        One dict per block, in text order: ``input_ids``, ``special_tokens_mask``, ``block_index`` (its
+        position in the list, which seeds its masking) and, unless ``join``, ``text_index``.
+
+    Raises:
+        DataError: ``block_size`` leaves no room next to the special tokens.
     """
-    if tokenizer.is_fast:
-        encoding = tokenizer(
-            list(texts),
-            truncation=True,
-            max_length=max_length,
-            return_overflowing_tokens=True,
-            return_special_tokens_mask=True,
-        )
-        return [
-            {"input_ids": ids, "special_tokens_mask": mask, "text_index": index}
-            for ids, mask, index in zip(
-                encoding["input_ids"],
-                encoding["special_tokens_mask"],
-                encoding["overflow_to_sample_mapping"],
-                strict=True,
-            )
-        ]
-    room = max_length - tokenizer.num_special_tokens_to_add(pair=False)
+    prefix, suffix = _special_affixes(tokenizer)
+    room = block_size - len(prefix) - len(suffix)
+    if room < 1:
+        raise DataError(f"block_size ({block_size}) leaves no room for tokens next to the special tokens.")
+    texts = list(texts)
+    encoded = tokenizer(texts, add_special_tokens=False)["input_ids"] if texts else []
+    documents = [[token for ids in encoded for token in ids]] if join else encoded
+    special = [1] * len(prefix), [1] * len(suffix)
     blocks = []
-    for index, text in enumerate(texts):
-        ids = tokenizer.encode(text, add_special_tokens=False)
-        for start in range(0, max(len(ids), 1), room):
-            block = tokenizer.prepare_for_model(
-                ids[start : start + room], add_special_tokens=True, return_special_tokens_mask=True
-            )
-            blocks.append(
-                {
-                    "input_ids": list(block["input_ids"]),
-                    "special_tokens_mask": list(block["special_tokens_mask"]),
-                    "text_index": index,
-                }
-            )
+    for text_index, ids in enumerate(documents):
+        for start in range(0, len(ids) if join else max(len(ids), 1), room):
+            piece = ids[start : start + room]
+            block = {
+                "input_ids": prefix + piece + suffix,
+                "special_tokens_mask": special[0] + [0] * len(piece) + special[1],
+                "block_index": len(blocks),
+            }
+            if not join:
+                block["text_index"] = text_index
+            blocks.append(block)
     return blocks
+
+
+def _special_affixes(tokenizer: PreTrainedTokenizerBase) -> tuple[list[int], list[int]]:
+    """The ids the tokenizer puts before and after a single sequence (``[<s>]``, ``[]``; ``[[CLS]]``, ``[[SEP]]``)."""
+    probe = "a"
+    bare = tokenizer(probe, add_special_tokens=False)["input_ids"]
+    full = tokenizer(probe)["input_ids"]
+    for start in range(len(full) - len(bare) + 1):
+        if full[start : start + len(bare)] == bare:
+            return full[:start], full[start + len(bare) :]
+    return [], []
 
 
 def _model_inputs(tokenizer: PreTrainedTokenizerBase, encoding: Any) -> dict[str, list[int]]:

@@ -1,18 +1,23 @@
-"""Language-modelling data: token blocks from raw text, and transformers' own collators.
+"""Language-modelling data: token blocks from raw text, and transformers' own collator.
 
-The collators are :class:`transformers.DataCollatorForLanguageModeling`, not a rewrite: for masked LM it picks
-``mlm_probability`` of the tokens, replaces 80% of them with the mask token, 10% with a random token and keeps
-10%, and never picks a special token (``[CLS]``, ``[SEP]``, padding); for causal LM the labels are the input ids
-with padding set to -100 (the model shifts them).
+The blocks are cut by :func:`archit.simple.data.tokenization.cut_blocks` and the collator is
+:class:`~archit.simple.data.language_modeling.LanguageModelingCollator`, the same pair the ``masked_lm`` and
+``causal_lm`` runs of :mod:`archit.simple` use. It is transformers' ``DataCollatorForLanguageModeling``, not a
+rewrite: for masked LM it picks ``mlm_probability`` of the tokens, replaces 80% of them with the mask token,
+10% with a random token and keeps 10%, and never picks a special token (``[CLS]``, ``[SEP]``, padding); with a
+seed, each block's masks depend on the seed, the epoch and the block alone. For causal LM the labels are the
+input ids with padding set to -100 (the model shifts them).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from transformers import DataCollatorForLanguageModeling, PreTrainedTokenizerBase
+from transformers import PreTrainedTokenizerBase
 
 from archit.errors import DataError
+from archit.simple.data.language_modeling import LanguageModelingCollator
+from archit.simple.data.tokenization import cut_blocks
 
 __all__ = ["language_modeling_collator", "text_blocks"]
 
@@ -25,7 +30,7 @@ def language_modeling_collator(
     mlm_probability: float = 0.15,
     pad_to_multiple_of: int | None = None,
     seed: int | None = None,
-) -> DataCollatorForLanguageModeling:
+) -> LanguageModelingCollator:
     """transformers' collator for ``objective``.
 
     Args:
@@ -33,7 +38,8 @@ def language_modeling_collator(
         objective: ``"causal_lm"`` or ``"masked_lm"``.
         mlm_probability: share of the tokens masked LM predicts.
         pad_to_multiple_of: pad each batch to a multiple of this length.
-        seed: seed of the masking (transformers 4.57 and later), for reproducible batches.
+        seed: seed of the masking, for reproducible batches: blocks from :func:`text_blocks` are masked from the
+            seed, the epoch (``set_epoch``) and their ``block_index`` alone.
 
     Returns:
         A collator: list of ``{"input_ids": [...]}`` → ``input_ids``, ``attention_mask``, ``labels`` tensors.
@@ -50,21 +56,21 @@ def language_modeling_collator(
             f"Masked LM needs a tokenizer with a mask token; {type(tokenizer).__name__} has none. Train one with "
             "archit.simple.pretraining.train_tokenizer(texts, objective='masked_lm')."
         )
-    options = {"seed": seed} if seed is not None else {}
-    return DataCollatorForLanguageModeling(
+    return LanguageModelingCollator(
         tokenizer,
         mlm=masked,
         mlm_probability=mlm_probability if masked else 0.15,
         pad_to_multiple_of=pad_to_multiple_of,
         return_tensors="pt",
-        **options,
+        seed=seed,
     )
 
 
 def text_blocks(
     texts: Iterable[str], tokenizer: PreTrainedTokenizerBase, block_size: int = 128
 ) -> list[dict[str, list[int]]]:
-    """Tokenise ``texts``, join them and cut the stream into blocks, each with the tokenizer's special tokens.
+    """Tokenise ``texts``, join them and cut the stream into blocks, each with the tokenizer's special tokens:
+    :func:`~archit.simple.data.tokenization.cut_blocks` with ``join=True``.
 
     Args:
         texts: documents or lines.
@@ -72,25 +78,10 @@ def text_blocks(
         block_size: tokens per block, special tokens included; the last block may be shorter.
 
     Returns:
-        One ``{"input_ids": [...]}`` per block, ready for :func:`language_modeling_collator`.
+        One ``{"input_ids", "special_tokens_mask", "block_index"}`` per block, ready for
+        :func:`language_modeling_collator`.
 
     Raises:
         DataError: ``block_size`` leaves no room next to the special tokens.
     """
-    prefix, suffix = _special_affixes(tokenizer)
-    room = block_size - len(prefix) - len(suffix)
-    if room < 1:
-        raise DataError(f"block_size ({block_size}) leaves no room for tokens next to the special tokens.")
-    stream = [token for text in texts for token in tokenizer(text, add_special_tokens=False)["input_ids"]]
-    return [{"input_ids": prefix + stream[start : start + room] + suffix} for start in range(0, len(stream), room)]
-
-
-def _special_affixes(tokenizer: PreTrainedTokenizerBase) -> tuple[list[int], list[int]]:
-    """The ids the tokenizer puts before and after a single sequence (``[<s>]``, ``[]``; ``[[CLS]]``, ``[[SEP]]``)."""
-    probe = "a"
-    bare = tokenizer(probe, add_special_tokens=False)["input_ids"]
-    full = tokenizer(probe)["input_ids"]
-    for start in range(len(full) - len(bare) + 1):
-        if full[start : start + len(bare)] == bare:
-            return full[:start], full[start + len(bare) :]
-    return [], []
+    return cut_blocks(tokenizer, texts, block_size, join=True)
