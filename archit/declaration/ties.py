@@ -17,24 +17,9 @@ from torch import nn
 
 from archit.declaration.rendering import Target
 from archit.errors import DeclarationError
+from archit.modeling.ties import leaders
 
 __all__ = ["leaders", "tie_statements"]
-
-
-def leaders(model: nn.Module) -> dict[str, str]:
-    """Map every parameter name to the first name under which the same tensor appears (itself if unshared).
-
-    Args:
-        model: any module.
-
-    Returns:
-        ``{name: leader}`` in ``named_parameters`` order, shared names included.
-    """
-    first: dict[int, str] = {}
-    return {
-        name: first.setdefault(id(parameter), name)
-        for name, parameter in model.named_parameters(remove_duplicate=False)
-    }
 
 
 def tie_statements(
