@@ -5,7 +5,8 @@ One checkpoint layout, transformers' own: the backbone sits under its family's `
 backbone class (cached), because ``base_model_prefix`` is a class attribute that transformers' loader reads.
 With that naming, transformers' public ``from_pretrained`` maps a bare backbone checkpoint, an HF ``XForY``
 checkpoint (its head through ``key_mapping``, where it computes what archit's does) and an archit checkpoint
-alike; :mod:`archit.modeling.tasks.loading` decides what it is asked and reports what it did.
+alike; :mod:`archit.modeling.tasks.loading` decides what it is asked, :mod:`archit.modeling.tasks.hf_heads`
+pairs and confirms an ``XForY`` head, and :mod:`archit.modeling.tasks.loading_report` reports what it did.
 """
 
 from __future__ import annotations
@@ -20,12 +21,19 @@ from torch import nn
 from transformers import PretrainedConfig, PreTrainedModel
 
 from archit._compat import forget_key_mapping, init_weights_like, set_attention_implementation
-from archit.errors import CheckpointError, HeadConfigError
+from archit.errors import HeadConfigError
 from archit.modeling.base_models import BaseModel, backbone_class
 from archit.modeling.heads.base import HeadConfig, HeadSpec, init_linear
 from archit.modeling.tasks.configuration import ArchitConfig
 from archit.modeling.tasks.embeddings import TokenEmbeddingsMixin
-from archit.modeling.tasks.loading import LoadingReport, LoadOutcome, confirm_same_outputs, plan_loading, quiet_loading
+from archit.modeling.tasks.loading import (
+    LoadingReport,
+    LoadOutcome,
+    confirm_same_outputs,
+    plan_loading,
+    quiet_loading,
+    raise_on_mismatch,
+)
 from archit.modeling.tasks.losses import count_labelled
 from archit.modeling.tasks.specialisation import rebuild_specialised, specialised_class
 from archit.modeling.ties import declared_ties
@@ -303,7 +311,7 @@ class ModelWithHead(TokenEmbeddingsMixin, PreTrainedModel):
             # a head weight found by its name alone (another task's head, ModernBERT's own "head.") is not kept
             outcome.drop_head()
             model._replace_head()
-        _raise_on_mismatch(outcome.mismatched, checkpoint.name_or_path, plan.config, ignore_mismatched_sizes)
+        raise_on_mismatch(outcome.mismatched, checkpoint.name_or_path, plan.config, ignore_mismatched_sizes)
         if plan.match is not None and outcome.fills_head():
             note = confirm_same_outputs(model, plan.match)
             if note is not None:
@@ -320,26 +328,3 @@ class ModelWithHead(TokenEmbeddingsMixin, PreTrainedModel):
         this task's head, and where it goes in :attr:`head`, as its head factory declares; ``None`` (the
         default) when no declaration exists."""
         return None
-
-
-def _raise_on_mismatch(
-    mismatched: list[tuple[str, tuple | None, tuple | None]],
-    checkpoint: str,
-    config: ArchitConfig,
-    ignore_mismatched_sizes: bool,
-) -> None:
-    if not mismatched or ignore_mismatched_sizes:
-        return
-    name, checkpoint_shape, model_shape = mismatched[0]
-    found = "another shape" if checkpoint_shape is None else f"shape {checkpoint_shape}"
-    if name.startswith("head."):
-        head_config = config.get_head_config()
-        raise HeadConfigError(
-            f"The checkpoint's head weight {name} has {found}, but {type(head_config).__name__} "
-            f"({head_config}) builds {model_shape}. Use the checkpoint's num_labels, or pass "
-            "ignore_mismatched_sizes=True to re-initialise the head."
-        )
-    raise CheckpointError(
-        f"Backbone weight {name} has {found} in {checkpoint} but {model_shape} in the model; "
-        "the config does not describe these weights. Pass ignore_mismatched_sizes=True to re-initialise them."
-    )
