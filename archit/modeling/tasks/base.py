@@ -224,8 +224,13 @@ class ModelWithHead(TokenEmbeddingsMixin, PreTrainedModel):
 
     # --- loading --------------------------------------------------------------------------------------------
     hf_auto_class: ClassVar[str | None] = None
-    """The transformers Auto class whose ``XForY`` classes train this task's head
-    (``"AutoModelForTokenClassification"``): their checkpoints' heads are reused where they fit."""
+    """The transformers Auto class the task belongs to (``"AutoModelForTokenClassification"``): the task's archit
+    checkpoints load through it (:mod:`archit.modeling.factory` registers each task with its Auto class), and the
+    heads of its ``XForY`` checkpoints are reused where they compute what archit's does."""
+
+    hf_auto_default: ClassVar[bool] = False
+    """Whether this task is the one its :attr:`hf_auto_class` loads an archit checkpoint of another task as (with a
+    new head), where several tasks share that Auto class; exactly one of them sets it."""
 
     @classmethod
     def head_config_candidates(cls, head_config: HeadConfig, free: set[str]) -> list[HeadConfig]:

@@ -107,6 +107,7 @@ class ForSingleLabelSequenceClassification(_SequenceTask):
     """One class per sequence (or sentence pair). ``labels``: ``[batch_size]`` class ids."""
 
     task_name = "sequence_classification"
+    hf_auto_default = True
 
     def loss(self, logits: torch.Tensor, labels: torch.Tensor, num_items_in_batch: ItemCount = None) -> torch.Tensor:
         return classification_cross_entropy(logits, labels, num_items_in_batch)
