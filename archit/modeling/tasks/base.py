@@ -20,7 +20,7 @@ import torch
 from torch import nn
 from transformers import PretrainedConfig, PreTrainedModel
 
-from archit._compat import forget_key_mapping, init_weights_like, set_attention_implementation
+from archit._compat import forget_key_mapping, hf_task_class, init_weights_like, set_attention_implementation
 from archit.errors import HeadConfigError
 from archit.modeling.base_models import BaseModel, backbone_class
 from archit.modeling.heads.base import HeadConfig, HeadSpec, init_linear
@@ -226,7 +226,18 @@ class ModelWithHead(TokenEmbeddingsMixin, PreTrainedModel):
     hf_auto_class: ClassVar[str | None] = None
     """The transformers Auto class the task belongs to (``"AutoModelForTokenClassification"``): the task's archit
     checkpoints load through it (:mod:`archit.modeling.factory` registers each task with its Auto class), and the
-    heads of its ``XForY`` checkpoints are reused where they compute what archit's does."""
+    heads of its ``XForY`` checkpoints are reused where they compute what archit's does (see
+    :attr:`reuses_hf_heads`)."""
+
+    reuses_hf_heads: ClassVar[bool] = True
+    """Whether loading pairs the heads of :attr:`hf_auto_class`'s ``XForY`` checkpoints with this task's; false for
+    a task whose head no ``XForY`` class has (extractive QA with answerability)."""
+
+    @classmethod
+    def hf_head_class(cls, model_type: str) -> type | None:
+        """The transformers ``XForY`` class whose checkpoints' heads loading pairs with this task's, for
+        ``model_type``; ``None`` where there is none."""
+        return hf_task_class(cls.hf_auto_class, model_type) if cls.hf_auto_class and cls.reuses_hf_heads else None
 
     hf_auto_default: ClassVar[bool] = False
     """Whether this task is the one its :attr:`hf_auto_class` loads an archit checkpoint of another task as (with a

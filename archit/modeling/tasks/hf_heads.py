@@ -23,7 +23,7 @@ from torch import nn
 from transformers import PretrainedConfig
 from transformers.utils import logging as transformers_logging
 
-from archit._compat import KEY_MAPPING_RENAMES_BACKBONE_PREFIX, hf_task_class, saved_names
+from archit._compat import KEY_MAPPING_RENAMES_BACKBONE_PREFIX, saved_names
 from archit.errors import ArchitError, CheckpointError
 from archit.modeling.heads.base import HeadConfig
 from archit.modeling.tasks.configuration import ArchitConfig
@@ -139,7 +139,7 @@ def match_hf_head(
         The :class:`HeadMatch` (with a ``note`` when no candidate pairs); ``None`` when the checkpoint was not
         saved from the task's HF class (a bare backbone, another task's head).
     """
-    hf_class = hf_task_class(task.hf_auto_class, backbone_config.model_type) if task.hf_auto_class else None
+    hf_class = task.hf_head_class(backbone_config.model_type)
     if hf_class is None or hf_class.__name__ not in (checkpoint_config.get("architectures") or ()):
         return None
     with torch.device("meta"), _silent_transformers():

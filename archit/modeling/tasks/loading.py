@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 import attrs
 from transformers import PretrainedConfig
 
-from archit._compat import hf_task_class
 from archit.errors import HeadConfigError
 from archit.modeling.heads.base import HeadConfig
 from archit.modeling.tasks.configuration import ArchitConfig
@@ -182,7 +181,7 @@ def _other_head_note(
     saved_as = (checkpoint_config.get("architectures") or [None])[0]
     if saved_as is None or saved_as == task._archit_backbone_class.__name__:
         return None
-    hf_class = hf_task_class(task.hf_auto_class, backbone_config.model_type) if task.hf_auto_class else None
+    hf_class = task.hf_head_class(backbone_config.model_type)
     expected = f" (transformers' class for it is {hf_class.__name__})" if hf_class is not None else ""
     return (
         f"The checkpoint was saved from {saved_as}: its head, if it has one, is not reused for {task.task_name}"

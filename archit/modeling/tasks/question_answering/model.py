@@ -137,6 +137,7 @@ class ForExtractiveQuestionAnsweringWithAnswerability(ModelWithHead):
     task_name = "extractive_aqa"
     head_config_class = ExtractiveAQAHeadConfig
     hf_auto_class = "AutoModelForQuestionAnswering"
+    reuses_hf_heads = False  # no XForY class has an answerability layer
 
     def build_head(self, backbone: ArchitWrapper, head_config: ExtractiveAQAHeadConfig) -> HeadSpec:
         return HeadSpec(ExtractiveAQAHead(backbone, head_config))
