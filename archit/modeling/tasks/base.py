@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 from transformers import PretrainedConfig, PreTrainedModel
+from transformers.utils import ModelOutput
 
 from archit._compat import forget_key_mapping, hf_task_class, init_weights_like, set_attention_implementation
 from archit.errors import HeadConfigError
@@ -34,7 +35,7 @@ from archit.modeling.tasks.loading import (
     quiet_loading,
     raise_on_mismatch,
 )
-from archit.modeling.tasks.losses import count_labelled
+from archit.modeling.tasks.losses import ItemCount, count_labelled
 from archit.modeling.tasks.specialisation import rebuild_specialised, specialised_class
 from archit.modeling.ties import declared_ties
 from archit.modeling.wrappers import ArchitWrapper, BackboneOutput, wrap
@@ -49,8 +50,8 @@ _LABEL_MAPS = ("id2label", "label2id")
 class ModelWithHead(TokenEmbeddingsMixin, PreTrainedModel):
     """A wrapped backbone plus a head: the base class of every archit task.
 
-    Subclasses set :attr:`task_name`, :attr:`head_config_class` and implement :meth:`build_head` and
-    ``forward``. Construct with ``Task.fromModelAndHeadConfig(backbone, head_config)``,
+    Subclasses set :attr:`task_name`, :attr:`head_config_class` and implement :meth:`build_head`, and either
+    :meth:`loss` and :attr:`output_class` (for the shared :meth:`forward`) or their own ``forward``. Construct with ``Task.fromModelAndHeadConfig(backbone, head_config)``,
     ``Task.from_config(config)`` or ``Task.from_pretrained(checkpoint)``.
     """
 
@@ -208,6 +209,32 @@ class ModelWithHead(TokenEmbeddingsMixin, PreTrainedModel):
     def encode(self, **inputs: Any) -> BackboneOutput:
         """The backbone's :meth:`~archit.modeling.ArchitWrapper.encode`."""
         return self.backbone.encode(**inputs)
+
+    # --- the forward pass ------------------------------------------------------------------------------------
+    output_class: ClassVar[type[ModelOutput]] = ModelOutput
+    """The ``ModelOutput`` the shared :meth:`forward` returns (``TokenClassifierOutput``...)."""
+
+    def loss(self, logits: torch.Tensor, labels: torch.Tensor, num_items_in_batch: ItemCount = None) -> torch.Tensor:
+        """The task's loss for the shared :meth:`forward`; see :mod:`~archit.modeling.tasks.losses`."""
+        raise NotImplementedError(f"{type(self).__name__} must implement loss, or its own forward")
+
+    def forward(
+        self,
+        input_ids: torch.LongTensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        token_type_ids: torch.LongTensor | None = None,
+        labels: torch.Tensor | None = None,
+        output_hidden_states: bool = False,
+        num_items_in_batch: ItemCount = None,
+        **kwargs: Any,
+    ) -> ModelOutput:
+        """The forward pass most tasks share: encode, the head's ``logits``, with ``labels`` the task's
+        :meth:`loss` (divided by ``num_items_in_batch`` when given), all in an :attr:`output_class`. A task with
+        other inputs or outputs (several logits, choices, a cache) overrides it."""
+        encoded = self.backbone.encode(input_ids, attention_mask, token_type_ids, output_hidden_states, **kwargs)
+        logits = self.head(encoded, attention_mask)
+        loss = None if labels is None else self.loss(logits, labels, num_items_in_batch)
+        return self.output_class(loss=loss, logits=logits, hidden_states=encoded.hidden_states)
 
     def count_loss_items(self, batch: Mapping[str, Any]) -> torch.Tensor | None:
         """The number of items the loss of ``batch`` averages over, as ``forward`` counts them: the sum of these
