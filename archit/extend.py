@@ -12,7 +12,8 @@ A family (guides/adding_a_model.md):
 
 A task (guides/heads_and_tasks.md): a :class:`HeadConfig` subclass registered with
 :func:`register_head_config` (validators :func:`positive_int`, :func:`probability`, :func:`one_of`), a head
-module, and a :class:`ModelWithHead` subclass whose ``build_head`` returns a :class:`HeadSpec`, with its losses
+module (built from the :class:`ArchitWrapper`, called with its :class:`BackboneOutput`), and a
+:class:`ModelWithHead` subclass whose ``build_head`` returns a :class:`HeadSpec`, with its losses
 built from :mod:`archit.modeling.tasks.losses` (:func:`check_labels`, :func:`mean_over_items`,
 :data:`IGNORE_INDEX`), registered with :func:`register_task`.
 
@@ -41,7 +42,7 @@ from archit.modeling.tasks.language_modeling import (
 from archit.modeling.tasks.losses import IGNORE_INDEX, check_labels, mean_over_items
 from archit.modeling.tasks.registration import TASKS, register_task
 from archit.modeling.ties import INPUT_EMBEDDINGS
-from archit.modeling.wrappers import WRAPPERS, ArchitWrapper, family_fact, register_wrapper
+from archit.modeling.wrappers import WRAPPERS, ArchitWrapper, BackboneOutput, family_fact, register_wrapper
 from archit.resolution import Family, ModelArchitectures, map_tokenizer
 
 __all__ = [
@@ -52,6 +53,7 @@ __all__ = [
     "TASKS",
     "WRAPPERS",
     "ArchitWrapper",
+    "BackboneOutput",
     "CausalLMHeadConfig",
     "Family",
     "HeadConfig",

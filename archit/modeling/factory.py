@@ -14,7 +14,7 @@ import transformers
 from transformers import PretrainedConfig
 
 from archit._compat import make_known_to_pipelines
-from archit.errors import MultiTaskError
+from archit.errors import MultiTaskError, RegistrationError
 from archit.modeling.base_models import BaseModel
 from archit.modeling.tasks import ArchitConfig, ModelWithHead
 from archit.modeling.tasks.registration import TASKS, register_task
@@ -153,26 +153,38 @@ class _AutoBackboneDispatch:
         return BaseModel(config.backbone_config, **kwargs)
 
 
+def _tasks_by_auto_class() -> dict[str, tuple[str, ...]]:
+    """The registered task names by the ``AutoModelFor...`` class they declare (``hf_auto_class``), in natural
+    order with the default (``hf_auto_default``) first where several share one.
+
+    Raises:
+        RegistrationError: several tasks share an Auto class and not exactly one of them is its default.
+    """
+    by_auto: dict[str, list[str]] = {}
+    for name, task_class in TASKS.items():
+        if task_class.hf_auto_class is not None:
+            by_auto.setdefault(task_class.hf_auto_class, []).append(name)
+    ordered = {}
+    for auto_name, names in by_auto.items():
+        defaults = [name for name in names if TASKS.get(name).hf_auto_default]
+        if len(names) > 1 and len(defaults) != 1:
+            raise RegistrationError(
+                f"Tasks {', '.join(names)} share {auto_name}, and {len(defaults)} of them set hf_auto_default; "
+                "set it on exactly one (the task an archit checkpoint of another task loads as)."
+            )
+        ordered[auto_name] = tuple(defaults + [name for name in names if name not in defaults])
+    return ordered
+
+
 def _register_with_transformers() -> None:
-    # One task per Auto class is registered as itself (so pipelines recognise it by name); where several
+    # A task alone in its Auto class is registered as itself (so pipelines recognise it by name); where several
     # tasks share an Auto class, a dispatcher loads the task the checkpoint was saved as.
-    direct = {
-        "AutoModelForTokenClassification": "token_classification",
-        "AutoModelForMultipleChoice": "multiple_choice",
-        "AutoModelForMaskedLM": "masked_lm",
-        "AutoModelForCausalLM": "causal_lm",
-    }
-    dispatched = {  # the default task first
-        "AutoModelForSequenceClassification": ("sequence_classification", "multi_label_classification", "regression"),
-        "AutoModelForQuestionAnswering": ("extractive_qa", "extractive_aqa"),
-    }
-    for auto_name, task in direct.items():
-        task_class = TASKS.get(task)
-        getattr(transformers, auto_name).register(ArchitConfig, task_class, exist_ok=True)
-        make_known_to_pipelines(ArchitConfig.model_type, auto_name, (task_class.__name__,))
-    for auto_name, tasks in dispatched.items():
-        dispatch = type(f"Archit{auto_name.removeprefix('AutoModel')}", (_AutoTaskDispatch,), {"tasks": tasks})
-        getattr(transformers, auto_name).register(ArchitConfig, dispatch, exist_ok=True)
+    for auto_name, tasks in _tasks_by_auto_class().items():
+        if len(tasks) == 1:
+            model_class = TASKS.get(tasks[0])
+        else:
+            model_class = type(f"Archit{auto_name.removeprefix('AutoModel')}", (_AutoTaskDispatch,), {"tasks": tasks})
+        getattr(transformers, auto_name).register(ArchitConfig, model_class, exist_ok=True)
         make_known_to_pipelines(ArchitConfig.model_type, auto_name, tuple(TASKS.get(task).__name__ for task in tasks))
     transformers.AutoModel.register(ArchitConfig, _AutoBackboneDispatch, exist_ok=True)
 

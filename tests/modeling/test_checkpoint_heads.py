@@ -13,7 +13,7 @@ import torch
 import transformers
 from safetensors.torch import load_file
 
-from archit._compat import KEY_MAPPING_RENAMES_BACKBONE_PREFIX, TIED_WEIGHTS_AS_MAPPING, hf_task_class
+from archit._compat import KEY_MAPPING_RENAMES_BACKBONE_PREFIX, TIED_WEIGHTS_AS_MAPPING
 from archit.errors import CheckpointError, HeadConfigError
 from archit.modeling import ArchitFactory
 from archit.modeling.tasks import (
@@ -28,7 +28,7 @@ from tests.comparison import assert_same_outputs
 from tests.tiny_configs import _BERT_LIKE, SEQ_LEN, TINY_CONFIGS, tiny_config
 
 NUM_LABELS = 3
-HF_TASKS = [task for task in ArchitFactory.tasks() if ArchitFactory.get_task(task).hf_auto_class]
+HF_TASKS = [task for task in ArchitFactory.tasks() if ArchitFactory.get_task(task).reuses_hf_heads]
 
 # The (family, task) pairs whose HF XForY head computes something archit's head for the task does not, and why;
 # every other pair of a tested family with an HF class must reuse the checkpoint's head exactly.
@@ -64,7 +64,7 @@ DIFFERENT: dict[tuple[str, str], str] = {
 def _hf_cases() -> Iterator[tuple[str, str]]:
     for family in TINY_CONFIGS:
         for task in HF_TASKS:
-            if hf_task_class(ArchitFactory.get_task(task).hf_auto_class, tiny_config(family).model_type) is not None:
+            if ArchitFactory.get_task(task).hf_head_class(tiny_config(family).model_type) is not None:
                 yield family, task
 
 
@@ -103,7 +103,7 @@ def _in_backbone(model: torch.nn.Module, name: str) -> bool:
 @pytest.mark.parametrize(("family", "task"), list(_hf_cases()))
 def test_hf_xfory_heads_are_reused_where_they_fit(family: str, task: str, tmp_path) -> None:
     config = _hf_config(family, task)
-    hf_class = hf_task_class(ArchitFactory.get_task(task).hf_auto_class, config.model_type)
+    hf_class = ArchitFactory.get_task(task).hf_head_class(config.model_type)
     torch.manual_seed(0)
     hf_model = hf_class(config).eval()
     hf_model.save_pretrained(tmp_path)

@@ -9,7 +9,14 @@ import pytest
 import torch
 import transformers
 
-from archit.errors import CheckpointError, DataError, HeadConfigError, UnknownArchitectureError, UnknownTaskError
+from archit.errors import (
+    CheckpointError,
+    DataError,
+    HeadConfigError,
+    RegistrationError,
+    UnknownArchitectureError,
+    UnknownTaskError,
+)
 from archit.instantiation.basemodels import GPT2BaseModel, RobertaBaseModel
 from archit.instantiation.heads import (
     DependencyParsingHeadConfig,
@@ -25,6 +32,7 @@ from archit.instantiation.tasks import (
     ForSingleLabelTokenClassification,
 )
 from archit.modeling import ArchitFactory, BaseModel
+from archit.modeling.factory import TASKS, _tasks_by_auto_class, register_task
 from archit.modeling.heads import HeadConfig, head_config_from_dict
 from archit.modeling.heads.base import HEAD_CONFIGS
 from archit.modeling.tasks import ArchitConfig
@@ -154,6 +162,34 @@ def test_auto_classes_load_archit_checkpoints(tmp_path, ids) -> None:
         transformers.AutoModelForTokenClassification.from_pretrained(tmp_path / "token"),
         ForSingleLabelTokenClassification,
     )
+
+
+def test_auto_classes_are_read_from_the_task_registry(tmp_path) -> None:
+    assert _tasks_by_auto_class() == {
+        "AutoModelForTokenClassification": ("token_classification",),
+        "AutoModelForSequenceClassification": ("sequence_classification", "multi_label_classification", "regression"),
+        "AutoModelForMultipleChoice": ("multiple_choice",),
+        "AutoModelForMaskedLM": ("masked_lm",),
+        "AutoModelForCausalLM": ("causal_lm",),
+        "AutoModelForQuestionAnswering": ("extractive_qa", "extractive_aqa"),
+    }
+    assert transformers.AutoModelForSequenceClassification._model_mapping[ArchitConfig].tasks[0] == (
+        "sequence_classification"
+    )
+
+    class ForTokenTagging(ForSingleLabelTokenClassification):
+        task_name = "token_tagging"
+
+    with TASKS.restoring():
+        register_task(ForTokenTagging)
+        with pytest.raises(RegistrationError, match="share AutoModelForTokenClassification, and 0 of them set"):
+            _tasks_by_auto_class()
+        ForTokenTagging.hf_auto_default = True
+        assert _tasks_by_auto_class()["AutoModelForTokenClassification"] == ("token_tagging", "token_classification")
+    # extractive_aqa loads through the QA Auto class, but does not pair an HF QA head with its own
+    transformers.BertForQuestionAnswering(tiny_config("BERT")).save_pretrained(tmp_path)
+    (note,) = ArchitFactory.from_pretrained(tmp_path, task="extractive_aqa").loading_report.notes
+    assert "saved from BertForQuestionAnswering: its head, if it has one, is not reused for extractive_aqa." in note
 
 
 def test_passes_dtype_and_attention_to_the_backbone(tmp_path) -> None:

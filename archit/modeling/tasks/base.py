@@ -5,7 +5,8 @@ One checkpoint layout, transformers' own: the backbone sits under its family's `
 backbone class (cached), because ``base_model_prefix`` is a class attribute that transformers' loader reads.
 With that naming, transformers' public ``from_pretrained`` maps a bare backbone checkpoint, an HF ``XForY``
 checkpoint (its head through ``key_mapping``, where it computes what archit's does) and an archit checkpoint
-alike; :mod:`archit.modeling.tasks.loading` decides what it is asked and reports what it did.
+alike; :mod:`archit.modeling.tasks.loading` decides what it is asked, :mod:`archit.modeling.tasks.hf_heads`
+pairs and confirms an ``XForY`` head, and :mod:`archit.modeling.tasks.loading_report` reports what it did.
 """
 
 from __future__ import annotations
@@ -18,15 +19,23 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 from transformers import PretrainedConfig, PreTrainedModel
+from transformers.utils import ModelOutput
 
-from archit._compat import forget_key_mapping, init_weights_like, set_attention_implementation
-from archit.errors import CheckpointError, HeadConfigError
+from archit._compat import forget_key_mapping, hf_task_class, init_weights_like, set_attention_implementation
+from archit.errors import HeadConfigError
 from archit.modeling.base_models import BaseModel, backbone_class
 from archit.modeling.heads.base import HeadConfig, HeadSpec, init_linear
 from archit.modeling.tasks.configuration import ArchitConfig
 from archit.modeling.tasks.embeddings import TokenEmbeddingsMixin
-from archit.modeling.tasks.loading import LoadingReport, LoadOutcome, confirm_same_outputs, plan_loading, quiet_loading
-from archit.modeling.tasks.losses import count_labelled
+from archit.modeling.tasks.loading import (
+    LoadingReport,
+    LoadOutcome,
+    confirm_same_outputs,
+    plan_loading,
+    quiet_loading,
+    raise_on_mismatch,
+)
+from archit.modeling.tasks.losses import ItemCount, count_labelled
 from archit.modeling.tasks.specialisation import rebuild_specialised, specialised_class
 from archit.modeling.ties import declared_ties
 from archit.modeling.wrappers import ArchitWrapper, BackboneOutput, wrap
@@ -41,8 +50,8 @@ _LABEL_MAPS = ("id2label", "label2id")
 class ModelWithHead(TokenEmbeddingsMixin, PreTrainedModel):
     """A wrapped backbone plus a head: the base class of every archit task.
 
-    Subclasses set :attr:`task_name`, :attr:`head_config_class` and implement :meth:`build_head` and
-    ``forward``. Construct with ``Task.fromModelAndHeadConfig(backbone, head_config)``,
+    Subclasses set :attr:`task_name`, :attr:`head_config_class` and implement :meth:`build_head`, and either
+    :meth:`loss` and :attr:`output_class` (for the shared :meth:`forward`) or their own ``forward``. Construct with ``Task.fromModelAndHeadConfig(backbone, head_config)``,
     ``Task.from_config(config)`` or ``Task.from_pretrained(checkpoint)``.
     """
 
@@ -202,6 +211,32 @@ class ModelWithHead(TokenEmbeddingsMixin, PreTrainedModel):
         """The backbone's :meth:`~archit.modeling.ArchitWrapper.encode`."""
         return self.backbone.encode(**inputs)
 
+    # --- the forward pass ------------------------------------------------------------------------------------
+    output_class: ClassVar[type[ModelOutput]] = ModelOutput
+    """The ``ModelOutput`` the shared :meth:`forward` returns (``TokenClassifierOutput``...)."""
+
+    def loss(self, logits: torch.Tensor, labels: torch.Tensor, num_items_in_batch: ItemCount = None) -> torch.Tensor:
+        """The task's loss for the shared :meth:`forward`; see :mod:`~archit.modeling.tasks.losses`."""
+        raise NotImplementedError(f"{type(self).__name__} must implement loss, or its own forward")
+
+    def forward(
+        self,
+        input_ids: torch.LongTensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        token_type_ids: torch.LongTensor | None = None,
+        labels: torch.Tensor | None = None,
+        output_hidden_states: bool = False,
+        num_items_in_batch: ItemCount = None,
+        **kwargs: Any,
+    ) -> ModelOutput:
+        """The forward pass most tasks share: encode, the head's ``logits``, with ``labels`` the task's
+        :meth:`loss` (divided by ``num_items_in_batch`` when given), all in an :attr:`output_class`. A task with
+        other inputs or outputs (several logits, choices, a cache) overrides it."""
+        encoded = self.backbone.encode(input_ids, attention_mask, token_type_ids, output_hidden_states, **kwargs)
+        logits = self.head(encoded, attention_mask)
+        loss = None if labels is None else self.loss(logits, labels, num_items_in_batch)
+        return self.output_class(loss=loss, logits=logits, hidden_states=encoded.hidden_states)
+
     def count_loss_items(self, batch: Mapping[str, Any]) -> torch.Tensor | None:
         """The number of items the loss of ``batch`` averages over, as ``forward`` counts them: the sum of these
         over an accumulated batch (and every process) is the ``num_items_in_batch`` that makes the loss exact.
@@ -217,8 +252,24 @@ class ModelWithHead(TokenEmbeddingsMixin, PreTrainedModel):
 
     # --- loading --------------------------------------------------------------------------------------------
     hf_auto_class: ClassVar[str | None] = None
-    """The transformers Auto class whose ``XForY`` classes train this task's head
-    (``"AutoModelForTokenClassification"``): their checkpoints' heads are reused where they fit."""
+    """The transformers Auto class the task belongs to (``"AutoModelForTokenClassification"``): the task's archit
+    checkpoints load through it (:mod:`archit.modeling.factory` registers each task with its Auto class), and the
+    heads of its ``XForY`` checkpoints are reused where they compute what archit's does (see
+    :attr:`reuses_hf_heads`)."""
+
+    reuses_hf_heads: ClassVar[bool] = True
+    """Whether loading pairs the heads of :attr:`hf_auto_class`'s ``XForY`` checkpoints with this task's; false for
+    a task whose head no ``XForY`` class has (extractive QA with answerability)."""
+
+    @classmethod
+    def hf_head_class(cls, model_type: str) -> type | None:
+        """The transformers ``XForY`` class whose checkpoints' heads loading pairs with this task's, for
+        ``model_type``; ``None`` where there is none."""
+        return hf_task_class(cls.hf_auto_class, model_type) if cls.hf_auto_class and cls.reuses_hf_heads else None
+
+    hf_auto_default: ClassVar[bool] = False
+    """Whether this task is the one its :attr:`hf_auto_class` loads an archit checkpoint of another task as (with a
+    new head), where several tasks share that Auto class; exactly one of them sets it."""
 
     @classmethod
     def head_config_candidates(cls, head_config: HeadConfig, free: set[str]) -> list[HeadConfig]:
@@ -304,7 +355,7 @@ class ModelWithHead(TokenEmbeddingsMixin, PreTrainedModel):
             # a head weight found by its name alone (another task's head, ModernBERT's own "head.") is not kept
             outcome.drop_head()
             model._replace_head()
-        _raise_on_mismatch(outcome.mismatched, checkpoint.name_or_path, plan.config, ignore_mismatched_sizes)
+        raise_on_mismatch(outcome.mismatched, checkpoint.name_or_path, plan.config, ignore_mismatched_sizes)
         if plan.match is not None and outcome.fills_head():
             note = confirm_same_outputs(model, plan.match)
             if note is not None:
@@ -321,26 +372,3 @@ class ModelWithHead(TokenEmbeddingsMixin, PreTrainedModel):
         this task's head, and where it goes in :attr:`head`, as its head factory declares; ``None`` (the
         default) when no declaration exists."""
         return None
-
-
-def _raise_on_mismatch(
-    mismatched: list[tuple[str, tuple | None, tuple | None]],
-    checkpoint: str,
-    config: ArchitConfig,
-    ignore_mismatched_sizes: bool,
-) -> None:
-    if not mismatched or ignore_mismatched_sizes:
-        return
-    name, checkpoint_shape, model_shape = mismatched[0]
-    found = "another shape" if checkpoint_shape is None else f"shape {checkpoint_shape}"
-    if name.startswith("head."):
-        head_config = config.get_head_config()
-        raise HeadConfigError(
-            f"The checkpoint's head weight {name} has {found}, but {type(head_config).__name__} "
-            f"({head_config}) builds {model_shape}. Use the checkpoint's num_labels, or pass "
-            "ignore_mismatched_sizes=True to re-initialise the head."
-        )
-    raise CheckpointError(
-        f"Backbone weight {name} has {found} in {checkpoint} but {model_shape} in the model; "
-        "the config does not describe these weights. Pass ignore_mismatched_sizes=True to re-initialise them."
-    )

@@ -38,26 +38,14 @@ class ForSingleLabelTokenClassification(ModelWithHead):
     task_name = "token_classification"
     head_config_class = TokenClassificationHeadConfig
     hf_auto_class = "AutoModelForTokenClassification"
+    output_class = TokenClassifierOutput
 
     def build_head(self, backbone: ArchitWrapper, head_config: TokenClassificationHeadConfig) -> HeadSpec:
         return HeadSpec(TokenClassificationHead(backbone, head_config))
 
-    def forward(
-        self,
-        input_ids: torch.LongTensor | None = None,
-        attention_mask: torch.Tensor | None = None,
-        token_type_ids: torch.LongTensor | None = None,
-        labels: torch.LongTensor | None = None,
-        output_hidden_states: bool = False,
-        num_items_in_batch: ItemCount = None,
-        **kwargs: Any,
-    ) -> TokenClassifierOutput:
-        """Returns ``logits`` ``[batch_size, seq_len, num_labels]`` and, with labels, the cross-entropy ``loss``
-        over labelled tokens (divided by ``num_items_in_batch`` when given, see :mod:`~archit.modeling.tasks.losses`)."""
-        encoded = self.backbone.encode(input_ids, attention_mask, token_type_ids, output_hidden_states, **kwargs)
-        logits = self.head(encoded, attention_mask)
-        loss = None if labels is None else token_cross_entropy(logits, labels, num_items_in_batch)
-        return TokenClassifierOutput(loss=loss, logits=logits, hidden_states=encoded.hidden_states)
+    def loss(self, logits: torch.Tensor, labels: torch.Tensor, num_items_in_batch: ItemCount = None) -> torch.Tensor:
+        """Cross-entropy over labelled tokens; ``logits`` ``[batch_size, seq_len, num_labels]``."""
+        return token_cross_entropy(logits, labels, num_items_in_batch)
 
 
 def _pooling_candidates(head_config: SequenceClassificationHeadConfig, free: set[str]) -> list[HeadConfig]:
@@ -73,6 +61,7 @@ class _SequenceTask(ModelWithHead):
 
     head_config_class = SequenceClassificationHeadConfig
     hf_auto_class = "AutoModelForSequenceClassification"
+    output_class = SequenceClassifierOutput
 
     @classmethod
     def head_config_candidates(cls, head_config: HeadConfig, free: set[str]) -> list[HeadConfig]:
@@ -81,32 +70,12 @@ class _SequenceTask(ModelWithHead):
     def build_head(self, backbone: ArchitWrapper, head_config: SequenceClassificationHeadConfig) -> HeadSpec:
         return HeadSpec(SequenceClassificationHead(backbone, head_config))
 
-    def loss(self, logits: torch.Tensor, labels: torch.Tensor, num_items_in_batch: ItemCount = None) -> torch.Tensor:
-        """The task's loss; see :mod:`~archit.modeling.tasks.losses`."""
-        raise NotImplementedError(f"{type(self).__name__} must implement loss")
-
-    def forward(
-        self,
-        input_ids: torch.LongTensor | None = None,
-        attention_mask: torch.Tensor | None = None,
-        token_type_ids: torch.LongTensor | None = None,
-        labels: torch.Tensor | None = None,
-        output_hidden_states: bool = False,
-        num_items_in_batch: ItemCount = None,
-        **kwargs: Any,
-    ) -> SequenceClassifierOutput:
-        """Returns ``logits`` ``[batch_size, num_labels]`` and, with ``labels``, the task's ``loss`` (divided by
-        ``num_items_in_batch`` when given, see :mod:`~archit.modeling.tasks.losses`)."""
-        encoded = self.backbone.encode(input_ids, attention_mask, token_type_ids, output_hidden_states, **kwargs)
-        logits = self.head(encoded, attention_mask)
-        loss = None if labels is None else self.loss(logits, labels, num_items_in_batch)
-        return SequenceClassifierOutput(loss=loss, logits=logits, hidden_states=encoded.hidden_states)
-
 
 class ForSingleLabelSequenceClassification(_SequenceTask):
     """One class per sequence (or sentence pair). ``labels``: ``[batch_size]`` class ids."""
 
     task_name = "sequence_classification"
+    hf_auto_default = True
 
     def loss(self, logits: torch.Tensor, labels: torch.Tensor, num_items_in_batch: ItemCount = None) -> torch.Tensor:
         return classification_cross_entropy(logits, labels, num_items_in_batch)

@@ -3,7 +3,7 @@
 The generic heads have the structure of most of transformers' own: a masked-LM head is dense → activation →
 layer norm → decoder (DistilBERT, ALBERT, ELECTRA, DeBERTa; without biases as ModernBERT's, or the decoder alone
 as XLM's), a causal-LM head one linear layer. Loading pairs an HF ``XForMaskedLM`` checkpoint's head with them
-weight by weight (:mod:`archit.modeling.tasks.loading`). A family's factory exists only where its checkpoints
+weight by weight (:mod:`archit.modeling.tasks.hf_heads`). A family's factory exists only where its checkpoints
 hold a head of another structure (BERT's ``cls.predictions``, RoBERTa's ``lm_head``): it builds transformers' own
 head module. A family without an HF class in transformers' Auto tables (one registered from user code) names
 the checkpoint prefix its head is stored under. Lookup is the family's factory first, then the generic head.

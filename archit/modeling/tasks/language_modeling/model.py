@@ -41,6 +41,7 @@ class ForMaskedLM(_LanguageModel):
     task_name = "masked_lm"
     head_config_class = MaskedLMHeadConfig
     hf_auto_class = "AutoModelForMaskedLM"
+    output_class = MaskedLMOutput
 
     @classmethod
     def head_config_candidates(cls, head_config: HeadConfig, free: set[str]) -> list[HeadConfig]:
@@ -52,22 +53,9 @@ class ForMaskedLM(_LanguageModel):
             candidates.append(attrs.evolve(head_config, transform=False))
         return candidates
 
-    def forward(
-        self,
-        input_ids: torch.LongTensor | None = None,
-        attention_mask: torch.Tensor | None = None,
-        token_type_ids: torch.LongTensor | None = None,
-        labels: torch.LongTensor | None = None,
-        output_hidden_states: bool = False,
-        num_items_in_batch: ItemCount = None,
-        **kwargs: Any,
-    ) -> MaskedLMOutput:
-        """Returns ``logits`` ``[batch_size, seq_len, vocab_size]`` and, with labels, the cross-entropy ``loss``
-        over masked tokens (divided by ``num_items_in_batch`` when given, see :mod:`~archit.modeling.tasks.losses`)."""
-        encoded = self.backbone.encode(input_ids, attention_mask, token_type_ids, output_hidden_states, **kwargs)
-        logits = self.head(encoded, attention_mask)
-        loss = None if labels is None else token_cross_entropy(logits, labels, num_items_in_batch)
-        return MaskedLMOutput(loss=loss, logits=logits, hidden_states=encoded.hidden_states)
+    def loss(self, logits: torch.Tensor, labels: torch.Tensor, num_items_in_batch: ItemCount = None) -> torch.Tensor:
+        """Cross-entropy over masked tokens; ``logits`` ``[batch_size, seq_len, vocab_size]``."""
+        return token_cross_entropy(logits, labels, num_items_in_batch)
 
 
 class ForCausalLM(_LanguageModel, GenerationMixin):

@@ -92,6 +92,7 @@ class ForExtractiveQuestionAnswering(ModelWithHead):
     task_name = "extractive_qa"
     head_config_class = ExtractiveQAHeadConfig
     hf_auto_class = "AutoModelForQuestionAnswering"
+    hf_auto_default = True
 
     def build_head(self, backbone: ArchitWrapper, head_config: ExtractiveQAHeadConfig) -> HeadSpec:
         return HeadSpec(ExtractiveQAHead(backbone, head_config))
@@ -135,6 +136,8 @@ class ForExtractiveQuestionAnsweringWithAnswerability(ModelWithHead):
 
     task_name = "extractive_aqa"
     head_config_class = ExtractiveAQAHeadConfig
+    hf_auto_class = "AutoModelForQuestionAnswering"
+    reuses_hf_heads = False  # no XForY class has an answerability layer
 
     def build_head(self, backbone: ArchitWrapper, head_config: ExtractiveAQAHeadConfig) -> HeadSpec:
         return HeadSpec(ExtractiveAQAHead(backbone, head_config))
