@@ -26,12 +26,12 @@ from archit.errors import HeadConfigError, MultiTaskError
 from archit.modeling.base_models import BaseModel
 from archit.modeling.factory import ArchitFactory
 from archit.modeling.tasks import ArchitConfig, LoadingReport, ModelWithHead
+from archit.modeling.tasks.configuration import LABEL_MAPS
 from archit.modeling.wrappers import wrap
 
 __all__ = ["MULTITASK_MODEL_TYPE", "MultiTaskConfig", "MultiTaskModel", "load_tasks", "task_options"]
 
 MULTITASK_MODEL_TYPE = "archit_multitask"
-_LABEL_MAPS = ("id2label", "label2id")
 
 
 class MultiTaskConfig(PretrainedConfig):
@@ -348,7 +348,7 @@ def task_options(tasks: Mapping[str, Mapping[str, Any]]) -> dict[str, tuple[str,
             raise MultiTaskError(
                 f'Task {name!r} does not say its kind; add "task": one of {", ".join(ArchitFactory.tasks())}.'
             )
-        fields = ArchitFactory.get_task(kind).head_config_class.field_names() | set(_LABEL_MAPS)
+        fields = ArchitFactory.get_task(kind).head_config_class.field_names() | set(LABEL_MAPS)
         for key in options:
             if key not in fields:
                 raise MultiTaskError(_misplaced_option(name, kind, key, tasks))

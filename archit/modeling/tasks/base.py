@@ -25,7 +25,7 @@ from archit._compat import forget_key_mapping, hf_task_class, init_weights_like,
 from archit.errors import HeadConfigError
 from archit.modeling.base_models import BaseModel, backbone_class
 from archit.modeling.heads.base import HeadConfig, HeadSpec, init_linear
-from archit.modeling.tasks.configuration import ArchitConfig
+from archit.modeling.tasks.configuration import LABEL_MAPS, ArchitConfig
 from archit.modeling.tasks.embeddings import TokenEmbeddingsMixin
 from archit.modeling.tasks.loading import (
     LoadingReport,
@@ -44,7 +44,6 @@ from archit.resolution.checkpoints import locate_checkpoint, location_options
 
 __all__ = ["LoadingReport", "ModelWithHead"]
 
-_LABEL_MAPS = ("id2label", "label2id")
 
 
 class ModelWithHead(TokenEmbeddingsMixin, PreTrainedModel):
@@ -158,7 +157,7 @@ class ModelWithHead(TokenEmbeddingsMixin, PreTrainedModel):
         Raises:
             HeadConfigError: a keyword argument other than the label maps.
         """
-        unknown = sorted(set(label_maps) - set(_LABEL_MAPS))
+        unknown = sorted(set(label_maps) - set(LABEL_MAPS))
         if unknown:
             raise HeadConfigError(
                 f"{cls.__name__}.from_config takes head-config fields, id2label and label2id; got {', '.join(unknown)}."

@@ -10,7 +10,10 @@ from archit.errors import CheckpointError
 from archit.modeling.heads.base import HeadConfig, head_config_from_dict
 from archit.resolution import ARCHIT_MODEL_TYPE
 
-__all__ = ["ArchitConfig"]
+__all__ = ["LABEL_MAPS", "ArchitConfig"]
+
+LABEL_MAPS = ("id2label", "label2id")
+"""The config fields that name a classifier's classes, given as keyword arguments beside the head's fields."""
 
 # Read from the backbone so that generation, padding and weight tying behave as the backbone's own would.
 _INHERITED_FROM_BACKBONE = ("pad_token_id", "bos_token_id", "eos_token_id", "tie_word_embeddings")

@@ -17,7 +17,7 @@ from transformers import PretrainedConfig
 
 from archit.errors import HeadConfigError
 from archit.modeling.heads.base import HeadConfig
-from archit.modeling.tasks.configuration import ArchitConfig
+from archit.modeling.tasks.configuration import LABEL_MAPS, ArchitConfig
 from archit.modeling.tasks.hf_heads import HeadMatch, confirm_same_outputs, head_config_variants, match_hf_head
 from archit.modeling.tasks.loading_report import LoadingReport, LoadOutcome, quiet_loading, raise_on_mismatch
 from archit.resolution import ARCHIT_MODEL_TYPE, Family, resolve
@@ -39,7 +39,6 @@ __all__ = [
     "raise_on_mismatch",
 ]
 
-_LABEL_MAPS = ("id2label", "label2id")
 
 
 @dataclass
@@ -85,7 +84,7 @@ def plan_loading(
     """
     head_fields = {name: kwargs.pop(name) for name in task.head_config_class.field_names() if name in kwargs}
     head_fields = {name: value for name, value in head_fields.items() if value is not None}
-    label_maps = {name: kwargs.pop(name) for name in _LABEL_MAPS if kwargs.get(name) is not None}
+    label_maps = {name: kwargs.pop(name) for name in LABEL_MAPS if kwargs.get(name) is not None}
     if head_config is not None and not isinstance(head_config, task.head_config_class):
         raise HeadConfigError(
             f"{task.__name__} takes a {task.head_config_class.__name__}; got {type(head_config).__name__}."
@@ -129,7 +128,7 @@ def _archit_head(
     relabelled = num_labels is not None and archit_config.num_labels != num_labels
     if config_given and relabelled and head_config is None and "num_labels" not in head_fields:
         head_fields = {**head_fields, "num_labels": archit_config.num_labels}
-    inherited = {name: getattr(archit_config, name) for name in _LABEL_MAPS}
+    inherited = {name: getattr(archit_config, name) for name in LABEL_MAPS}
     plan.head_from_checkpoint = True
     return attrs.evolve(base, **head_fields), inherited
 
@@ -163,7 +162,7 @@ def _hf_head(
             plan.match, plan.key_mapping, plan.head_from_checkpoint = matched, matched.key_mapping, True
         else:
             plan.notes.append(matched.note)
-        return head, {name: getattr(backbone_config, name) for name in _LABEL_MAPS}
+        return head, {name: getattr(backbone_config, name) for name in LABEL_MAPS}
     note = _other_head_note(task, backbone_config, checkpoint_config)
     plan.notes += [note] if note else []
     prefixes = task.checkpoint_head_prefixes(family, base)
