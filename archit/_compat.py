@@ -5,7 +5,8 @@ transformers renames keywords between releases (5.24 calls the generation cache 
 and hooks archit needs in private modules. Each entry here is decided by feature detection (a dataclass
 field, a signature, ``hasattr``), never by a version string; its docstring says why archit needs it and which
 test pins it. ``tests/test_compat.py`` checks, on every transformers version CI runs, that every entry of
-``__all__`` is used somewhere in archit and that every private symbol named in :data:`PRIVATE_SYMBOLS` exists, so that a rename
+``__all__`` is used somewhere in archit and that every private symbol named in :data:`PRIVATE_SYMBOLS` exists,
+so that a rename
 fails loudly in CI instead of silently for users. No other archit module imports transformers internals
 (``lint-imports`` enforces it, see ``pyproject.toml``).
 """

@@ -208,7 +208,8 @@ class MultiTaskModel(PreTrainedModel):
             model.head.load_state_dict(source.head.state_dict())
         except RuntimeError as error:
             raise HeadConfigError(
-                f"The head of task {name!r} does not fit this model's backbone ({str(error).splitlines()[-1].strip()}); "
+                f"The head of task {name!r} does not fit this model's backbone "
+                f"({str(error).splitlines()[-1].strip()}); "
                 "add a head trained on a backbone of the same sizes."
             ) from None
         model.head.to(device=self.device, dtype=next(self.backbone.parameters()).dtype)

@@ -53,7 +53,8 @@ def _peft() -> Any:
         import peft
     except ImportError:
         raise PeftSetupError(
-            "Parameter-efficient fine-tuning needs the peft package, which is not installed: pip install 'archit[train]'."
+            "Parameter-efficient fine-tuning needs the peft package, which is not installed: "
+            "pip install 'archit[train]'."
         ) from None
     return peft
 

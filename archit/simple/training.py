@@ -87,7 +87,8 @@ def reporting_integrations(report_to: str) -> list[str]:
         if name not in get_available_reporting_integrations():
             raise RunConfigurationError(
                 f"report_to names {name!r}, whose package is not installed; install it (pip install tensorboard "
-                f"for tensorboard) or leave it out. Installed: {', '.join(get_available_reporting_integrations()) or 'none'}."
+                f"for tensorboard) or leave it out. "
+                f"Installed: {', '.join(get_available_reporting_integrations()) or 'none'}."
             )
     return names or ["none"]
 

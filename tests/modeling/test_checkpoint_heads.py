@@ -367,7 +367,8 @@ class TinyRemoteModel(PreTrainedModel):
     def forward(self, input_ids=None, attention_mask=None, output_hidden_states=False, return_dict=True, **kwargs):
         embedded = self.embeddings(input_ids)
         hidden = torch.tanh(self.layer(embedded))
-        return BaseModelOutput(last_hidden_state=hidden, hidden_states=(embedded, hidden) if output_hidden_states else None)
+        layers = (embedded, hidden) if output_hidden_states else None
+        return BaseModelOutput(last_hidden_state=hidden, hidden_states=layers)
 """
 
 

@@ -68,7 +68,10 @@ def test_import_archit_registers_the_task_without_importing_transformers() -> No
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.split() == ["1", "1"]
     # transformers.pipelines imported first: importing archit registers at once
-    code = "import transformers.pipelines as t, archit; print('dependency-parsing' in t.PIPELINE_REGISTRY.get_supported_tasks())"
+    code = (
+        "import transformers.pipelines as t, archit; "
+        "print('dependency-parsing' in t.PIPELINE_REGISTRY.get_supported_tasks())"
+    )
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "True\n"
 
 

@@ -1,4 +1,5 @@
-"""Alias of :mod:`archit.modeling.tasks.classification` (the head configs and heads of classification), kept for existing imports."""
+"""Alias of :mod:`archit.modeling.tasks.classification` (the head configs and heads of classification),
+kept for existing imports."""
 
 from archit.modeling.tasks.classification.config import SequenceClassificationHeadConfig, TokenClassificationHeadConfig
 from archit.modeling.tasks.classification.head import SequenceClassificationHead, TokenClassificationHead

@@ -1,4 +1,5 @@
-"""Alias of :mod:`archit.modeling.tasks.dependency_parsing` (the parser's head config and head), kept for existing imports."""
+"""Alias of :mod:`archit.modeling.tasks.dependency_parsing` (the parser's head config and head), kept for existing
+imports."""
 
 from archit.modeling.tasks.dependency_parsing.config import SUBWORD_POOLING, DependencyParsingHeadConfig
 from archit.modeling.tasks.dependency_parsing.head import DependencyParsingHead, ScalarMix, pool_words

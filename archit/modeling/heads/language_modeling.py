@@ -1,4 +1,5 @@
-"""Alias of :mod:`archit.modeling.tasks.language_modeling` (the LM head configs, heads and family head factories), kept for existing imports."""
+"""Alias of :mod:`archit.modeling.tasks.language_modeling` (the LM head configs, heads and family head factories),
+kept for existing imports."""
 
 from archit.modeling.heads.base import HeadSpec
 from archit.modeling.tasks.language_modeling.config import CausalLMHeadConfig, MaskedLMHeadConfig

@@ -1,6 +1,7 @@
 """Model-independent pieces of graph-based dependency parsing: biaffine scoring, tree decoding and the loss.
 
-They live in the dependency-parsing task package (:mod:`archit.modeling.tasks.dependency_parsing`); this package keeps the old import path."""
+They live in the dependency-parsing task package (:mod:`archit.modeling.tasks.dependency_parsing`); this package
+keeps the old import path."""
 
 from archit.modeling.tasks.dependency_parsing.biaffine import MLP, Biaffine, SharedDropout
 from archit.modeling.tasks.dependency_parsing.decoding import (

@@ -45,12 +45,12 @@ from archit.resolution.checkpoints import locate_checkpoint, location_options
 __all__ = ["LoadingReport", "ModelWithHead"]
 
 
-
 class ModelWithHead(TokenEmbeddingsMixin, PreTrainedModel):
     """A wrapped backbone plus a head: the base class of every archit task.
 
     Subclasses set :attr:`task_name`, :attr:`head_config_class` and implement :meth:`build_head`, and either
-    :meth:`loss` and :attr:`output_class` (for the shared :meth:`forward`) or their own ``forward``. Construct with ``Task.fromModelAndHeadConfig(backbone, head_config)``,
+    :meth:`loss` and :attr:`output_class` (for the shared :meth:`forward`) or their own ``forward``. Construct with
+    ``Task.fromModelAndHeadConfig(backbone, head_config)``,
     ``Task.from_config(config)`` or ``Task.from_pretrained(checkpoint)``.
     """
 

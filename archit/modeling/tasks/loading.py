@@ -40,7 +40,6 @@ __all__ = [
 ]
 
 
-
 @dataclass
 class LoadingPlan:
     """What ``from_pretrained`` asks transformers' loader, decided before loading.

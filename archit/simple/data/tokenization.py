@@ -1,9 +1,10 @@
 """Loading a checkpoint's tokenizer with its family's facts, and tokenising pre-split words.
 
 Word-level labels sit on the first subword piece of each word; every other piece, and every special token,
-gets ``-100``. A word that tokenizes to nothing gets the unknown token, so every word has a piece. Fast tokenizers say which word each piece came from (``BatchEncoding.word_ids()``); for
-Python (slow) tokenizers, such as CANINE's, each word is tokenised alone and the special tokens are added by
-the tokenizer itself, which gives the same mapping.
+gets ``-100``. A word that tokenizes to nothing gets the unknown token, so every word has a piece. Fast
+tokenizers say which word each piece came from (``BatchEncoding.word_ids()``); for Python (slow) tokenizers,
+such as CANINE's, each word is tokenised alone and the special tokens are added by the tokenizer itself, which
+gives the same mapping.
 """
 
 from __future__ import annotations
@@ -249,7 +250,7 @@ def cut_blocks(
     encoded = tokenizer(texts, add_special_tokens=False)["input_ids"] if texts else []
     documents = [[token for ids in encoded for token in ids]] if join else encoded
     special = [1] * len(prefix), [1] * len(suffix)
-    blocks = []
+    blocks: list[dict[str, Any]] = []
     for text_index, ids in enumerate(documents):
         for start in range(0, len(ids) if join else max(len(ids), 1), room):
             piece = ids[start : start + room]

@@ -135,8 +135,9 @@ class ForDependencyParsing(ModelWithHead):
         accumulated batch, see :func:`~archit.modeling.parsing.arc_label_loss`).
 
         Raises:
-            DataError: ``word_ids`` is missing; neither ``input_ids`` nor ``inputs_embeds`` is given; ``position_ids`` with a sentence
-                longer than the backbone takes; labels of the wrong shape or dtype, or malformed gold trees.
+            DataError: ``word_ids`` is missing; neither ``input_ids`` nor ``inputs_embeds`` is given;
+                ``position_ids`` with a sentence longer than the backbone takes; labels of the wrong shape or
+                dtype, or malformed gold trees.
         """
         if word_ids is None:
             raise DataError("ForDependencyParsing needs word_ids; build batches with archit's parsing collator.")
