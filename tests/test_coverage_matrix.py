@@ -4,6 +4,7 @@ process (``benchmarks/coverage_matrix.py`` runs them all, in worker processes); 
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -42,10 +43,11 @@ SAMPLE = [
 ]
 
 KNOWN_FAILURES: dict[tuple[str, str], str] = {
-    # archit's ForCausalLM asks a state-space cache for its length, which only attention caches have
-    ("mamba", "causal_lm"): "get_seq_length",
+    # generate() with a state-space cache: archit's ForCausalLM asks it for its length, which only attention
+    # caches have (transformers 5); transformers 4.57's MambaModel takes its cache under another name
+    ("mamba", "causal_lm"): "get_seq_length|takes no generation cache",
 }
-"""Cells of the sample that fail today, each with a fragment of its reason; a fix turns its test red here."""
+"""Cells of the sample that fail today, each with a pattern of its reason; a fix turns its test red here."""
 
 
 @pytest.mark.parametrize("model_type", SAMPLE)
@@ -54,7 +56,7 @@ def test_every_task_trains_saves_loads_and_predicts_on_a_sample_type(model_type:
     assert [r.task for r in results] == coverage_matrix.tasks()
     for r in results:
         if (model_type, r.task) in KNOWN_FAILURES:
-            assert r.status == "fail" and KNOWN_FAILURES[model_type, r.task] in r.reason, r
+            assert r.status == "fail" and re.search(KNOWN_FAILURES[model_type, r.task], r.reason), r
         elif r.status == "n/a":
             assert r.task in LANGUAGE_MODEL_TASKS and "no token embedding matrix" in r.reason, r
         else:

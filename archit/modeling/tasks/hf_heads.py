@@ -170,8 +170,8 @@ def _head_match(
     if hf_class.base_model_prefix != prefix and not KEY_MAPPING_RENAMES_BACKBONE_PREFIX:
         note = (
             f"The checkpoint's {hf_class.__name__} keeps its backbone under {hf_class.base_model_prefix}., archit "
-            f"under {prefix}., and this transformers release cannot load it under another name: neither its "
-            "backbone nor its head is reused. transformers 5 loads both."
+            f"under {prefix}., and this transformers release cannot load it under another name: its backbone and "
+            "head are not reused. transformers 5 loads both."
         )
         return HeadMatch(hf_class, head_config, note=note)
     stored = saved_names(hf_model)
