@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
+from collections.abc import Iterator
 
 # The suite never reaches the Hugging Face Hub: hub ids resolve from caches the tests build (tests/hub_cache.py).
 # Set before huggingface_hub is imported, which reads it once; subprocesses inherit it.
@@ -26,3 +28,23 @@ def batch() -> dict[str, torch.Tensor]:
     attention_mask = torch.ones(BATCH_SIZE, SEQ_LEN, dtype=torch.long)
     attention_mask[0, SEQ_LEN - 2 :] = 0
     return {"input_ids": input_ids, "attention_mask": attention_mask}
+
+
+class TransformersLog(logging.Handler):
+    """Keeps the messages of the loggers it is added to."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@pytest.fixture
+def transformers_log() -> Iterator[TransformersLog]:
+    """What transformers logs (its loggers do not propagate to pytest's caplog)."""
+    handler, library = TransformersLog(), logging.getLogger("transformers")
+    library.addHandler(handler)
+    yield handler
+    library.removeHandler(handler)

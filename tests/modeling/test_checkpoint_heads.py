@@ -276,22 +276,6 @@ def test_hf_heads_keep_their_labels_when_resized(tmp_path) -> None:
 
 
 # --- transformers' own warnings --------------------------------------------------------------------------------
-class _Records(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__()
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
-
-
-@pytest.fixture
-def transformers_log() -> Iterator[_Records]:
-    """What transformers logs (its loggers do not propagate to pytest's caplog)."""
-    handler, library = _Records(), logging.getLogger("transformers")
-    library.addHandler(handler)
-    yield handler
-    library.removeHandler(handler)
 
 
 def test_loading_keeps_transformers_warnings_but_the_key_lists(tmp_path, transformers_log, monkeypatch) -> None:

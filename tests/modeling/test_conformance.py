@@ -9,7 +9,6 @@ error instead of skipping it.
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Iterator
 
 import pytest
@@ -23,6 +22,7 @@ from archit.modeling import ArchitFactory
 from archit.modeling.native import train_tokenizer
 from archit.modeling.tasks import ModelWithHead
 from tests.comparison import assert_same_outputs
+from tests.conftest import TransformersLog
 from tests.modeling.test_tasks import head_fields, task_inputs
 from tests.native.helpers import CORPUS, tiny_recurrent_config
 from tests.tiny_configs import VOCAB_SIZE, tiny_config
@@ -276,23 +276,11 @@ def test_sharded_save_and_low_memory_loading(family: str, task: str, tmp_path) -
 
 
 # --- pipelines ---------------------------------------------------------------------------------------------
-class _Records(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__()
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
-
-
 @pytest.fixture
-def transformers_log() -> Iterator[_Records]:
-    """What transformers logs (its loggers do not propagate to pytest's caplog)."""
-    handler, library = _Records(), logging.getLogger("transformers")
-    library.addHandler(handler)
-    yield handler
-    library.removeHandler(handler)
-    assert not [message for message in handler.messages if "is not supported for" in message]
+def transformers_log(transformers_log: TransformersLog) -> Iterator[TransformersLog]:
+    """What transformers logs, which must not say that a pipeline does not support archit's class."""
+    yield transformers_log
+    assert not [message for message in transformers_log.messages if "is not supported for" in message]
 
 
 @pytest.fixture(scope="module")
