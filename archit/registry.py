@@ -3,8 +3,9 @@ configs, head factories, task data readers, pretraining architectures).
 
 In the manner of timm's model registry: ``register`` refuses a taken name unless ``exist_ok=True`` (and works as
 a decorator), ``get`` fails with an error that lists the registered names and says how to add one, ``list``
-filters with ``fnmatch`` patterns and sorts naturally (``T5`` before ``T11``), and ``restoring()`` undoes every
-change made inside it, for tests.
+filters with ``fnmatch`` patterns and sorts naturally (``T5`` before ``T11``), ``restoring()`` undoes every
+change made inside it, for tests, and ``on_change`` lets what derives from the entries (the Auto classes a task
+is registered with) follow every change.
 """
 
 from __future__ import annotations
@@ -50,6 +51,17 @@ class Registry(Generic[T]):
         self.how_to_register = how_to_register
         self.normalise = normalise
         self._entries: dict[str, T] = {}
+        self._listeners: list[Callable[[], None]] = []
+
+    def on_change(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Call ``listener`` after every registration, removal and restoration; return it. A listener that raises
+        on a registration undoes it (the error reaches the caller of :meth:`register`)."""
+        self._listeners.append(listener)
+        return listener
+
+    def _changed(self) -> None:
+        for listener in self._listeners:
+            listener()
 
     @overload
     def register(self, entry: T, name: str | None = None, *, exist_ok: bool = False) -> T: ...
@@ -63,6 +75,7 @@ class Registry(Generic[T]):
 
         Raises:
             RegistrationError: no name can be found, or the name is taken and ``exist_ok`` is false.
+            Exception: whatever an :meth:`on_change` listener raises; the registration is then undone.
         """
         if entry is None:
             return lambda decorated: self.register(decorated, name, exist_ok=exist_ok)
@@ -72,7 +85,14 @@ class Registry(Generic[T]):
                 f"A {self.kind} named {key!r} is already registered ({self._describe(self._entries[key])}); "
                 "pass exist_ok=True to replace it."
             )
+        saved = dict(self._entries)
         self._entries[key] = entry
+        try:
+            self._changed()
+        except BaseException:
+            self._entries = saved
+            self._changed()
+            raise
         return entry
 
     def unregister(self, name: str) -> T:
@@ -84,6 +104,7 @@ class Registry(Generic[T]):
         key = self.normalise(name)
         entry = self.get(key)
         del self._entries[key]
+        self._changed()
         return entry
 
     def get(self, name: str) -> T:
@@ -123,7 +144,9 @@ class Registry(Generic[T]):
         try:
             yield self
         finally:
-            self._entries = saved
+            if self._entries != saved:
+                self._entries = saved
+                self._changed()
 
     def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and self.normalise(name) in self._entries

@@ -67,3 +67,23 @@ def test_restoring_undoes_registrations_and_removals() -> None:
 def test_an_entry_without_a_name_needs_one() -> None:
     with pytest.raises(RegistrationError, match="pass name="):
         _registry().register(3)
+
+
+def test_listeners_follow_every_change_and_a_refusing_listener_undoes_the_registration() -> None:
+    widgets = _registry()
+    seen: list[list[str]] = []
+    widgets.on_change(lambda: seen.append(widgets.list()))
+    widgets.register(1, "one")
+    with widgets.restoring():
+        widgets.register(2, "two")
+    widgets.unregister("one")
+    assert seen == [["one"], ["one", "two"], ["one"], []]
+
+    def refuse_threes() -> None:
+        if "three" in widgets:
+            raise RegistrationError("no threes")
+
+    widgets.on_change(refuse_threes)
+    with pytest.raises(RegistrationError, match="no threes"):
+        widgets.register(3, "three")
+    assert widgets.list() == []

@@ -178,7 +178,8 @@ def _tasks_by_auto_class() -> dict[str, tuple[str, ...]]:
 
 def _register_with_transformers() -> None:
     # A task alone in its Auto class is registered as itself (so pipelines recognise it by name); where several
-    # tasks share an Auto class, a dispatcher loads the task the checkpoint was saved as.
+    # tasks share an Auto class, a dispatcher loads the task the checkpoint was saved as. Run again on every
+    # change to TASKS, so a task registered later (archit.extend.register_task) reaches its Auto class too.
     for auto_name, tasks in _tasks_by_auto_class().items():
         if len(tasks) == 1:
             model_class = TASKS.get(tasks[0])
@@ -190,3 +191,4 @@ def _register_with_transformers() -> None:
 
 
 _register_with_transformers()
+TASKS.on_change(_register_with_transformers)

@@ -6,7 +6,7 @@ import pytest
 import torch
 import transformers
 
-from archit.errors import HeadConfigError
+from archit.errors import HeadConfigError, RegistrationError
 from archit.modeling import ArchitFactory
 from archit.modeling.tasks import ModelWithHead
 from tests.comparison import assert_same_outputs
@@ -120,3 +120,32 @@ def test_a_batch_with_nothing_to_predict_has_zero_loss() -> None:
     loss.backward()
     assert loss.item() == 0.0
     assert all(torch.isfinite(p.grad).all() for p in model.parameters() if p.grad is not None)
+
+
+def test_a_task_registered_later_reaches_its_auto_class_until_restored(tmp_path) -> None:
+    from archit.extend import TASKS, register_task
+    from archit.modeling.tasks.classification.model import ForSingleLabelSequenceClassification
+
+    class ForSentimentClassification(ForSingleLabelSequenceClassification):
+        task_name = "sentiment"
+        hf_auto_default = False
+
+    with TASKS.restoring():
+        register_task(ForSentimentClassification)
+        model = ArchitFactory.from_config(tiny_config("BERT"), task="sentiment", num_labels=3)
+        model.save_pretrained(tmp_path)
+        loaded = transformers.AutoModelForSequenceClassification.from_pretrained(tmp_path)
+        assert type(loaded).__name__ == "ForSentimentClassification"
+        model.eval(), loaded.eval()
+        inputs = {"input_ids": torch.randint(0, VOCAB_SIZE, (BATCH_SIZE, SEQ_LEN))}
+        assert_same_outputs(loaded(**inputs), model(**inputs))
+
+        class ForSecondDefault(ForSingleLabelSequenceClassification):
+            task_name = "second_default"
+
+        with pytest.raises(RegistrationError, match="set it on exactly one"):
+            register_task(ForSecondDefault)
+        assert "second_default" not in TASKS
+    # restored: an archit checkpoint of an unknown task loads as the Auto class's default task
+    fallback = transformers.AutoModelForSequenceClassification.from_pretrained(tmp_path)
+    assert type(fallback).__name__ == "ForSingleLabelSequenceClassification"
