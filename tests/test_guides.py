@@ -30,6 +30,7 @@ def test_document_runs(document: Path, tmp_path: Path) -> None:
         pytest.skip(f"{document.name} has no python blocks")
     script = tmp_path / f"{document.stem}.py"
     script.write_text(code, encoding="utf-8")
-    # A fresh interpreter per document: guides register families and tasks of their own.
+    # A fresh interpreter per document: archit's registries can be restored, but the guides also register their
+    # families with transformers' Auto classes, which have no public way to unregister.
     result = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, f"{document.name} failed:\n{result.stderr[-4000:]}"

@@ -5,6 +5,8 @@ Two kinds, for two jobs:
 - :data:`TINY_CONFIGS` holds one hand-sized config per tested family, sized like transformers' own model
   testers, all sizes distinct (vocab 99, hidden 32, FFN 37, embedding 16 where it differs from hidden) so that a
   swapped axis fails loudly. :func:`tiny_config` gives a fresh one; the unit tests build on these.
+- :func:`tiny_gpt_neox_config` (a Pythia-like GPT-NeoX with an untied output embedding) and
+  :func:`tiny_recurrent_config` (archit's native LSTM, GRU and RNN) serve the tests of one concern each.
 - :func:`synthesized_config` shrinks the defaults of *any* model type transformers knows (every size-like
   attribute, in every sub-config, keeping the relations between them), so that benchmarks and the coverage matrix
   run every model type without a hand-written config per type.
@@ -21,6 +23,8 @@ from typing import Any
 
 import transformers
 from transformers import PretrainedConfig
+
+from archit.modeling.native import GRUConfig, LSTMConfig, RecurrentConfig, RNNConfig
 
 VOCAB_SIZE = 99
 HIDDEN_SIZE = 32
@@ -122,6 +126,40 @@ def tiny_config(family_name: str, **overrides: Any) -> PretrainedConfig:
     """A fresh tiny config of the family, with ``overrides`` (config fields) applied before it is built."""
     config = TINY_CONFIGS[family_name]()
     return type(config).from_dict({**config.to_dict(), **overrides}) if overrides else config
+
+
+def tiny_gpt_neox_config(**overrides: Any) -> transformers.GPTNeoXConfig:
+    """A Pythia-like GPT-NeoX: untied input and output embeddings, the output one named ``embed_out``."""
+    values = {
+        **_COMMON,
+        "hidden_size": HIDDEN_SIZE,
+        "num_hidden_layers": 2,
+        "num_attention_heads": 4,
+        "intermediate_size": 37,
+        "max_position_embeddings": 64,
+        "tie_word_embeddings": False,
+    }
+    return transformers.GPTNeoXConfig(**{**values, **overrides})
+
+
+RECURRENT_EMBEDDING_SIZE = 16
+RECURRENT_HIDDEN_SIZE = 24
+RECURRENT_CONFIGS: dict[str, type[RecurrentConfig]] = {"LSTM": LSTMConfig, "GRU": GRUConfig, "RNN": RNNConfig}
+
+
+def tiny_recurrent_config(family: str, **overrides: Any) -> RecurrentConfig:
+    """A tiny config of a native recurrent family, sizes all distinct (vocab 99, embeddings 16, hidden 24)."""
+    sizes = {
+        **_COMMON,
+        "embedding_size": RECURRENT_EMBEDDING_SIZE,
+        "hidden_size": RECURRENT_HIDDEN_SIZE,
+        "num_hidden_layers": 2,
+        "pad_token_id": 0,
+        "bos_token_id": 1,
+        "eos_token_id": 2,
+        **overrides,
+    }
+    return RECURRENT_CONFIGS[family](**sizes)
 
 
 # --- configs synthesized from a model type's defaults ---------------------------------------------

@@ -25,7 +25,7 @@ from archit.modeling.tasks import (
 from archit.resolution import ModelArchitectures
 from archit.simple.data.tokenization import family_of
 from tests.comparison import assert_same_outputs
-from tests.tiny_configs import _BERT_LIKE, SEQ_LEN, TINY_CONFIGS, tiny_config
+from tests.tiny_configs import _BERT_LIKE, SEQ_LEN, TINY_CONFIGS, tiny_config, tiny_gpt_neox_config
 
 NUM_LABELS = 3
 HF_TASKS = [task for task in ArchitFactory.tasks() if ArchitFactory.get_task(task).reuses_hf_heads]
@@ -155,23 +155,9 @@ def test_another_tasks_hf_head_is_named_in_a_note(tmp_path) -> None:
 
 
 # --- the report is read from the loaded model ------------------------------------------------------------------
-def _gpt_neox_config(**overrides: object) -> transformers.GPTNeoXConfig:
-    """A Pythia-like GPT-NeoX: untied input and output embeddings, the output one named embed_out."""
-    values = {
-        "vocab_size": 99,
-        "hidden_size": 32,
-        "num_hidden_layers": 2,
-        "num_attention_heads": 4,
-        "intermediate_size": 37,
-        "max_position_embeddings": 64,
-        "tie_word_embeddings": False,
-    }
-    return transformers.GPTNeoXConfig(**{**values, **overrides})
-
-
 UNTIED = {
     "LLAMA": (lambda: tiny_config("LLAMA"), transformers.LlamaModel, transformers.LlamaForCausalLM),
-    "GPT_NEOX": (_gpt_neox_config, transformers.GPTNeoXModel, transformers.GPTNeoXForCausalLM),
+    "GPT_NEOX": (tiny_gpt_neox_config, transformers.GPTNeoXModel, transformers.GPTNeoXForCausalLM),
 }
 
 

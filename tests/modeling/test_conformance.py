@@ -24,8 +24,8 @@ from archit.modeling.tasks import ModelWithHead
 from tests.comparison import assert_same_outputs
 from tests.conftest import TransformersLog
 from tests.modeling.test_tasks import head_fields, task_inputs
-from tests.native.helpers import CORPUS, tiny_recurrent_config
-from tests.tiny_configs import VOCAB_SIZE, tiny_config
+from tests.native.helpers import CORPUS
+from tests.tiny_configs import VOCAB_SIZE, tiny_config, tiny_recurrent_config
 
 CONFORMANCE_METHODS = (
     "resize_token_embeddings",

@@ -12,8 +12,7 @@ from archit.errors import CacheError
 from archit.modeling import BaseModel
 from archit.modeling.heads import CausalLMHeadConfig
 from archit.modeling.tasks import ForCausalLM
-from tests.native.helpers import tiny_recurrent_config
-from tests.tiny_configs import VOCAB_SIZE, tiny_config
+from tests.tiny_configs import VOCAB_SIZE, tiny_config, tiny_recurrent_config
 
 FAMILIES = ["GPT2", "LLAMA", "LSTM", "GRU", "RNN"]
 NEW_TOKENS = 8

@@ -1,4 +1,5 @@
-"""Shared pieces of the native-backbone tests: tiny configs, a corpus, and a Transformer in plain PyTorch."""
+"""Shared pieces of the native-backbone tests: a corpus, and a Transformer and a stateful RNN in plain PyTorch
+(the tiny recurrent configs are in tests/tiny_configs.py)."""
 
 from __future__ import annotations
 
@@ -6,31 +7,7 @@ import torch
 import torch.nn.functional as F  # noqa: N812 (PyTorch's convention)
 from torch import nn
 
-from archit.modeling.native import GRUConfig, LSTMConfig, RecurrentConfig, RNNConfig
-
-VOCAB_SIZE = 99
-EMBEDDING_SIZE = 16
-HIDDEN_SIZE = 24
-BATCH_SIZE = 3
-SEQ_LEN = 7
-
-RECURRENT_CONFIGS: dict[str, type[RecurrentConfig]] = {"LSTM": LSTMConfig, "GRU": GRUConfig, "RNN": RNNConfig}
-
-
-def tiny_recurrent_config(family: str, **overrides: object) -> RecurrentConfig:
-    """A tiny config of a recurrent family, sizes all distinct (vocab 99, embeddings 16, hidden 24)."""
-    sizes = {
-        "vocab_size": VOCAB_SIZE,
-        "embedding_size": EMBEDDING_SIZE,
-        "hidden_size": HIDDEN_SIZE,
-        "num_hidden_layers": 2,
-        "pad_token_id": 0,
-        "bos_token_id": 1,
-        "eos_token_id": 2,
-        **overrides,
-    }
-    return RECURRENT_CONFIGS[family](**sizes)
-
+from tests.tiny_configs import VOCAB_SIZE
 
 CORPUS = [
     "the cat sat on the mat and the dog sat on the log.",

@@ -15,7 +15,8 @@ from archit.modeling import ArchitFactory, wrap
 from archit.modeling.native import NativeConfigError, RecurrentCache, RecurrentStateError, adapt_module
 from archit.resolution import ModelArchitectures, resolve
 from tests.comparison import assert_same_outputs
-from tests.native.helpers import BATCH_SIZE, SEQ_LEN, VOCAB_SIZE, TinyStatefulRNN, TinyTransformer
+from tests.native.helpers import TinyStatefulRNN, TinyTransformer
+from tests.tiny_configs import BATCH_SIZE, SEQ_LEN, VOCAB_SIZE
 
 # The classes are module attributes (so that wrapped models pickle); their families are registered only while
 # this module's tests run (see _families), so that other tests see the registry as archit ships it.

@@ -11,7 +11,8 @@ from archit.modeling.heads.language_modeling import CausalLMHeadConfig
 from archit.modeling.native import RecurrentCache
 from archit.modeling.tasks import ForCausalLM
 from archit.simple.pretraining import train_tokenizer
-from tests.native.helpers import CORPUS, VOCAB_SIZE, tiny_recurrent_config
+from tests.native.helpers import CORPUS
+from tests.tiny_configs import VOCAB_SIZE, tiny_recurrent_config
 
 NEW_TOKENS = 12
 

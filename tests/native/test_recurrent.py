@@ -23,15 +23,15 @@ from archit.modeling.native import (
 )
 from archit.resolution import ModelArchitectures, resolve
 from tests.comparison import assert_same_outputs
-from tests.native.helpers import (
+from tests.tiny_configs import (
     BATCH_SIZE,
-    EMBEDDING_SIZE,
-    HIDDEN_SIZE,
     RECURRENT_CONFIGS,
     SEQ_LEN,
     VOCAB_SIZE,
     tiny_recurrent_config,
 )
+from tests.tiny_configs import RECURRENT_EMBEDDING_SIZE as EMBEDDING_SIZE
+from tests.tiny_configs import RECURRENT_HIDDEN_SIZE as HIDDEN_SIZE
 
 FAMILIES = list(RECURRENT_CONFIGS)
 MODEL_CLASSES = {"LSTM": LSTMModel, "GRU": GRUModel, "RNN": RNNModel}
