@@ -19,8 +19,8 @@ from transformers import pipeline
 
 from archit.errors import CacheError, InapplicableMethodError
 from archit.modeling import ArchitFactory
-from archit.modeling.native import train_tokenizer
 from archit.modeling.tasks import ModelWithHead
+from archit.simple.pretraining import train_tokenizer
 from tests.comparison import assert_same_outputs
 from tests.conftest import TransformersLog
 from tests.modeling.test_tasks import head_fields, task_inputs

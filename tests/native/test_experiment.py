@@ -143,12 +143,13 @@ def test_register_architecture() -> None:
     assert "wide-lstm" not in ExperimentArchitectures
 
 
-def test_the_recipe_still_imports_from_archit_modeling_native() -> None:
+def test_the_recipe_still_imports_from_archit_modeling_native_with_a_warning() -> None:
     import archit.modeling.native
     import archit.simple.pretraining
 
     for name in archit.modeling.native._PRETRAINING_NAMES:
-        assert getattr(archit.modeling.native, name) is getattr(archit.simple.pretraining, name)
+        with pytest.warns(FutureWarning, match=f"archit.simple.pretraining.{name};"):
+            assert getattr(archit.modeling.native, name) is getattr(archit.simple.pretraining, name)
     with pytest.raises(AttributeError, match="has no attribute 'nothing'"):
         archit.modeling.native.nothing  # noqa: B018
 

@@ -5,10 +5,12 @@ Importing this package registers the ``archit-rnn``, ``archit-lstm`` and ``archi
 checkpoints load with ``AutoModel.from_pretrained`` and wrap like any other backbone.
 
 The pretraining recipe (experiment configs, tokenizer training, language-modelling data) lives in
-:mod:`archit.simple.pretraining`; its names remain importable from here.
+:mod:`archit.simple.pretraining`; its names remain importable from here, with a ``FutureWarning``, until the
+next minor release.
 """
 
 import importlib
+import warnings
 from typing import Any
 
 from archit.errors import NativeConfigError, RecurrentStateError
@@ -77,6 +79,12 @@ def __getattr__(name: str) -> Any:
     # imported on first use: archit.simple.pretraining builds on this package
     if name not in _PRETRAINING_NAMES:
         raise AttributeError(f"module 'archit.modeling.native' has no attribute {name!r}")
+    warnings.warn(
+        f"archit.modeling.native.{name} moved to archit.simple.pretraining.{name}; import it from there "
+        "(the old name goes in the next minor release).",
+        FutureWarning,
+        stacklevel=2,
+    )
     return getattr(importlib.import_module("archit.simple.pretraining"), name)
 
 
