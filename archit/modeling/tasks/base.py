@@ -46,11 +46,12 @@ __all__ = ["LoadingReport", "ModelWithHead"]
 
 
 class ModelWithHead(TokenEmbeddingsMixin, PreTrainedModel):
-    # Over 300 lines, a third docstrings: the PreTrainedModel contract every task inherits, logic in the modules above.
+    # Over 300 lines, a third of them docstrings: the PreTrainedModel API all tasks inherit, delegating to loading.py.
     """A wrapped backbone plus a head: the base class of every archit task.
 
     Subclasses set :attr:`task_name`, :attr:`head_config_class` and implement :meth:`build_head`, and either
-    :meth:`loss` and :attr:`output_class` (for the shared :meth:`forward`) or their own ``forward``. Construct with
+    :meth:`loss` and :attr:`output_class` (for the shared :meth:`forward`) or their own ``forward`` (scoring through
+    :meth:`encode_and_score`, which a task with other input shapes overrides). Construct with
     ``Task.fromModelAndHeadConfig(backbone, head_config)``,
     ``Task.from_config(config)`` or ``Task.from_pretrained(checkpoint)``.
     """
