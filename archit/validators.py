@@ -1,22 +1,23 @@
 """The attrs validators of every option class in archit: head configs, run configurations, the demo's and the
 pretraining experiment's options. Each raises the :class:`~archit.errors.ArchitError` subclass it is given (a head
 config's :class:`~archit.errors.HeadConfigError`, a run's :class:`~archit.errors.RunConfigurationError`), with
-the field's name and the valid values in the message.
+the field's name and the valid values in the message. :func:`build_known` builds such a class from a mapping.
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 import attrs
 
 from archit.errors import ArchitError, RunConfigurationError
 
-__all__ = ["Validator", "at_least", "one_of", "share", "whole_number"]
+__all__ = ["Validator", "at_least", "build_known", "one_of", "share", "whole_number"]
 
 Validator = Callable[[Any, attrs.Attribute, Any], None]
+AttrsClass = TypeVar("AttrsClass", bound=attrs.AttrsInstance)
 
 
 def one_of(
@@ -81,3 +82,27 @@ def share(error: type[ArchitError] = RunConfigurationError) -> Validator:
             raise error(f"{attribute.name} must be in [0, 1); got {value!r}.")
 
     return check
+
+
+def build_known(
+    cls: type[AttrsClass], values: Mapping[str, Any], error: type[ArchitError], name: str | None = None
+) -> AttrsClass:
+    """The attrs class ``cls`` built from ``values``, its fields' names to values.
+
+    Args:
+        cls: an attrs class whose fields are keyword arguments.
+        values: the field values.
+        error: the exception to raise for unknown keys.
+        name: what the class is called in the message; its class name when ``None``.
+
+    Raises:
+        ArchitError: (``error``) keys that are no field of ``cls``, naming them and its fields; any error of
+            ``cls`` itself.
+    """
+    known = {field.name for field in attrs.fields(cls)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise error(
+            f"{name or cls.__name__} has no field(s) {', '.join(unknown)}; its fields are {', '.join(sorted(known))}."
+        )
+    return cls(**values)

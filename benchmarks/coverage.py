@@ -18,8 +18,6 @@ reason}}`` where ``failed`` lists the runnable types that the wrapper does not s
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import sys
 import time
@@ -30,7 +28,7 @@ from typing import Any
 if __name__ == "__main__":  # run as a script: the repository's root holds the benchmarks and tests packages
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from benchmarks.pool import run_jobs, short
+from benchmarks.pool import pool_parser, print_report, run_results, short
 from tests.tiny_configs import BATCH_SIZE, SEQ_LEN, input_id_range, synthesized_config
 
 __all__ = [
@@ -294,18 +292,15 @@ def run(
     Args:
         types: model types to check.
         jobs: worker processes (``0``: check in this process, without time limit; for tests).
-        timeout: seconds one type may take, once its worker is ready.
+        timeout, max_memory, on_result: as :func:`benchmarks.pool.run_jobs` takes them (per type).
         max_bytes: skip types whose tiny model's parameters take more bytes than this.
-        max_memory: data-segment limit of each worker, in bytes (``RLIMIT_DATA``).
-        on_result: called with each result as it arrives.
 
     Returns:
         One :class:`TypeResult` per type, in the order of ``types``.
     """
     work = [{"model_type": model_type, "max_bytes": max_bytes} for model_type in types]
-    show = None if on_result is None else lambda result: on_result(TypeResult(**result))
-    results = run_jobs(work, "benchmarks.coverage:check_job", _interrupted, jobs, timeout, max_memory, show)
-    return [TypeResult(**result) for result in results]
+    options = {"workers": jobs, "timeout": timeout, "max_memory": max_memory}
+    return run_results(TypeResult, work, "benchmarks.coverage:check_job", _interrupted, options, on_result)
 
 
 # --- report ------------------------------------------------------------------------------------------
@@ -341,24 +336,12 @@ def format_table(results: Iterable[TypeResult]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Command line entry point; prints the table and, last, the JSON line."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--types", nargs="+", help="model types to check (default: all text LM types)")
-    parser.add_argument("--jobs", type=int, default=2, help="worker processes; 0 runs in this process")
-    parser.add_argument("--timeout", type=float, default=30.0, help="seconds one type may take")
-    parser.add_argument("--max-bytes", type=float, default=1e9, help="skip tiny models with more parameter bytes")
-    parser.add_argument("--max-memory", type=float, default=3e9, help="memory limit of each worker, in bytes")
-    parser.add_argument("--json-only", action="store_true", help="print only the JSON line")
+    parser = pool_parser(__doc__.split("\n\n")[0], "type", timeout=30.0)
     args = parser.parse_args(argv)
-    import transformers
-
-    types = args.types or model_types()
     start = time.perf_counter()
     show = None if args.json_only else lambda r: print(f"{r.model_type}: {r.status} {r.reason}"[:150], file=sys.stderr)
-    results = run(types, args.jobs, args.timeout, args.max_bytes, args.max_memory, on_result=show)
-    if not args.json_only:
-        print(format_table(results))
-        print(f"transformers {transformers.__version__}, {time.perf_counter() - start:.0f} s with {args.jobs} jobs")
-    print(json.dumps(summarize(results)))
+    results = run(args.types or model_types(), args.jobs, args.timeout, args.max_bytes, args.max_memory, show)
+    print_report(lambda: format_table(results), summarize(results), args, start)
     return 0
 
 

@@ -29,9 +29,7 @@ line is one JSON object: ``{"cells": N, "passing": M, "by_task": {task: {"cells"
 
 from __future__ import annotations
 
-import argparse
 import functools
-import json
 import os
 import re
 import sys
@@ -46,7 +44,7 @@ if __name__ == "__main__":  # run as a script: the repository's root holds the b
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from benchmarks.coverage import build_backbone, make_inputs, model_types, parameter_bytes, plain_hidden_states
-from benchmarks.pool import run_jobs, short
+from benchmarks.pool import pool_parser, print_report, run_results, short
 from tests.task_inputs import LANGUAGE_MODEL_TASKS, NUM_LABELS, head_fields, labelled_inputs
 from tests.tiny_configs import synthesized_config
 
@@ -361,19 +359,16 @@ def run(
         types: model types to check.
         task_names: tasks to check (default: every registered task).
         jobs: worker processes (``0``: in this process, without time limit; for tests).
-        timeout: seconds one cell may take, once its worker is ready.
+        timeout, max_memory, on_result: as :func:`benchmarks.pool.run_jobs` takes them (per cell).
         max_bytes: skip types whose tiny bare model's parameters take more bytes than this.
-        max_memory: data-segment limit of each worker, in bytes (``RLIMIT_DATA``).
-        on_result: called with each result as it arrives.
 
     Returns:
         One :class:`CellResult` per cell, type-major, in the order of ``types`` and ``task_names``.
     """
     task_names = list(task_names or tasks())
     work = [{"model_type": t, "task": task, "max_bytes": max_bytes} for t in types for task in task_names]
-    show = None if on_result is None else lambda result: on_result(CellResult(**result))
-    results = run_jobs(work, "benchmarks.coverage_matrix:check_job", _interrupted, jobs, timeout, max_memory, show)
-    return [CellResult(**result) for result in results]
+    options = {"workers": jobs, "timeout": timeout, "max_memory": max_memory}
+    return run_results(CellResult, work, "benchmarks.coverage_matrix:check_job", _interrupted, options, on_result)
 
 
 # --- report ------------------------------------------------------------------------------------------
@@ -444,17 +439,9 @@ def format_table(results: Iterable[CellResult]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Command line entry point; prints the table and, last, the JSON line."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--types", nargs="+", help="model types to check (default: all text LM types)")
+    parser = pool_parser(__doc__.split("\n\n")[0], "cell", timeout=60.0)
     parser.add_argument("--tasks", nargs="+", help="tasks to check (default: every registered task)")
-    parser.add_argument("--jobs", type=int, default=2, help="worker processes; 0 runs in this process")
-    parser.add_argument("--timeout", type=float, default=60.0, help="seconds one cell may take")
-    parser.add_argument("--max-bytes", type=float, default=1e9, help="skip tiny models with more parameter bytes")
-    parser.add_argument("--max-memory", type=float, default=3e9, help="memory limit of each worker, in bytes")
-    parser.add_argument("--json-only", action="store_true", help="print only the JSON line")
     args = parser.parse_args(argv)
-    import transformers
-
     start = time.perf_counter()
 
     def show(r: CellResult) -> None:
@@ -469,10 +456,7 @@ def main(argv: list[str] | None = None) -> int:
         args.max_memory,
         on_result=None if args.json_only else show,
     )
-    if not args.json_only:
-        print(format_table(results))
-        print(f"transformers {transformers.__version__}, {time.perf_counter() - start:.0f} s with {args.jobs} jobs")
-    print(json.dumps(summarize(results)))
+    print_report(lambda: format_table(results), summarize(results), args, start)
     return 0
 
 

@@ -8,10 +8,14 @@ time limit (how far it got). A worker that dies or overruns is killed and replac
 ``interrupted(job, progress, status, reason)`` makes of it::
 
     results = run_jobs(jobs, "benchmarks.coverage:check_job", interrupted, workers=2, timeout=30)
+
+:func:`run_results` does the same with dataclass results, and :func:`pool_parser` and :func:`print_report` are
+the command line the benchmarks built on it share.
 """
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import json
 import os
@@ -21,9 +25,9 @@ import sys
 import time
 import traceback
 from collections.abc import Callable, Sequence
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
-__all__ = ["Interrupted", "run_jobs", "short"]
+__all__ = ["Interrupted", "pool_parser", "print_report", "run_jobs", "run_results", "short"]
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -31,6 +35,7 @@ Check = Callable[[dict[str, Any], Callable[[dict[str, Any]], None]], dict[str, A
 Interrupted = Callable[[dict[str, Any], dict[str, Any], str, str], dict[str, Any]]
 """``(job, progress so far, status, reason) -> result`` for a job whose check raised past ``Exception`` or whose
 worker died (``"died"``), or that overran its time limit (``"timeout"``)."""
+Result = TypeVar("Result")
 
 
 def short(error: BaseException) -> str:
@@ -120,6 +125,55 @@ def run_jobs(
     else:
         _supervise(list(jobs), check, interrupted, workers, timeout, max_memory, finish)
     return [results[index] for index in range(len(jobs))]
+
+
+def run_results(
+    result_class: type[Result],
+    jobs: Sequence[dict[str, Any]],
+    check: str,
+    interrupted: Interrupted,
+    options: dict[str, Any],
+    on_result: Callable[[Result], None] | None = None,
+) -> list[Result]:
+    """:func:`run_jobs` whose results are the fields of the dataclass ``result_class``: each result rebuilt as one.
+
+    Args:
+        result_class: the dataclass of a result.
+        jobs, check, interrupted: as :func:`run_jobs` takes them.
+        options: ``workers``, ``timeout`` and ``max_memory``, as :func:`run_jobs` takes them.
+        on_result: called with each result as it arrives.
+    """
+
+    def show(result: dict[str, Any]) -> None:
+        if on_result is not None:
+            on_result(result_class(**result))
+
+    return [result_class(**result) for result in run_jobs(jobs, check, interrupted, **options, on_result=show)]
+
+
+def pool_parser(description: str | None, item: str, timeout: float) -> argparse.ArgumentParser:
+    """The command line of a benchmark over model types run in the pool: ``--types``, ``--jobs``, ``--timeout``
+    (the seconds one ``item`` may take, ``timeout`` by default), ``--max-bytes``, ``--max-memory``,
+    ``--json-only``; the benchmark adds its own."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--types", nargs="+", help="model types to check (default: all text LM types)")
+    parser.add_argument("--jobs", type=int, default=2, help="worker processes; 0 runs in this process")
+    parser.add_argument("--timeout", type=float, default=timeout, help=f"seconds one {item} may take")
+    parser.add_argument("--max-bytes", type=float, default=1e9, help="skip tiny models with more parameter bytes")
+    parser.add_argument("--max-memory", type=float, default=3e9, help="memory limit of each worker, in bytes")
+    parser.add_argument("--json-only", action="store_true", help="print only the JSON line")
+    return parser
+
+
+def print_report(table: Callable[[], str], summary: dict[str, Any], args: argparse.Namespace, start: float) -> None:
+    """Print the ``table`` (unless ``--json-only``) with the transformers version and time taken since ``start``
+    (a ``time.perf_counter()``), then, last, the JSON ``summary``."""
+    import transformers
+
+    if not args.json_only:
+        print(table())
+        print(f"transformers {transformers.__version__}, {time.perf_counter() - start:.0f} s with {args.jobs} jobs")
+    print(json.dumps(summary))
 
 
 def _supervise(

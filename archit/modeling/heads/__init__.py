@@ -28,27 +28,7 @@ _TASK_PACKAGES = {
     "ExtractiveQAHeadConfig": "question_answering",
 }
 
-__all__ = [
-    "CausalLMHead",
-    "CausalLMHeadConfig",
-    "DependencyParsingHead",
-    "DependencyParsingHeadConfig",
-    "ExtractiveAQAHead",
-    "ExtractiveAQAHeadConfig",
-    "ExtractiveQAHead",
-    "ExtractiveQAHeadConfig",
-    "HeadConfig",
-    "HeadSpec",
-    "MaskedLMHead",
-    "MaskedLMHeadConfig",
-    "SequenceClassificationHead",
-    "SequenceClassificationHeadConfig",
-    "TokenClassificationHead",
-    "TokenClassificationHeadConfig",
-    "head_config_from_dict",
-    "register_head_config",
-    "register_head_factory",
-]
+__all__ = ["HeadConfig", "HeadSpec", "head_config_from_dict", "register_head_config", *_TASK_PACKAGES]
 
 
 def __getattr__(name: str) -> Any:

@@ -14,7 +14,7 @@ from torch import nn
 from archit import validators
 from archit.errors import HeadConfigError
 from archit.registry import Registry
-from archit.validators import Validator, share, whole_number
+from archit.validators import Validator, build_known, share, whole_number
 
 __all__ = [
     "HEAD_CONFIGS",
@@ -90,14 +90,7 @@ class HeadConfig:
     @classmethod
     def from_dict(cls: type[HeadConfigT], values: dict[str, Any]) -> HeadConfigT:
         """Rebuild a config from :meth:`to_dict` output (extra keys raise ``HeadConfigError``)."""
-        values = {key: value for key, value in values.items() if key != "class"}
-        known = {field.name for field in attrs.fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise HeadConfigError(
-                f"{cls.__name__} has no field(s) {', '.join(unknown)}; its fields are {', '.join(sorted(known))}."
-            )
-        return cls(**values)
+        return build_known(cls, {key: value for key, value in values.items() if key != "class"}, HeadConfigError)
 
     @classmethod
     def field_names(cls) -> set[str]:

@@ -28,12 +28,10 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 from transformers import PretrainedConfig, PreTrainedModel
-from transformers.modeling_outputs import BaseModelOutputWithPast
 
-from archit._compat import CACHE_NAME, merge_cache_arguments
 from archit.errors import AdaptedOutputError, ModelInputError, NativeConfigError, RecurrentStateError
 from archit.modeling.backbones import register_backbone
-from archit.modeling.native.cache import RecurrentCache, as_recurrent_cache
+from archit.modeling.native.cache import CachedBackboneMixin, RecurrentCache, as_recurrent_cache
 from archit.resolution import Family
 
 __all__ = ["AdaptedConfig", "AdaptedModel", "adapt_module", "register_backbone"]
@@ -74,8 +72,12 @@ class AdaptedConfig(PretrainedConfig):
         return {name: getattr(self, name) for name in self.module_arguments}
 
 
-class AdaptedModel(PreTrainedModel):
+class AdaptedModel(CachedBackboneMixin, PreTrainedModel):
     """A user module with the ``PreTrainedModel`` API; made by :func:`adapt_module`.
+
+    Its ``forward`` (:class:`~archit.modeling.native.cache.CachedBackboneMixin`) takes ``input_ids`` only (the
+    module embeds them); a causal module continues from the cache, a non-causal one returns none.
+    ``hidden_states`` are (embedding output, last hidden state).
 
     The module sits at ``self.module``. Its weights are initialised as PyTorch initialises them: each
     submodule's ``reset_parameters()``, children before parents, so a module that defines its own
@@ -135,66 +137,32 @@ class AdaptedModel(PreTrainedModel):
         if callable(reset) and module is not self:
             reset()
 
-    def forward(
-        self,
-        input_ids: torch.LongTensor | None = None,
-        attention_mask: torch.Tensor | None = None,
-        cache: RecurrentCache | None = None,
-        use_cache: bool | None = None,
-        output_hidden_states: bool | None = None,
-        return_dict: bool | None = None,
-        inputs_embeds: torch.Tensor | None = None,
-        past_key_values: RecurrentCache | None = None,
-        **kwargs: Any,
-    ) -> BaseModelOutputWithPast | tuple:
-        """Run the module on the tokens (after the cached ones, for a causal module).
-
-        Args:
-            input_ids: ``(batch_size, seq_len)`` token ids.
-            attention_mask: ``(batch_size, seq_len)`` or ``(batch_size, past_len + seq_len)``, 1 for real tokens.
-            cache: the cache a previous call returned (causal modules only).
-            use_cache: return a cache (causal modules; ``config.use_cache`` when ``None``).
-            output_hidden_states: also return the embedding output and the last hidden states.
-            return_dict: return a :class:`~transformers.modeling_outputs.BaseModelOutputWithPast` (default).
-            inputs_embeds: not supported: the module takes token ids.
-            past_key_values: the cache's name before transformers 5.24 (give one of the two).
-            **kwargs: accepted for transformers' callers and ignored.
-
-        Returns:
-            ``last_hidden_state`` ``(batch_size, seq_len, hidden_size)``, the cache and, on request,
-            ``hidden_states`` = (embedding output, last hidden state).
-
-        Raises:
-            ModelInputError: ``input_ids`` is missing or ``inputs_embeds`` is given.
-            RecurrentStateError: a non-empty cache is given to a non-causal module.
-        """
+    def _inputs(self, input_ids: torch.LongTensor | None, inputs_embeds: torch.Tensor | None) -> torch.Tensor:
         if input_ids is None or inputs_embeds is not None:
             raise ModelInputError(f"{type(self).__name__} takes input_ids (its module embeds them), not inputs_embeds.")
-        use_cache = bool(self.config.use_cache if use_cache is None else use_cache) and self.is_causal_module
-        past = merge_cache_arguments(cache, past_key_values)
-        if not self.is_causal_module and past is not None and past.get_seq_length() > 0:
+        return input_ids
+
+    def _cache(self, cache: Any, use_cache: bool) -> RecurrentCache | None:
+        if not self.is_causal_module and cache is not None and cache.get_seq_length() > 0:
             raise RecurrentStateError(
                 f"{type(self).__name__} adapts a non-causal module: it cannot continue from a cache. "
                 "Adapt it with causal=True if it reads left to right only."
             )
-        cache = as_recurrent_cache(past, use_cache, batch_dim=0) if self.is_causal_module else None
+        return as_recurrent_cache(cache, use_cache, batch_dim=0) if self.is_causal_module else None
+
+    def _encode(
+        self, inputs: torch.Tensor, attention_mask: torch.Tensor | None, cache: RecurrentCache | None, keep_all: bool
+    ) -> tuple[torch.Tensor, tuple[torch.Tensor, ...] | None]:
         captured: list[torch.Tensor] = []
         hook = None
-        if output_hidden_states:
+        if keep_all:
             hook = self.get_input_embeddings().register_forward_hook(lambda _m, _i, output: captured.append(output))
         try:
-            hidden = self._run_module(input_ids, attention_mask, cache)
+            hidden = self._run_module(inputs, attention_mask, cache)
         finally:
             if hook is not None:
                 hook.remove()
-        if cache is not None:
-            cache.advance(input_ids.shape[1])
-        output = BaseModelOutputWithPast(
-            last_hidden_state=hidden,
-            hidden_states=(captured[0][:, -hidden.shape[1] :], hidden) if output_hidden_states else None,
-            **{CACHE_NAME: cache},
-        )
-        return output if (self.config.return_dict if return_dict is None else return_dict) else output.to_tuple()
+        return hidden, (captured[0][:, -hidden.shape[1] :], hidden) if keep_all else None
 
     def _run_module(
         self, input_ids: torch.LongTensor, attention_mask: torch.Tensor | None, cache: RecurrentCache | None

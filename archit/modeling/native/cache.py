@@ -7,7 +7,8 @@ tensors per layer (``(h, c)`` for an LSTM, ``(h,)`` for a GRU or RNN) and the nu
 which is what ``generate()`` reads through :meth:`RecurrentCache.get_seq_length` to slice its inputs.
 
 ``generate()`` creates an empty ``DynamicCache`` for every model that does not opt out; :func:`as_recurrent_cache`
-turns that empty cache into a :class:`RecurrentCache` on the first forward pass.
+turns that empty cache into a :class:`RecurrentCache` on the first forward pass. :class:`CachedBackboneMixin` is
+the forward pass of the native backbones that carry one (recurrent and adapted modules).
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-from transformers import Cache
+from transformers import Cache, PretrainedConfig
+from transformers.modeling_outputs import BaseModelOutputWithPast
 
+from archit._compat import CACHE_NAME, merge_cache_arguments
 from archit.errors import RecurrentStateError
 
-__all__ = ["RecurrentCache", "RecurrentStateError", "as_recurrent_cache"]
+__all__ = ["CachedBackboneMixin", "RecurrentCache", "RecurrentStateError", "as_recurrent_cache"]
 
 State = tuple[torch.Tensor, ...]
 
@@ -146,3 +149,87 @@ def as_recurrent_cache(cache: Any, use_cache: bool, batch_dim: int = 1) -> Recur
         f"A recurrent backbone continues from a RecurrentCache; got a {type(cache).__name__} that "
         "already holds tokens. Pass the cache the previous forward pass returned, or None."
     )
+
+
+class CachedBackboneMixin:
+    """The ``forward`` of a native backbone whose cache is a :class:`RecurrentCache`: the arguments transformers'
+    callers pass, the cache under either of its names, the output. Put it before ``PreTrainedModel`` in the bases.
+
+    Subclasses implement :meth:`_inputs`, :meth:`_cache` and :meth:`_encode`.
+    """
+
+    config: PretrainedConfig
+
+    def forward(
+        self,
+        input_ids: torch.LongTensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        cache: RecurrentCache | None = None,
+        use_cache: bool | None = None,
+        output_hidden_states: bool | None = None,
+        return_dict: bool | None = None,
+        inputs_embeds: torch.Tensor | None = None,
+        past_key_values: RecurrentCache | None = None,
+        **kwargs: Any,
+    ) -> BaseModelOutputWithPast | tuple:
+        """Run the backbone over the tokens, continuing from ``cache`` when given.
+
+        Args:
+            input_ids: ``(batch_size, seq_len)`` token ids.
+            attention_mask: ``(batch_size, seq_len)`` or ``(batch_size, past_len + seq_len)``, 1 for real tokens
+                and 0 for padding.
+            cache: the cache a previous call returned (or an empty transformers ``Cache``).
+            use_cache: return the state as the cache (``config.use_cache`` when ``None``); ignored by a backbone
+                whose state cannot be continued (bidirectional, non-causal).
+            output_hidden_states: also return the embeddings and what follows them (see the class).
+            return_dict: return a :class:`~transformers.modeling_outputs.BaseModelOutputWithPast` (default).
+            inputs_embeds: ``(batch_size, seq_len, embedding_size)`` instead of ``input_ids``, where the backbone
+                takes them.
+            past_key_values: the cache's name before transformers 5.24 (give one of the two).
+            **kwargs: accepted for compatibility with transformers' callers (``position_ids``...) and ignored.
+
+        Returns:
+            ``last_hidden_state`` ``(batch_size, seq_len, hidden_size)``, the updated :class:`RecurrentCache`
+            (under transformers' cache name) and ``hidden_states`` on request.
+
+        Raises:
+            ModelInputError: inputs the backbone does not take (neither or both of ``input_ids`` and
+                ``inputs_embeds``; ``inputs_embeds`` for a module that embeds its tokens itself).
+            RecurrentStateError: a non-empty cache to a backbone whose state cannot be continued, or a
+                key/value cache.
+        """
+        inputs = self._inputs(input_ids, inputs_embeds)
+        use_cache = bool(self.config.use_cache if use_cache is None else use_cache)
+        cache = self._cache(merge_cache_arguments(cache, past_key_values), use_cache)
+        hidden, hidden_states = self._encode(inputs, attention_mask, cache, bool(output_hidden_states))
+        if cache is not None:
+            cache.advance(inputs.shape[1])
+        output = BaseModelOutputWithPast(
+            last_hidden_state=hidden,
+            hidden_states=hidden_states if output_hidden_states else None,
+            **{CACHE_NAME: cache},
+        )
+        return output if (self.config.return_dict if return_dict is None else return_dict) else output.to_tuple()
+
+    def _inputs(self, input_ids: torch.LongTensor | None, inputs_embeds: torch.Tensor | None) -> torch.Tensor:
+        """What :meth:`_encode` reads, ``(batch_size, seq_len, ...)``: the token ids or their embeddings.
+
+        Raises:
+            ModelInputError: inputs the backbone does not take.
+        """
+        raise NotImplementedError
+
+    def _cache(self, cache: Any, use_cache: bool) -> RecurrentCache | None:
+        """The cache to continue from and update (see :func:`as_recurrent_cache`), ``None`` for none.
+
+        Raises:
+            RecurrentStateError: a non-empty cache the backbone cannot continue.
+        """
+        raise NotImplementedError
+
+    def _encode(
+        self, inputs: torch.Tensor, attention_mask: torch.Tensor | None, cache: RecurrentCache | None, keep_all: bool
+    ) -> tuple[torch.Tensor, tuple[torch.Tensor, ...] | None]:
+        """The last hidden states ``(batch_size, seq_len, hidden_size)`` of :meth:`_inputs`, reading and updating
+        ``cache``, and the tuple of hidden states when ``keep_all``."""
+        raise NotImplementedError

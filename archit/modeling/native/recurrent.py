@@ -19,11 +19,9 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 from transformers import PreTrainedModel
-from transformers.modeling_outputs import BaseModelOutputWithPast
 
-from archit._compat import CACHE_NAME, merge_cache_arguments
 from archit.errors import ModelInputError, RecurrentStateError
-from archit.modeling.native.cache import RecurrentCache, as_recurrent_cache
+from archit.modeling.native.cache import CachedBackboneMixin, RecurrentCache, as_recurrent_cache
 from archit.modeling.native.configuration import GRUConfig, LSTMConfig, RecurrentConfig, RNNConfig
 from archit.modeling.wrappers import ArchitWrapper, family_fact
 
@@ -149,8 +147,12 @@ class RecurrentPreTrainedModel(PreTrainedModel):
                     nn.init.zeros_(parameter)
 
 
-class RecurrentModel(RecurrentPreTrainedModel):
+class RecurrentModel(CachedBackboneMixin, RecurrentPreTrainedModel):
     """A stack of recurrent layers over token embeddings; the bare backbone (no head).
+
+    Its ``forward`` (:class:`~archit.modeling.native.cache.CachedBackboneMixin`) takes ``input_ids`` or
+    ``inputs_embeds``; padding, left or right, changes neither outputs nor state. ``hidden_states`` are the
+    embeddings and each layer's output (and the projection's); a bidirectional backbone returns no cache.
 
     Args:
         config: the sizes; its class decides the cell (:class:`LSTMConfig`, :class:`GRUConfig`, :class:`RNNConfig`).
@@ -182,61 +184,21 @@ class RecurrentModel(RecurrentPreTrainedModel):
     def set_input_embeddings(self, value: nn.Embedding) -> None:
         self.embeddings = value
 
-    def forward(
-        self,
-        input_ids: torch.LongTensor | None = None,
-        attention_mask: torch.Tensor | None = None,
-        cache: RecurrentCache | None = None,
-        use_cache: bool | None = None,
-        output_hidden_states: bool | None = None,
-        return_dict: bool | None = None,
-        inputs_embeds: torch.Tensor | None = None,
-        past_key_values: RecurrentCache | None = None,
-        **kwargs: Any,
-    ) -> BaseModelOutputWithPast | tuple:
-        """Run the recurrent layers over the tokens, continuing from ``cache`` when given.
-
-        Args:
-            input_ids: ``(batch_size, seq_len)`` token ids (or give ``inputs_embeds``).
-            attention_mask: ``(batch_size, seq_len)`` or ``(batch_size, past_len + seq_len)``, 1 for real tokens
-                and 0 for padding, left or right; padding changes neither outputs nor state.
-            cache: the cache a previous call returned (or an empty transformers ``Cache``).
-            use_cache: return the state as the cache (``config.use_cache`` when ``None``); ignored by
-                bidirectional backbones, whose state cannot be continued.
-            output_hidden_states: also return the embeddings and each layer's output.
-            return_dict: return a :class:`~transformers.modeling_outputs.BaseModelOutputWithPast` (default).
-            inputs_embeds: ``(batch_size, seq_len, embedding_size)`` instead of ``input_ids``.
-            past_key_values: the cache's name before transformers 5.24 (give one of the two).
-            **kwargs: accepted for compatibility with transformers' callers (``position_ids``...) and ignored.
-
-        Returns:
-            ``last_hidden_state`` ``(batch_size, seq_len, config.output_size)`` (padded positions hold no
-            information);
-            the updated :class:`RecurrentCache` (under transformers' cache name); ``hidden_states`` on request.
-
-        Raises:
-            ModelInputError: neither or both of ``input_ids`` and ``inputs_embeds`` are given.
-            RecurrentStateError: a non-empty cache is given to a bidirectional backbone, or a key/value cache.
-        """
+    def _inputs(self, input_ids: torch.LongTensor | None, inputs_embeds: torch.Tensor | None) -> torch.Tensor:
         if (input_ids is None) == (inputs_embeds is None):
             raise ModelInputError("Pass exactly one of input_ids and inputs_embeds to a recurrent backbone.")
-        embeddings = self.embeddings(input_ids) if inputs_embeds is None else inputs_embeds
-        use_cache = (self.config.use_cache if use_cache is None else use_cache) and not self.config.bidirectional
-        cache = self._cache(merge_cache_arguments(cache, past_key_values), use_cache)
-        padding = _Padding.from_mask(attention_mask, embeddings.shape[1])
-        with _single_step_kernels(embeddings):
-            hidden, all_hidden = self._run_layers(self.dropout(embeddings), padding, cache, bool(output_hidden_states))
+        return self.embeddings(input_ids) if inputs_embeds is None else inputs_embeds
+
+    def _encode(
+        self, inputs: torch.Tensor, attention_mask: torch.Tensor | None, cache: RecurrentCache | None, keep_all: bool
+    ) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
+        padding = _Padding.from_mask(attention_mask, inputs.shape[1])
+        with _single_step_kernels(inputs):
+            hidden, all_hidden = self._run_layers(self.dropout(inputs), padding, cache, keep_all)
         if self.projection is not None:
             hidden = self.projection(hidden)
             all_hidden.append(hidden)
-        if cache is not None:
-            cache.advance(embeddings.shape[1])
-        output = BaseModelOutputWithPast(
-            last_hidden_state=hidden,
-            hidden_states=tuple(all_hidden) if output_hidden_states else None,
-            **{CACHE_NAME: cache},
-        )
-        return output if (self.config.return_dict if return_dict is None else return_dict) else output.to_tuple()
+        return hidden, tuple(all_hidden)
 
     def _cache(self, cache: Any, use_cache: bool) -> RecurrentCache | None:
         if self.config.bidirectional and cache is not None and cache.get_seq_length() > 0:
@@ -245,7 +207,7 @@ class RecurrentModel(RecurrentPreTrainedModel):
                 "right-to-left direction needs the whole sequence. Run it on full sequences with "
                 "no cache."
             )
-        return as_recurrent_cache(cache, use_cache)
+        return as_recurrent_cache(cache, use_cache and not self.config.bidirectional)
 
     # dynamo cannot trace torch.nn's recurrent modules over a PackedSequence: under torch.compile they run eagerly
     @torch.compiler.disable

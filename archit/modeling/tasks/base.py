@@ -46,10 +46,12 @@ __all__ = ["LoadingReport", "ModelWithHead"]
 
 
 class ModelWithHead(TokenEmbeddingsMixin, PreTrainedModel):
+    # Over 300 lines, a third of them docstrings: the PreTrainedModel API all tasks inherit, delegating to loading.py.
     """A wrapped backbone plus a head: the base class of every archit task.
 
     Subclasses set :attr:`task_name`, :attr:`head_config_class` and implement :meth:`build_head`, and either
-    :meth:`loss` and :attr:`output_class` (for the shared :meth:`forward`) or their own ``forward``. Construct with
+    :meth:`loss` and :attr:`output_class` (for the shared :meth:`forward`) or their own ``forward`` (scoring through
+    :meth:`encode_and_score`, which a task with other input shapes overrides). Construct with
     ``Task.fromModelAndHeadConfig(backbone, head_config)``,
     ``Task.from_config(config)`` or ``Task.from_pretrained(checkpoint)``.
     """
@@ -228,13 +230,36 @@ class ModelWithHead(TokenEmbeddingsMixin, PreTrainedModel):
         num_items_in_batch: ItemCount = None,
         **kwargs: Any,
     ) -> ModelOutput:
-        """The forward pass most tasks share: encode, the head's ``logits``, with ``labels`` the task's
-        :meth:`loss` (divided by ``num_items_in_batch`` when given), all in an :attr:`output_class`. A task with
-        other inputs or outputs (several logits, choices, a cache) overrides it."""
-        encoded = self.backbone.encode(input_ids, attention_mask, token_type_ids, output_hidden_states, **kwargs)
-        logits = self.head(encoded, attention_mask)
+        """The forward pass most tasks share: :meth:`encode_and_score`, with ``labels`` the task's :meth:`loss`
+        (divided by ``num_items_in_batch`` when given), all in an :attr:`output_class`. A task with other labels
+        or outputs (several logits, a cache) overrides it, still scoring through :meth:`encode_and_score`."""
+        encoded, logits = self.encode_and_score(
+            input_ids, attention_mask, token_type_ids, output_hidden_states, **kwargs
+        )
         loss = None if labels is None else self.loss(logits, labels, num_items_in_batch)
         return self.output_class(loss=loss, logits=logits, hidden_states=encoded.hidden_states)
+
+    def encode_and_score(
+        self,
+        input_ids: torch.LongTensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        token_type_ids: torch.LongTensor | None = None,
+        output_hidden_states: bool = False,
+        **kwargs: Any,
+    ) -> tuple[BackboneOutput, Any]:
+        """The first half of every ``forward``: the backbone's encoding of the inputs and the head's scores of it.
+
+        Args:
+            input_ids, attention_mask, token_type_ids, output_hidden_states, **kwargs: as
+                :meth:`~archit.modeling.ArchitWrapper.encode` takes them.
+
+        Returns:
+            The :class:`~archit.modeling.wrappers.BackboneOutput` and what the head returns (``logits``, or a tuple
+            such as ``(start_logits, end_logits)``). A task whose inputs have another shape (multiple choice)
+            overrides this.
+        """
+        encoded = self.backbone.encode(input_ids, attention_mask, token_type_ids, output_hidden_states, **kwargs)
+        return encoded, self.head(encoded, attention_mask)
 
     def count_loss_items(self, batch: Mapping[str, Any]) -> torch.Tensor | None:
         """The number of items the loss of ``batch`` averages over, as ``forward`` counts them: the sum of these

@@ -7,49 +7,11 @@ An :class:`ExperimentConfig` (YAML or dict) names an architecture registered in 
 raw text into blocks and :func:`create_collator` gives transformers' collator for the objective.
 """
 
-from archit.errors import (
-    ExperimentConfigError,
-    MissingArchitectureError,
-    SubConfigMismatchError,
-    TokenizerTrainingError,
-    UnknownExperimentArchitectureError,
-    UnsupportedObjectiveError,
-)
-from archit.simple.pretraining.data import language_modeling_collator, text_blocks
-from archit.simple.pretraining.experiment import (
-    ArchitectureSpec,
-    ExperimentArchitectures,
-    ExperimentConfig,
-    Objective,
-    RNNSettings,
-    TransformerSettings,
-    Vocabulary,
-    create_collator,
-    create_model_from_config,
-    register_architecture,
-)
-from archit.simple.pretraining.tokenization import TokenizerKind, special_tokens, train_tokenizer
+from archit.simple.pretraining import data as _data
+from archit.simple.pretraining import experiment as _experiment
+from archit.simple.pretraining import tokenization as _tokenization
+from archit.simple.pretraining.data import *  # noqa: F403
+from archit.simple.pretraining.experiment import *  # noqa: F403
+from archit.simple.pretraining.tokenization import *  # noqa: F403
 
-__all__ = [
-    "ArchitectureSpec",
-    "ExperimentArchitectures",
-    "ExperimentConfig",
-    "ExperimentConfigError",
-    "MissingArchitectureError",
-    "Objective",
-    "RNNSettings",
-    "SubConfigMismatchError",
-    "TokenizerKind",
-    "TokenizerTrainingError",
-    "TransformerSettings",
-    "UnknownExperimentArchitectureError",
-    "UnsupportedObjectiveError",
-    "Vocabulary",
-    "create_collator",
-    "create_model_from_config",
-    "language_modeling_collator",
-    "register_architecture",
-    "special_tokens",
-    "text_blocks",
-    "train_tokenizer",
-]
+__all__ = [*_data.__all__, *_experiment.__all__, *_tokenization.__all__]

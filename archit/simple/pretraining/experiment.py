@@ -37,6 +37,7 @@ from archit.modeling.tasks import ForCausalLM, ForMaskedLM
 from archit.registry import Registry
 from archit.simple.options import help_text, one_of, share, whole_number
 from archit.simple.pretraining.data import language_modeling_collator
+from archit.validators import build_known
 
 __all__ = [
     "ArchitectureSpec",
@@ -137,13 +138,7 @@ def _sub_config(settings_class: type) -> Callable[[Any], Any]:
             return value
         if not isinstance(value, dict):
             raise ExperimentConfigError(f"A {settings_class.__name__} section must be a mapping; got {value!r}.")
-        known = {field.name for field in attrs.fields(settings_class)}
-        unknown = sorted(set(value) - known)
-        if unknown:
-            raise ExperimentConfigError(
-                f"Unknown {settings_class.__name__} field(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}."
-            )
-        return settings_class(**value)
+        return build_known(settings_class, value, ExperimentConfigError)
 
     return convert
 
@@ -321,13 +316,7 @@ class ExperimentConfig:
         Raises:
             ExperimentConfigError: an unknown key, or any error of the class itself.
         """
-        known = {field.name for field in attrs.fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ExperimentConfigError(
-                f"Unknown experiment config key(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}."
-            )
-        return cls(**values)
+        return build_known(cls, values, ExperimentConfigError, "The experiment config")
 
     @classmethod
     def from_yaml(cls, path_or_text: str | os.PathLike) -> ExperimentConfig:
@@ -434,34 +423,37 @@ for _name, _class in (("lstm", LSTMConfig), ("gru", GRUConfig), ("rnn", RNNConfi
     register_architecture(_name, sub_config="rnn", objectives=_recurrent_objectives)(_recurrent_builder(_class))
 
 
+def _transformer_config(
+    config_class: type[PretrainedConfig], sizes: TransformerSettings, vocabulary: Vocabulary, **fields: Any
+) -> PretrainedConfig:
+    """``config_class`` with the four sizes every transformer config knows by a standard name (under its own name
+    for them, from its ``attribute_map``: GPT-2's ``n_embd``...), and ``fields``."""
+    standard = {
+        "hidden_size": sizes.hidden_size,
+        "num_hidden_layers": sizes.num_layers,
+        "num_attention_heads": sizes.num_heads,
+        "max_position_embeddings": sizes.max_position_embeddings,
+    }
+    names = config_class.attribute_map
+    return config_class(
+        vocab_size=vocabulary.size, **{names.get(key, key): value for key, value in standard.items()}, **fields
+    )
+
+
 @register_architecture("gpt2", sub_config="transformer", objectives=(Objective.CAUSAL_LM,))
 def _gpt2(config: ExperimentConfig, vocabulary: Vocabulary) -> PretrainedConfig:
     sizes = config.transformer
-    return GPT2Config(
-        vocab_size=vocabulary.size,
-        n_embd=sizes.hidden_size,
-        n_layer=sizes.num_layers,
-        n_head=sizes.num_heads,
-        n_inner=sizes.intermediate_size,
-        n_positions=sizes.max_position_embeddings,
-        resid_pdrop=sizes.dropout,
-        embd_pdrop=sizes.dropout,
-        attn_pdrop=sizes.dropout,
-        **vocabulary.special_ids(),
+    dropouts = dict.fromkeys(("resid_pdrop", "embd_pdrop", "attn_pdrop"), sizes.dropout)
+    return _transformer_config(
+        GPT2Config, sizes, vocabulary, n_inner=sizes.intermediate_size, **dropouts, **vocabulary.special_ids()
     )
 
 
 @register_architecture("bert", sub_config="transformer", objectives=(Objective.MASKED_LM,))
 def _bert(config: ExperimentConfig, vocabulary: Vocabulary) -> PretrainedConfig:
     sizes = config.transformer
-    return BertConfig(
-        vocab_size=vocabulary.size,
-        hidden_size=sizes.hidden_size,
-        num_hidden_layers=sizes.num_layers,
-        num_attention_heads=sizes.num_heads,
-        intermediate_size=sizes.intermediate_size,
-        max_position_embeddings=sizes.max_position_embeddings,
-        hidden_dropout_prob=sizes.dropout,
-        attention_probs_dropout_prob=sizes.dropout,
-        pad_token_id=vocabulary.pad_token_id if vocabulary.pad_token_id is not None else 0,
+    dropouts = dict.fromkeys(("hidden_dropout_prob", "attention_probs_dropout_prob"), sizes.dropout)
+    pad_token_id = vocabulary.pad_token_id if vocabulary.pad_token_id is not None else 0
+    return _transformer_config(
+        BertConfig, sizes, vocabulary, intermediate_size=sizes.intermediate_size, pad_token_id=pad_token_id, **dropouts
     )

@@ -21,7 +21,7 @@ from archit.modeling.tasks.losses import (
     squared_error,
     token_cross_entropy,
 )
-from archit.modeling.wrappers import ArchitWrapper
+from archit.modeling.wrappers import ArchitWrapper, BackboneOutput
 
 __all__ = [
     "ForMultiLabelSequenceClassification",
@@ -118,6 +118,7 @@ class ForSingleAnswerMultipleChoice(ModelWithHead):
     task_name = "multiple_choice"
     head_config_class = SequenceClassificationHeadConfig
     hf_auto_class = "AutoModelForMultipleChoice"
+    output_class = MultipleChoiceModelOutput
 
     @classmethod
     def default_head_config(cls) -> SequenceClassificationHeadConfig:
@@ -139,27 +140,26 @@ class ForSingleAnswerMultipleChoice(ModelWithHead):
             )
         return HeadSpec(SequenceClassificationHead(backbone, head_config))
 
-    def forward(
+    def loss(self, logits: torch.Tensor, labels: torch.Tensor, num_items_in_batch: ItemCount = None) -> torch.Tensor:
+        """Cross-entropy over the choices; ``logits`` ``[batch_size, n_choices]``."""
+        return classification_cross_entropy(logits, labels, num_items_in_batch)
+
+    def encode_and_score(
         self,
         input_ids: torch.LongTensor | None = None,
         attention_mask: torch.Tensor | None = None,
         token_type_ids: torch.LongTensor | None = None,
-        labels: torch.LongTensor | None = None,
         output_hidden_states: bool = False,
-        num_items_in_batch: ItemCount = None,
         **kwargs: Any,
-    ) -> MultipleChoiceModelOutput:
-        """Returns ``logits`` ``[batch_size, n_choices]`` and, with ``labels``, the cross-entropy ``loss`` (divided
-        by ``num_items_in_batch`` when given, see :mod:`~archit.modeling.tasks.losses`)."""
+    ) -> tuple[BackboneOutput, torch.Tensor]:
+        """Encodes every choice as a sequence of its own; returns ``logits`` ``[batch_size, n_choices]``."""
         batch_size, n_choices = input_ids.shape[:2]
 
         def flat(tensor: torch.Tensor | None) -> torch.Tensor | None:
             return None if tensor is None else tensor.flatten(0, 1)
 
-        encoded = self.backbone.encode(
+        encoded, logits = super().encode_and_score(
             flat(input_ids), flat(attention_mask), flat(token_type_ids), output_hidden_states, **kwargs
         )
         # [batch_size * n_choices, 1] → [batch_size, n_choices]
-        logits = self.head(encoded, flat(attention_mask)).view(batch_size, n_choices)
-        loss = None if labels is None else classification_cross_entropy(logits, labels, num_items_in_batch)
-        return MultipleChoiceModelOutput(loss=loss, logits=logits, hidden_states=encoded.hidden_states)
+        return encoded, logits.view(batch_size, n_choices)

@@ -23,6 +23,24 @@ import torch
 
 from archit.errors import DataError, HeadConfigError
 
+__all__ = [
+    "ALGORITHMS",
+    "MIN",
+    "chu_liu_edmonds",
+    "decode",
+    "decode_labels",
+    "eisner",
+    "find_cycle",
+    "greedy",
+    "head_mask",
+    "is_projective",
+    "is_tree",
+    "is_well_formed",
+    "lengths",
+    "mst",
+    "tree_score",
+]
+
 #: The score given to impossible arcs: finite, so that a fully masked row cannot give NaN.
 MIN = -1e32
 

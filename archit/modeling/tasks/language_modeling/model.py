@@ -90,7 +90,7 @@ class ForCausalLM(_LanguageModel, GenerationMixin):
         """
         cache = merge_cache_arguments(cache, past_key_values)
         extra = {CACHE_NAME: cache, "position_ids": position_ids, "inputs_embeds": inputs_embeds}
-        encoded = self.backbone.encode(
+        encoded, logits = self.encode_and_score(
             input_ids,
             attention_mask,
             output_hidden_states=output_hidden_states,
@@ -98,7 +98,6 @@ class ForCausalLM(_LanguageModel, GenerationMixin):
             **{name: value for name, value in extra.items() if value is not None},
             **kwargs,
         )
-        logits = self.head(encoded, attention_mask)
         loss = None
         if labels is not None:
             check_labels(labels, logits.shape[:2], floating=False)

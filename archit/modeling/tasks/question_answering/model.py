@@ -49,17 +49,20 @@ class ExtractiveAQAOutput(ModelOutput):
 def _span_losses(
     start_logits: torch.Tensor,
     end_logits: torch.Tensor,
-    start_positions: torch.Tensor,
-    end_positions: torch.Tensor,
+    start_positions: torch.Tensor | None,
+    end_positions: torch.Tensor | None,
     attention_mask: torch.Tensor | None,
-) -> torch.Tensor:
+) -> torch.Tensor | None:
     """``[batch_size]``: the mean of start and end cross-entropy of each example, in float32, over the positions
     of real tokens (padding is no candidate, so the loss does not depend on how much a batch pads). A position
-    outside the sequence (clamped, as in transformers) or on padding contributes nothing.
+    outside the sequence (clamped, as in transformers) or on padding contributes nothing. ``None`` unless both
+    positions are given.
 
     Raises:
         DataError: a position tensor has the wrong shape or dtype.
     """
+    if start_positions is None or end_positions is None:
+        return None
     batch_size, seq_len = start_logits.shape
     check_labels(start_positions, (batch_size,), floating=False, argument="start_positions")
     check_labels(end_positions, (batch_size,), floating=False, argument="end_positions")
@@ -74,6 +77,11 @@ def _span_losses(
             logits = logits.masked_fill(padding, torch.finfo(logits.dtype).min)
         losses.append(nn.functional.cross_entropy(logits, positions, ignore_index=seq_len, reduction="none"))
     return (losses[0] + losses[1]) / 2
+
+
+def _mean_loss(losses: torch.Tensor | None, num_items_in_batch: ItemCount) -> torch.Tensor | None:
+    """The mean of the examples' ``losses`` (divided by ``num_items_in_batch`` when given); ``None`` without."""
+    return None if losses is None else mean_over_items(losses.sum(), losses.numel(), num_items_in_batch)
 
 
 def _count_examples(batch: Mapping[str, Any], *keys: str) -> torch.Tensor | None:
@@ -110,14 +118,15 @@ class ForExtractiveQuestionAnswering(ModelWithHead):
     ) -> QuestionAnsweringModelOutput:
         """Returns ``start_logits`` and ``end_logits`` ``[batch_size, seq_len]``; the span loss with positions
         (divided by ``num_items_in_batch`` when given, see :mod:`~archit.modeling.tasks.losses`)."""
-        encoded = self.backbone.encode(input_ids, attention_mask, token_type_ids, output_hidden_states, **kwargs)
-        start_logits, end_logits = self.head(encoded, attention_mask)
-        loss = None
-        if start_positions is not None and end_positions is not None:
-            losses = _span_losses(start_logits, end_logits, start_positions, end_positions, attention_mask)
-            loss = mean_over_items(losses.sum(), losses.numel(), num_items_in_batch)
+        encoded, (start_logits, end_logits) = self.encode_and_score(
+            input_ids, attention_mask, token_type_ids, output_hidden_states, **kwargs
+        )
+        losses = _span_losses(start_logits, end_logits, start_positions, end_positions, attention_mask)
         return QuestionAnsweringModelOutput(
-            loss=loss, start_logits=start_logits, end_logits=end_logits, hidden_states=encoded.hidden_states
+            loss=_mean_loss(losses, num_items_in_batch),
+            start_logits=start_logits,
+            end_logits=end_logits,
+            hidden_states=encoded.hidden_states,
         )
 
     def count_loss_items(self, batch: Mapping[str, Any]) -> torch.Tensor | None:
@@ -156,19 +165,17 @@ class ForExtractiveQuestionAnsweringWithAnswerability(ModelWithHead):
     ) -> ExtractiveAQAOutput:
         """Returns span logits and ``answerability_logits`` ``[batch_size, 2]``; the summed loss with labels
         (divided by ``num_items_in_batch`` when given, see :mod:`~archit.modeling.tasks.losses`)."""
-        encoded = self.backbone.encode(input_ids, attention_mask, token_type_ids, output_hidden_states, **kwargs)
-        start_logits, end_logits, answerability_logits = self.head(encoded, attention_mask)
+        encoded, (start_logits, end_logits, answerability_logits) = self.encode_and_score(
+            input_ids, attention_mask, token_type_ids, output_hidden_states, **kwargs
+        )
         # [batch_size]: each example's loss
-        losses = None
-        if start_positions is not None and end_positions is not None:
-            losses = _span_losses(start_logits, end_logits, start_positions, end_positions, attention_mask)
+        losses = _span_losses(start_logits, end_logits, start_positions, end_positions, attention_mask)
         if answerable is not None:
             check_labels(answerable, answerability_logits.shape[:1], floating=False, argument="answerable")
             answerability = nn.functional.cross_entropy(answerability_logits.float(), answerable, reduction="none")
             losses = answerability if losses is None else losses + answerability
-        loss = None if losses is None else mean_over_items(losses.sum(), losses.numel(), num_items_in_batch)
         return ExtractiveAQAOutput(
-            loss=loss,
+            loss=_mean_loss(losses, num_items_in_batch),
             start_logits=start_logits,
             end_logits=end_logits,
             answerability_logits=answerability_logits,
