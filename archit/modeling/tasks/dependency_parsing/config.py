@@ -25,7 +25,8 @@ class DependencyParsingHeadConfig(HeadConfig):
         label_mlp_size: width of the label MLPs.
         dropout: dropout in the MLPs, shared by the words of a sentence (SuPar's 0.33); ``None``: the backbone's
             hidden dropout.
-        word_dropout: dropout on the word vectors the MLPs read (SuPar's 0.1 on a fine-tuned encoder's output).
+        word_dropout: dropout on the word vectors the MLPs read; ``None``: the backbone's hidden dropout (0.1 for
+            BERT-like backbones, SuPar's dropout on a fine-tuned encoder's output).
         subword_pooling: how a word's subword vectors become one: ``first``, ``last`` or ``mean`` (SuPar's).
         scalar_mix_layers: mix the last N layers with learned softmax weights (1: the last layer only; 4, as
             SuPar: the backbone's last four hidden states, or all it has if it has fewer).
@@ -36,7 +37,7 @@ class DependencyParsingHeadConfig(HeadConfig):
     arc_mlp_size: int = attrs.field(default=500, validator=positive_int, metadata={"help": "arc MLP width"})
     label_mlp_size: int = attrs.field(default=100, validator=positive_int, metadata={"help": "label MLP width"})
     dropout: float | None = attrs.field(default=0.33, metadata={"help": "dropout in the MLPs"})
-    word_dropout: float = attrs.field(default=0.1, metadata={"help": "dropout on the word vectors"})
+    word_dropout: float | None = attrs.field(default=None, metadata={"help": "dropout on the word vectors"})
     subword_pooling: str = attrs.field(
         default="mean", validator=one_of(SUBWORD_POOLING), metadata={"help": "subwords → word pooling"}
     )
