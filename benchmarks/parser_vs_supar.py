@@ -18,12 +18,12 @@ Each training and each prediction runs in its own process; its peak resident mem
 resource usage (``os.wait4``). Both systems' dev and test predictions (CoNLL-U) are scored by one scorer,
 archit's :func:`~archit.simple.metrics.parsing.attachment_scores` (every word counts, punctuation included;
 LAS on universal relations). Training speed is sentences over the training loop's time (SuPar: the training
-batches of each epoch, its per-epoch dev/test evaluation excluded; archit: the Trainer's ``train_runtime``).
+batches of each epoch, its per-epoch dev evaluation excluded; archit: the Trainer's ``train_runtime``).
 Prediction speed is test sentences over the time to load the parser and write its predictions, in a fresh
 process, each at its default batch size::
 
     pip install --no-deps supar-bauwenst && pip install dill nltk omegaconf opt-einsum pathos
-    python benchmarks/parser_vs_supar.py              # about 12 minutes on 2 CPU cores
+    python benchmarks/parser_vs_supar.py              # three trainings of ~400 steps, ~3 min each on 2 idle cores
     python benchmarks/parser_vs_supar.py --quick      # a smoke test: 32 training sentences, one epoch
 
 SuPar needs ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1`` to reload its checkpoints on torch >= 2.6; the script sets
