@@ -3,6 +3,7 @@ must end with one JSON line holding its figures."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
@@ -69,3 +70,13 @@ def test_maintained_libraries_quick() -> None:
     for name in ("conllu_read", "conllu_write", "entity_scores", "squad_scores"):
         assert line[f"{name}_pairs"] == 1 and line[name] > 0
     assert line["conllu_round_trip_archit"] and line["entity_scores_equal"] and line["squad_scores_equal"]
+
+
+@pytest.mark.skipif(importlib.util.find_spec("supar") is None, reason="SuPar (supar-bauwenst) is not installed")
+def test_parser_vs_supar_quick() -> None:
+    line = _last_json_line("parser_vs_supar.py", "--quick")
+    for system in ("supar", "archit", "archit_ungrouped"):
+        assert line[f"{system}_train_sents_per_s"] > 0 and line[f"{system}_predict_sents_per_s"] > 0
+        assert 0 <= line[f"{system}_dev_las"] <= line[f"{system}_dev_uas"] <= 100
+        assert line[f"{system}_train_peak_rss_mib"] > 100
+    assert line["steps"] > 0 and line["group_by_length_speedup"] > 0

@@ -23,6 +23,8 @@ __all__ = ["RunConfiguration", "RunConfigurationError", "known_tasks"]
 
 STRATEGIES = ("no", "steps", "epoch")
 PRECISIONS = ("auto", "no", "fp16", "bf16")
+LENGTH_GROUPED_TASKS = ("token_classification", "dep_parsing")
+"""The tasks whose training batches are grouped by length unless ``group_by_length`` says otherwise."""
 
 
 def known_tasks() -> tuple[str, ...]:
@@ -123,6 +125,13 @@ class RunConfiguration:
     gradient_accumulation_steps: int = attrs.field(
         default=1, validator=at_least(1), metadata=help_text("batches per optimiser step")
     )
+    group_by_length: bool | None = attrs.field(
+        default=None,
+        metadata=help_text(
+            "draw training batches of examples of similar length (bucketed sampling, each batch padded to its "
+            "longest example); unset: on for the word-level tasks (token_classification, dep_parsing)"
+        ),
+    )
     num_epochs: float = attrs.field(default=3.0, validator=at_least(0), metadata=help_text("training epochs"))
     max_steps: int = attrs.field(default=-1, metadata=help_text("training steps; when positive, overrides num_epochs"))
     learning_rate: float = attrs.field(default=5e-5, validator=at_least(0), metadata=help_text("peak learning rate"))
@@ -213,6 +222,12 @@ class RunConfiguration:
     test_split: str | None = attrs.field(
         default="test", metadata=help_text("the dataset's test split (left out when it has none)")
     )
+
+    @property
+    def groups_by_length(self) -> bool:
+        """Whether training batches are grouped by length: ``group_by_length``, or by default for word-level
+        tasks (:data:`LENGTH_GROUPED_TASKS`), whose examples vary most in length."""
+        return self.task in LENGTH_GROUPED_TASKS if self.group_by_length is None else self.group_by_length
 
     def __attrs_post_init__(self) -> None:
         for strategy, steps in (("eval_strategy", "eval_steps"), ("save_strategy", "save_steps")):

@@ -136,8 +136,8 @@ class MultiTaskRunConfiguration:
             MultiTaskError: no tasks, a task without a name, two tasks with one name, a head option of another
                 kind of task.
             RunConfigurationError: a bad value, a shared option set under a task, a task without ``train_file``,
-                an unknown sampling strategy or missing sampling weights, ``resume`` or ``early_stopping_patience``
-                (single-task runs only).
+                an unknown sampling strategy or missing sampling weights, ``resume``, ``early_stopping_patience``
+                or ``group_by_length`` (single-task runs only).
             DataError: a task's file does not exist.
         """
         values = dict(values)
@@ -158,6 +158,11 @@ class MultiTaskRunConfiguration:
                     f"{option} is not available for multi-task runs (they evaluate each task after training); "
                     f"remove it from {origin}."
                 )
+        if values.get("group_by_length") not in (None, False):
+            raise RunConfigurationError(
+                f"group_by_length is not available for multi-task runs (their batches follow the task schedule); "
+                f"remove it from {origin}."
+            )
         tasks = tuple(_task_run(entry, index, values, origin, check_files) for index, entry in enumerate(entries))
         names = [task.name for task in tasks]
         repeated = next((name for name in names if names.count(name) > 1), None)

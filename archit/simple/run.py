@@ -44,6 +44,7 @@ from archit.simple.adapters import ADAPTER_DIRECTORY, wrap_with_peft
 from archit.simple.config import RunConfiguration, RunConfigurationError
 from archit.simple.data import Example, Feature, TaskData, get_task_data, load_tokenizer
 from archit.simple.data.from_datasets import export_split, load_splits
+from archit.simple.data.length_grouping import BatchCollator, LengthGroupedBatches
 from archit.simple.modelcard import write_model_card
 from archit.simple.outputs import partial_directory, publish_directory, remove_partial_outputs, replacing
 from archit.simple.plotting import plot_losses
@@ -219,13 +220,18 @@ def run_simple(config: RunConfiguration, dataset: Any = None) -> RunResult:
     callbacks: list[TrainerCallback] = [LogAtCheckpoints()]
     if hasattr(collator, "set_epoch"):
         callbacks.append(EpochToCollator(collator))
+    train_dataset: Any = features["train"]
+    if config.groups_by_length:
+        # each item is a whole batch (the training arguments take batches of one item)
+        train_dataset = LengthGroupedBatches(features["train"], config.train_batch_size, config.seed)
+        collator = BatchCollator(collator)
     if config.early_stopping_patience is not None and has_eval:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=config.early_stopping_patience))
     trainer = ArchitTrainer(
         model=model,
         args=training_arguments(config, data, has_eval),
         data_collator=collator,
-        train_dataset=features["train"],
+        train_dataset=train_dataset,
         eval_dataset=features.get("validation"),
         processing_class=data.tokenizer,
         compute_metrics=_metric_function(data, features["validation"], splits["validation"]) if has_eval else None,
@@ -236,6 +242,9 @@ def run_simple(config: RunConfiguration, dataset: Any = None) -> RunResult:
     checkpoint = _checkpoint_to_resume(trainer) if config.resume else None
     train_output = trainer.train(resume_from_checkpoint=checkpoint)
     metrics: dict[str, dict[str, float]] = {"train": dict(train_output.metrics)}
+    if config.groups_by_length:
+        # the Trainer counted batches as its samples
+        metrics["train"]["train_samples_per_second"] *= config.train_batch_size
     metrics["train"]["train_loss"] = mean_training_loss(trainer.state.log_history)
     predictions: tuple[str, list[Any]] | None = None
     trainer.compute_metrics = None  # bound to the validation set; each split is decoded and scored below

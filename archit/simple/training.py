@@ -112,7 +112,8 @@ def training_arguments(config: RunConfiguration, data: TaskData, has_eval: bool)
     return TrainingArguments(
         output_dir=os.path.join(config.resolved_output_dir, "checkpoints"),
         run_name=config.run_name,
-        per_device_train_batch_size=config.train_batch_size,
+        # batches grouped by length come whole, one per item (LengthGroupedBatches)
+        per_device_train_batch_size=1 if config.groups_by_length else config.train_batch_size,
         per_device_eval_batch_size=config.eval_batch_size,
         gradient_accumulation_steps=config.gradient_accumulation_steps,
         num_train_epochs=config.num_epochs,

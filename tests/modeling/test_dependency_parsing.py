@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from archit.errors import DataError
+from archit.errors import DataError, HeadConfigError
 from archit.modeling import ArchitFactory
 from archit.modeling.heads.dependency_parsing import pool_words
 from archit.modeling.parsing import is_tree
@@ -61,6 +61,26 @@ def test_scalar_mix_reads_the_last_layers() -> None:
     loss = model(**inputs, arc_labels=torch.tensor([[2, 0, 2, 3]] * 2), rel_labels=torch.zeros(2, 4).long()).loss
     loss.backward()
     assert model.head.scalar_mix.weights.grad is not None and model.head.scalar_mix.weights.grad.abs().sum() > 0
+
+
+def test_scalar_mix_of_more_layers_than_the_backbone_has_mixes_them_all() -> None:
+    # the default mixes 4 hidden states; the tiny BERT has 3 (embeddings and 2 layers)
+    model = ArchitFactory.from_config(tiny_config("BERT"), task="dep_parsing").eval()
+    assert model.head.n_layers == 4
+    with torch.no_grad():
+        torch.nn.init.normal_(model.head.scalar_mix.weights)
+        layers = model.backbone.encode(torch.randint(3, 99, (1, 5)), output_hidden_states=True).hidden_states
+        mixed = model.head.scalar_mix(layers)
+    weights = model.head.scalar_mix.weights[1:].softmax(-1)
+    expected = sum(weight * layer for weight, layer in zip(weights, layers, strict=True))
+    assert len(layers) == 3 and torch.allclose(mixed, expected, atol=1e-6)
+
+
+def test_word_dropout_is_apart_from_the_mlp_dropout() -> None:
+    model = ArchitFactory.from_config(tiny_config("BERT"), task="dep_parsing", word_dropout=0.2, dropout=0.4)
+    assert model.head.dropout.p == 0.2 and model.head.arc_dep.dropout.p == 0.4
+    with pytest.raises(HeadConfigError, match=r"word_dropout must be in \[0, 1\); got 1.5"):
+        ArchitFactory.from_config(tiny_config("BERT"), task="dep_parsing", word_dropout=1.5)
 
 
 @pytest.mark.parametrize("decoder", ["mst", "eisner", "greedy"])

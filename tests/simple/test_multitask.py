@@ -212,6 +212,11 @@ def test_the_command_trains_predicts_and_evaluates_one_task(tmp_path, checkpoint
             RunConfigurationError,
             "early_stopping_patience is not available for multi-task runs",
         ),
+        (
+            lambda v: v.update(group_by_length=True),
+            RunConfigurationError,
+            "group_by_length is not available for multi-task runs",
+        ),
     ],
 )
 def test_bad_configurations(tmp_path, checkpoints, treebank, change, error, message) -> None:

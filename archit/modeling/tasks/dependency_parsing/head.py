@@ -27,7 +27,9 @@ class ScalarMix(nn.Module):
     def forward(self, layers: tuple[torch.Tensor, ...]) -> torch.Tensor:
         # [n_layers, batch_size, seq_len, hidden_size] → [batch_size, seq_len, hidden_size]
         stacked = torch.stack(layers)
-        return self.gamma * torch.einsum("l,lbsh->bsh", self.weights.softmax(-1), stacked)
+        # a backbone with fewer hidden states than weights mixes all it has
+        weights = self.weights[-len(layers) :].softmax(-1)
+        return self.gamma * torch.einsum("l,lbsh->bsh", weights, stacked)
 
 
 def pool_words(hidden_states: torch.Tensor, word_ids: torch.Tensor, method: str) -> tuple[torch.Tensor, torch.Tensor]:
@@ -69,11 +71,12 @@ class DependencyParsingHead(nn.Module):
         super().__init__()
         hidden_size = backbone.hidden_size
         dropout = backbone.hidden_dropout_prob if config.dropout is None else config.dropout
+        word_dropout = backbone.hidden_dropout_prob if config.word_dropout is None else config.word_dropout
         self.subword_pooling = config.subword_pooling
         self.decoder = config.decoder
         self.scalar_mix = ScalarMix(config.scalar_mix_layers) if config.scalar_mix_layers > 1 else None
         self.root = nn.Parameter(torch.zeros(hidden_size))
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = nn.Dropout(word_dropout)
         self.arc_dep = MLP(hidden_size, config.arc_mlp_size, dropout)
         self.arc_head = MLP(hidden_size, config.arc_mlp_size, dropout)
         self.rel_dep = MLP(hidden_size, config.label_mlp_size, dropout)

@@ -1,0 +1,78 @@
+"""Training batches of examples of similar length: bucketed sampling with dynamic padding.
+
+Sentences of a treebank or tagged corpus range from one word to a hundred, so a batch drawn at random is padded
+to its longest member and most of its positions are padding. :class:`LengthGroupedBatches` shuffles the
+training examples, cuts the shuffled order into groups of ``group_batches`` batches, sorts each group by length
+and cuts it into batches: each batch holds examples of similar length and is padded only to its own longest
+(the collator pads dynamically). The ``Trainer`` then takes these batches as items in a random order.
+
+The ``Trainer``'s own ``group_by_length`` is not used: with it, transformers (4.57 to 5.x) also reorders the
+evaluation and prediction sets by length, whose outputs archit decodes in the order of the examples.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import torch
+from torch.utils.data import Dataset
+
+from archit.simple.data.base import Feature
+
+__all__ = ["BatchCollator", "LengthGroupedBatches"]
+
+
+class LengthGroupedBatches(Dataset):
+    """The training set as batches of examples of similar length; item ``i`` is one batch (a list of features).
+
+    Args:
+        features: the training features.
+        batch_size: examples per batch (the last batch of a group may hold fewer).
+        seed: the seed of the shuffle.
+        group_batches: batches per sorted group: more sorts more examples together (less padding), fewer keeps
+            the batches more random.
+        length_key: the feature whose length is the example's length.
+    """
+
+    def __init__(
+        self,
+        features: Sequence[Feature],
+        batch_size: int,
+        seed: int,
+        group_batches: int = 50,
+        length_key: str = "input_ids",
+    ) -> None:
+        generator = torch.Generator().manual_seed(seed)
+        order = torch.randperm(len(features), generator=generator).tolist()
+        group_size = batch_size * group_batches
+        self.batches: list[list[Feature]] = []
+        for start in range(0, len(order), group_size):
+            group = sorted(order[start : start + group_size], key=lambda index: len(features[index][length_key]))
+            self.batches += [
+                [features[index] for index in group[first : first + batch_size]]
+                for first in range(0, len(group), batch_size)
+            ]
+
+    def __len__(self) -> int:
+        return len(self.batches)
+
+    def __getitem__(self, index: int) -> list[Feature]:
+        return self.batches[index]
+
+
+class BatchCollator:
+    """A collator for :class:`LengthGroupedBatches` (a data loader of batch size 1 hands it ``[batch]``) that
+    also collates plain lists of features, as evaluation and prediction hand it.
+
+    Args:
+        collator: the task's collator of a list of features.
+    """
+
+    def __init__(self, collator: Callable[[list[Feature]], Mapping[str, Any]]) -> None:
+        self.collator = collator
+
+    def __call__(self, items: list[Any]) -> Mapping[str, Any]:
+        if len(items) == 1 and isinstance(items[0], list):
+            return self.collator(items[0])
+        return self.collator(items)
