@@ -63,7 +63,8 @@ def register_head_config(klass: type[HeadConfigT]) -> type[HeadConfigT]:
     Raises:
         RegistrationError: another class of that name is registered already.
     """
-    return HEAD_CONFIGS.register(klass, klass.__name__)
+    HEAD_CONFIGS.register(klass, klass.__name__)
+    return klass
 
 
 @attrs.define(kw_only=True)

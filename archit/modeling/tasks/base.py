@@ -14,7 +14,7 @@ from __future__ import annotations
 import inspect
 import os
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, SupportsIndex
 
 import torch
 from torch import nn
@@ -78,7 +78,7 @@ class ModelWithHead(TokenEmbeddingsMixin, PreTrainedModel):
         # Without a config (unpickling, copying) the class is already the specialised one.
         return super().__new__(cls if config is None else cls.specialised_for(config.backbone_config))
 
-    def __reduce_ex__(self, protocol: int) -> tuple:
+    def __reduce_ex__(self, protocol: SupportsIndex) -> tuple:
         # Rebuild the specialised class from its parts, so unpickling needs no earlier build in the new process.
         parts = (self._archit_task_class, self._archit_backbone_class)
         return rebuild_specialised, parts, self.__getstate__()
