@@ -347,7 +347,7 @@ def make_known_to_pipelines(model_type: str, auto_class: str, class_names: tuple
         table.move_to_end(model_type, last=False)
 
 
-def hf_task_class(auto_class: str, model_type: str) -> type | None:
+def hf_task_class(auto_class: str, model_type: str) -> type[PreTrainedModel] | None:
     """The transformers class an Auto class builds for ``model_type`` (``("AutoModelForTokenClassification",
     "roberta")`` gives ``RobertaForTokenClassification``); ``None`` when it maps none. Read from the Auto class's
     ``*_MAPPING_NAMES`` table, so that no model class is imported but the one asked for. Pinned by the

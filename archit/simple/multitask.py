@@ -248,6 +248,8 @@ def sampling_probabilities(
     elif strategy == "temperature":
         raw = {name: float(size) ** (1.0 / temperature) for name, size in sizes.items()}
     elif strategy == "weights":
+        if weights is None:
+            raise RunConfigurationError("sampling: weights needs the weights of the tasks; pass weights=.")
         raw = {name: float(weights[name]) for name in sizes}
     else:
         raw = {name: 1.0 for name in sizes}
@@ -282,7 +284,7 @@ class ScheduledBatches(Dataset):
 
     def __init__(self, features: Mapping[str, Sequence[Feature]], schedule: Sequence[str], batch_size: int, seed: int):
         generator = torch.Generator().manual_seed(seed)
-        orders = {name: [] for name in features}
+        orders: dict[str, list[int]] = {name: [] for name in features}
         self.batches: list[tuple[str, list[Feature]]] = []
         for name in schedule:
             while len(orders[name]) < batch_size:
@@ -449,7 +451,7 @@ def run_multitask(config: MultiTaskRunConfiguration) -> MultiTaskResult:
         for name, parts in splits.items()
     }
     sizes = {name: len(parts["train"]) for name, parts in features.items()}
-    weights = {task.name: task.sampling_weight for task in config.tasks}
+    weights = {task.name: task.sampling_weight for task in config.tasks if task.sampling_weight is not None}
     probabilities = sampling_probabilities(sizes, config.sampling, config.sampling_temperature, weights)
     per_epoch = sum(math.ceil(size / shared.train_batch_size) for size in sizes.values())
     schedule = task_schedule(probabilities, per_epoch, config.sampling, shared.seed)

@@ -73,7 +73,7 @@ def from_values(cls: type[Options], values: Mapping[str, Any], origin: str) -> O
     missing = [field.name for field in attrs.fields(cls) if field.default is attrs.NOTHING and field.name not in values]
     if missing:
         raise RunConfigurationError(f"{origin}: {', '.join(missing)} must be set.")
-    hints = _field_types(cls)  # type: ignore[arg-type]  # mypy sees no class as Hashable (python/mypy#11470)
+    hints = _field_types(cls)
     return cls(**{key: _convert(key, value, hints[key], origin) for key, value in values.items()})
 
 
