@@ -18,10 +18,11 @@ import importlib
 import importlib.util
 import re
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 import transformers
+from torch import nn
 from transformers import PreTrainedModel
 from transformers.modeling_outputs import BaseModelOutputWithPast
 from transformers.models.auto import configuration_auto, modeling_auto
@@ -132,7 +133,7 @@ def _output_capture_registry() -> dict | None:
     return None
 
 
-def share_output_capture_registration(swapped: type, original: type) -> None:
+def share_output_capture_registration(swapped: type, original: type[nn.Module]) -> None:
     """Let a class made by archit's ``__class__`` swap record hidden states and attentions like ``original``.
 
     transformers (4.57 to 5.x) keeps each model class's ``_can_record_outputs`` in the private
@@ -157,7 +158,7 @@ def tied_weights_keys(mapping: dict[str, str]) -> dict[str, str] | list[str]:
     return dict(mapping) if TIED_WEIGHTS_AS_MAPPING else list(mapping)
 
 
-def decoder_free_attributes(model_class: type) -> dict[str, Any]:
+def decoder_free_attributes(model_class: type[PreTrainedModel]) -> dict[str, Any]:
     """Class attributes for a subclass of an encoder-decoder ``model_class`` (BART, mBART) built without its
     decoder: its declared ties without the decoder's (``_tied_weights_keys``, a dict in transformers 5, a list of
     weights tied to the input embeddings in 4.x), and for transformers 4, whose ``tie_weights()`` also calls each
@@ -229,7 +230,7 @@ def mismatched_keys(
     """``(name, checkpoint shape, model shape)`` of the mismatched weights in ``from_pretrained(...,
     output_loading_info=True)``'s info: transformers 5 gives the shapes, 4.x only the names (``None`` shapes).
     Pinned by ``tests/modeling/test_checkpoint_heads.py::test_mismatch_errors_give_the_checkpoints_shape``."""
-    entries = []
+    entries: list[tuple[str, tuple[int, ...] | None, tuple[int, ...] | None]] = []
     for entry in loading_info.get("mismatched_keys", []):
         if isinstance(entry, str):
             entries.append((entry, None, None))
@@ -271,8 +272,8 @@ def forget_key_mapping(model: PreTrainedModel, patterns: Mapping[str, str]) -> N
 
     def sources(conversion: Any) -> set[str]:
         # transformers rewrites source_patterns as it compiles them and keeps what it was given aside
-        given = getattr(conversion, "_original_source_patterns", None) or getattr(conversion, "source_patterns", ())
-        return {given} if isinstance(given, str) else set(given)
+        given = getattr(conversion, "_original_source_patterns", None) or getattr(conversion, "source_patterns", None)
+        return {given} if isinstance(given, str) else set(given or ())
 
     model._weight_conversions = [conversion for conversion in conversions if not sources(conversion) & mapped]
 
@@ -294,7 +295,7 @@ _TASK_MAPPINGS = {
 }
 
 
-def _mapping_names(name: str) -> Mapping[str, Any]:
+def _mapping_names(name: str) -> MutableMapping[str, Any]:
     return getattr(modeling_auto, name)
 
 
@@ -346,7 +347,7 @@ def make_known_to_pipelines(model_type: str, auto_class: str, class_names: tuple
         table.move_to_end(model_type, last=False)
 
 
-def hf_task_class(auto_class: str, model_type: str) -> type | None:
+def hf_task_class(auto_class: str, model_type: str) -> type[PreTrainedModel] | None:
     """The transformers class an Auto class builds for ``model_type`` (``("AutoModelForTokenClassification",
     "roberta")`` gives ``RobertaForTokenClassification``); ``None`` when it maps none. Read from the Auto class's
     ``*_MAPPING_NAMES`` table, so that no model class is imported but the one asked for. Pinned by the

@@ -33,13 +33,16 @@ class _ImportWatcher(importlib.abc.MetaPathFinder):
         else:
             return None
         loader, callback = spec.loader, self.callback
+        if loader is None:  # a namespace package: no code runs, so there is no moment to hook into
+            return spec
         exec_module = loader.exec_module
 
         def exec_module_then_callback(module: ModuleType) -> None:
             exec_module(module)
             _run(callback, module)
 
-        loader.exec_module = exec_module_then_callback
+        # an instance attribute shadowing the loader's method for this one import
+        setattr(loader, "exec_module", exec_module_then_callback)  # noqa: B010 (mypy forbids assigning to a method)
         return spec
 
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import transformers
 from torch import nn
-from transformers import PretrainedConfig
+from transformers import PretrainedConfig, PreTrainedModel
 
 from archit._compat import bare_model_class, decoder_free_attributes, remote_code_class
 from archit.errors import UnknownArchitectureError
@@ -47,7 +47,7 @@ __all__ = [
 ]
 
 
-def backbone_class(family: Family, config: PretrainedConfig) -> type:
+def backbone_class(family: Family, config: PretrainedConfig) -> type[PreTrainedModel]:
     """The transformers class that serves as bare backbone of ``family`` for ``config``: the family's, the one
     ``AutoModel`` maps the config to, or the checkpoint's own (``auto_map``, for a config loaded with
     ``trust_remote_code=True``).
@@ -68,7 +68,7 @@ def backbone_class(family: Family, config: PretrainedConfig) -> type:
     return without_decoder(klass) if family.uses_encoder else klass
 
 
-def without_decoder(model_class: type) -> type:
+def without_decoder(model_class: type[PreTrainedModel]) -> type[PreTrainedModel]:
     """The subclass of an encoder-decoder ``model_class`` that is built without its decoder (cached): the
     backbone of a family used through its encoder (BART, mBART). A checkpoint's decoder weights then have no
     place in the model (a load reports them unused) and are not saved with it; the encoder and the shared
@@ -91,7 +91,7 @@ def without_decoder(model_class: type) -> type:
     return subclass
 
 
-_WITHOUT_DECODER: dict[type, type] = {}
+_WITHOUT_DECODER: dict[type[PreTrainedModel], type[PreTrainedModel]] = {}
 _WITHOUT_DECODER_SUFFIX = "WithoutDecoder"
 
 
@@ -109,7 +109,7 @@ def _post_init_without_decoder(self: Any) -> None:
     super(_owner(type(self)), self).post_init()
 
 
-def _owner(klass: type) -> type:
+def _owner(klass: type[PreTrainedModel]) -> type[PreTrainedModel]:
     """The decoder-free subclass in ``klass``'s MRO (``klass`` may be a wrapped class derived from it)."""
     return next(base for base in klass.__mro__ if base.__dict__.get("post_init") is _post_init_without_decoder)
 
@@ -127,6 +127,8 @@ def backbone_config(config: PretrainedConfig) -> PretrainedConfig:
 
 
 class _BaseModelMeta(type):
+    family_name: str | None  # set by each class (BaseModel's own: None)
+
     def __instancecheck__(cls, instance: Any) -> bool:
         if not isinstance(instance, ArchitWrapper):
             return False
@@ -195,7 +197,10 @@ def base_model_class(family: Family | str, class_name: str | None = None) -> typ
     """Create the ``<Family>BaseModel`` class of a family (for user-registered families too)."""
     family = ModelArchitectures.get(family)
     name = class_name or family.name.title().replace("_", "") + "BaseModel"
-    return _BaseModelMeta(name, (BaseModel,), {"family_name": family.name, "__module__": __name__})
+    # the metaclass builds a subclass of BaseModel, which its return type cannot say
+    return cast(
+        type[BaseModel], _BaseModelMeta(name, (BaseModel,), {"family_name": family.name, "__module__": __name__})
+    )
 
 
 BertBaseModel = base_model_class("BERT", "BertBaseModel")

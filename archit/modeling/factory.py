@@ -76,14 +76,14 @@ class ArchitFactory:
             MultiTaskError: both or neither of ``task`` and ``tasks``; ``tasks`` that do not fit together.
             CheckpointError, UnknownArchitectureError: as :meth:`ModelWithHead.from_pretrained`.
         """
-        if (task is None) == (tasks is None):
-            raise MultiTaskError(
-                "Pass task= (one head) or tasks= (several heads on one backbone), not both or neither."
-            )
-        if tasks is not None:
+        if tasks is not None and task is None:
             from archit.modeling.multitask import load_tasks  # it builds on this factory
 
             return load_tasks(name_or_path, tasks, **kwargs)
+        if task is None or tasks is not None:
+            raise MultiTaskError(
+                "Pass task= (one head) or tasks= (several heads on one backbone), not both or neither."
+            )
         task_class = ArchitFactory.get_task(task)
         head_fields, other = ArchitFactory.split_kwargs(task_class, kwargs)
         return task_class.from_pretrained(name_or_path, **head_fields, **other)

@@ -56,15 +56,17 @@ class MultiTaskConfig(PretrainedConfig):
         tasks: list[Mapping[str, Any]] | None = None,
         **kwargs: Any,
     ) -> None:
-        if isinstance(backbone_config, dict):  # ArchitConfig rebuilds a backbone config from its dict
-            backbone_config = ArchitConfig(backbone_config).backbone_config
-        self.backbone_config = backbone_config
+        # ArchitConfig rebuilds a backbone config from its dict
+        backbone = (
+            ArchitConfig(backbone_config).backbone_config if isinstance(backbone_config, dict) else backbone_config
+        )
+        self.backbone_config = backbone
         self.tasks = [dict(entry) for entry in tasks or ()]
-        attention = getattr(backbone_config, "_attn_implementation", None)
+        attention = getattr(backbone, "_attn_implementation", None)
         super().__init__(**kwargs)
-        if attention is not None and kwargs.get("attn_implementation") is None:
+        if backbone is not None and attention is not None and kwargs.get("attn_implementation") is None:
             # transformers gives sub-configs the top config's attention (None here): keep the backbone's
-            backbone_config._attn_implementation = attention
+            backbone._attn_implementation = attention
 
     @property
     def task_names(self) -> list[str]:
@@ -115,6 +117,7 @@ class MultiTaskModel(PreTrainedModel):
     _supports_sdpa = True
     # forward divides each task's summed loss by that task's items (see count_loss_items)
     accepts_loss_kwargs: ClassVar[bool] = True
+    loading_reports: dict[str, LoadingReport]  # each task's, on a model from load_tasks
 
     def __init__(self, config: MultiTaskConfig, backbone: nn.Module | None = None) -> None:
         super().__init__(config)
@@ -146,13 +149,21 @@ class MultiTaskModel(PreTrainedModel):
         Raises:
             MultiTaskError: no task of that name.
         """
-        model = self._task_models.get(task) if isinstance(task, str) else None
-        if model is None:
+        return self._named_task(task)[1]
+
+    def _named_task(self, task: object) -> tuple[str, ModelWithHead]:
+        """``(task, its single-task model)`` for a task name given in a batch or by a caller (``None``: none given).
+
+        Raises:
+            MultiTaskError: ``task`` is not the name of one of this model's tasks.
+        """
+        if not isinstance(task, str) or task not in self._task_models:
             raise MultiTaskError(
                 f"Unknown task {task!r}: this model's tasks are {', '.join(self._task_models)}; pass one as task=."
             )
+        model = self._task_models[task]
         model.training = self.training  # the task decides by its own mode whether to decode (parsing)
-        return model
+        return task, model
 
     def _attach(self, name: str, model: ModelWithHead) -> None:
         self.heads[name] = model.head
@@ -275,15 +286,17 @@ class MultiTaskModel(PreTrainedModel):
         Raises:
             MultiTaskError: the batch names no task of this model.
         """
-        task = batch.get("task")
-        count = self.task_model(task).count_loss_items(batch)
+        task, model = self._named_task(batch.get("task"))
+        count = model.count_loss_items(batch)
         if count is None:
             return None
         counts = torch.zeros(len(self._task_models), dtype=torch.long, device=count.device)
         counts[self.task_names.index(task)] = count
         return counts
 
-    def forward(self, task: str | None = None, num_items_in_batch: torch.Tensor | int | None = None, **batch: Any):
+    def forward(
+        self, task: str | None = None, num_items_in_batch: torch.Tensor | int | None = None, **batch: Any
+    ) -> ModelOutput:
         """Run the shared backbone and ``task``'s head on ``batch``; the output is that task's usual output.
 
         Args:
@@ -296,7 +309,7 @@ class MultiTaskModel(PreTrainedModel):
         Raises:
             MultiTaskError: ``task`` is not one of this model's tasks.
         """
-        model = self.task_model(task)
+        task, model = self._named_task(task)
         if isinstance(num_items_in_batch, torch.Tensor) and num_items_in_batch.dim() > 0:
             # DataParallel hands each replica rows of [n_gpu, n_tasks]
             num_items_in_batch = num_items_in_batch.reshape(-1, len(self._task_models))[0, self.task_names.index(task)]
@@ -307,6 +320,8 @@ class MultiTaskModel(PreTrainedModel):
 
 
 def _task_class(config: ArchitConfig) -> type[ModelWithHead]:
+    if config.task is None:
+        raise MultiTaskError("A task's config names no task (config.task is None); build it for one task.")
     return ArchitFactory.get_task(config.task).specialised_for(config.backbone_config)
 
 
@@ -318,6 +333,8 @@ def _shared_backbone_kwargs(task_configs: Any) -> dict[str, Any]:
 
 def _task_entry(name: str, config: ArchitConfig) -> dict[str, Any]:
     """What :class:`MultiTaskConfig` keeps of a single-task model's config, as task ``name``."""
+    if config.head_config is None:
+        raise MultiTaskError(f"Task {name!r} has a config without a head_config; build it with a head config.")
     entry: dict[str, Any] = {"name": name, "task": config.task, "head_config": dict(config.head_config)}
     if getattr(config, "id2label", None):
         entry["id2label"] = {int(index): label for index, label in config.id2label.items()}
@@ -406,7 +423,7 @@ def load_tasks(
     for name, single in loaded.items():
         model.heads[name].load_state_dict(single.head.state_dict())
     model.tie_weights()
-    model.loading_reports: dict[str, LoadingReport] = {name: single.loading_report for name, single in loaded.items()}
+    model.loading_reports = {name: single.loading_report for name, single in loaded.items()}
     return model.train(owner.training)
 
 

@@ -13,11 +13,12 @@ import dataclasses
 import functools
 import inspect
 import sys
-from collections.abc import Callable
-from typing import Any, ClassVar, TypeVar
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, ClassVar, SupportsIndex, TypeVar
 
 import torch
 from torch import nn
+from transformers import PretrainedConfig
 from transformers.utils import ModelOutput
 
 from archit._compat import (
@@ -53,29 +54,26 @@ _DROPOUT_ATTRIBUTES = ("hidden_dropout_prob", "hidden_dropout", "dropout", "resi
 _MAX_LENGTH_ATTRIBUTES = ("max_position_embeddings", "n_positions", "max_seq_len", "seq_length")
 
 
-BackboneOutput = dataclasses.make_dataclass(
-    "BackboneOutput",
-    [
-        ("last_hidden_state", "torch.FloatTensor | None", dataclasses.field(default=None)),
-        ("hidden_states", "tuple[torch.FloatTensor, ...] | None", dataclasses.field(default=None)),
-        # the cache's field is named as the installed transformers names it ("cache" from 5.24)
-        (CACHE_NAME, "Any", dataclasses.field(default=None)),
-        ("pooler_output", "torch.FloatTensor | None", dataclasses.field(default=None)),
-    ],
-    bases=(ModelOutput,),
-    namespace={
-        "__module__": __name__,
-        "__doc__": f"""What :meth:`ArchitWrapper.encode` returns.
+@dataclasses.dataclass
+class BackboneOutput(ModelOutput):
+    """What :meth:`ArchitWrapper.encode` returns.
 
     Args:
         last_hidden_state: ``(batch_size, seq_len, hidden_size)``, the output of the last layer.
         hidden_states: one ``(batch_size, seq_len, hidden_size)`` tensor per layer (embeddings first), when
             requested with ``output_hidden_states=True``.
-        {CACHE_NAME}: the backbone's cache, when a causal backbone was called with ``use_cache=True``.
+        cache: the backbone's cache, when a causal backbone was called with ``use_cache=True``; the field is
+            ``past_key_values`` before transformers 5.24, named as the installed release names it (``CACHE_NAME``).
         pooler_output: ``(batch_size, hidden_size)``, the backbone's own pooled output where it has a pooler.
-    """,
-    },
-)
+    """
+
+    last_hidden_state: torch.FloatTensor | None = None
+    hidden_states: tuple[torch.FloatTensor, ...] | None = None
+    if CACHE_NAME == "cache":
+        cache: Any = None
+    else:
+        past_key_values: Any = None
+    pooler_output: torch.FloatTensor | None = None
 
 
 class family_fact:  # noqa: N801 (used like @property)
@@ -103,8 +101,25 @@ class ArchitWrapper:
     """
 
     family: ClassVar[Family]
-    _archit_unwrapped_class: ClassVar[type]
+    _archit_unwrapped_class: ClassVar[type[nn.Module]]
     _archit_wrapper_class: ClassVar[type[ArchitWrapper]]
+
+    if TYPE_CHECKING:
+        # What the HF model class the wrapper is mixed before provides (a PreTrainedModel's API).
+        config: PretrainedConfig
+
+        def get_input_embeddings(self) -> nn.Module: ...
+        def set_input_embeddings(self, value: nn.Module) -> None: ...
+        def get_encoder(self) -> nn.Module: ...
+        def named_modules(self) -> Iterator[tuple[str, nn.Module]]: ...
+        def parameters(self, recurse: bool = True) -> Iterator[nn.Parameter]: ...
+        def resize_token_embeddings(
+            self, new_num_tokens: int | None = None, pad_to_multiple_of: int | None = None, mean_resizing: bool = True
+        ) -> nn.Embedding: ...
+
+        supports_gradient_checkpointing: bool
+
+        def __getstate__(self) -> dict[str, Any]: ...
 
     @classmethod
     def wrap(cls, model: ModelT, family: Family | str | None = None) -> ModelT:
@@ -131,7 +146,7 @@ class ArchitWrapper:
         unwrapped = getattr(cls._archit_unwrapped_class, "is_custom_code", None)  # absent before transformers 5
         return unwrapped() if unwrapped is not None else False
 
-    def __reduce_ex__(self, protocol: int) -> tuple:
+    def __reduce_ex__(self, protocol: SupportsIndex) -> tuple:
         # Rebuild the swapped class from its parts, so unpickling needs no prior wrap() in the new process.
         parts = (self._archit_wrapper_class, self._archit_unwrapped_class, self.family)
         return _rebuild_wrapped, parts, self.__getstate__()
@@ -177,7 +192,7 @@ class ArchitWrapper:
             inputs.setdefault("use_cache", False)
         inputs.update(output_hidden_states=output_hidden_states, return_dict=True)
         encoder = self.encoder_module()
-        accepted = _forward_parameters(type(encoder))
+        accepted = _forward_parameters(type(encoder))  # type: ignore[arg-type]  # mypy sees no class as Hashable (python/mypy#11470)
         wants_cache = bool(inputs.get("use_cache"))
         if cache is not None or wants_cache:
             inputs.update(self._cache_inputs(encoder, accepted, cache))
@@ -237,7 +252,7 @@ class ArchitWrapper:
     @family_fact
     def hidden_dropout_prob(self) -> float:
         """Dropout for heads: the config's hidden dropout, else the family's ``default_dropout`` (0.1)."""
-        names = (self.family.dropout_attribute,) if self.family.dropout_attribute else ()
+        names: tuple[str, ...] = (self.family.dropout_attribute,) if self.family.dropout_attribute else ()
         if self.family is ModelArchitectures.GENERIC:
             names = _DROPOUT_ATTRIBUTES
         for name in names:
@@ -257,7 +272,8 @@ class ArchitWrapper:
     def has_token_type_ids(self) -> bool:
         """Whether ``encode`` passes segment ids on to the backbone."""
         if self.family is ModelArchitectures.GENERIC:
-            accepted = _forward_parameters(type(self.encoder_module())) or {"token_type_ids"}
+            module_class = type(self.encoder_module())
+            accepted = _forward_parameters(module_class) or {"token_type_ids"}  # type: ignore[arg-type]  # mypy sees no class as Hashable (python/mypy#11470)
             return "token_type_ids" in accepted and getattr(self.config, "type_vocab_size", 0) > 0
         return self.family.has_token_type_ids
 

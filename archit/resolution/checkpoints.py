@@ -16,7 +16,7 @@ import os
 import struct
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, overload
 
 from huggingface_hub import constants, hf_hub_download, scan_cache_dir
 from huggingface_hub.errors import (
@@ -277,7 +277,7 @@ def _is_path(name_or_path: str | os.PathLike) -> bool:
 
 def _weight_names(variant: str | None, use_safetensors: bool | None) -> tuple[str, ...]:
     """The weight files transformers looks for, in its order: safetensors (single, then sharded), then pickle."""
-    names = (_SAFETENSORS, _SAFETENSORS_INDEX) if use_safetensors is not False else ()
+    names: tuple[str, ...] = (_SAFETENSORS, _SAFETENSORS_INDEX) if use_safetensors is not False else ()
     names += (_PICKLE, _PICKLE_INDEX) if not use_safetensors else ()
     return tuple(_with_variant(name, variant) for name in names) if variant else names
 
@@ -333,6 +333,10 @@ class _Repository:
         self.options = options
         self.revision = str(options.get("revision") or constants.DEFAULT_REVISION)
 
+    @overload
+    def fetch(self, filename: str, required: Literal[True] = True) -> str: ...
+    @overload
+    def fetch(self, filename: str, required: bool) -> str | None: ...
     def fetch(self, filename: str, required: bool = True) -> str | None:
         """The local path of a file; ``None`` for a file the repository does not have, unless ``required``.
 

@@ -103,7 +103,7 @@ def _add_field_options(parser: argparse.ArgumentParser, options_class: type) -> 
 def _shown(default: Any) -> str:
     import attrs
 
-    if isinstance(default, attrs.Factory):
+    if isinstance(default, attrs.Factory):  # type: ignore[arg-type]  # a class at run time; attrs' stubs declare a function
         return "{}"
     return repr(default) if isinstance(default, str) else str(default)
 

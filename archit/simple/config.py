@@ -277,7 +277,12 @@ class RunConfiguration:
                 f"early_stopping_patience keeps the best checkpoint, so save_strategy ({self.save_strategy!r}) must "
                 f"be 'no' or equal eval_strategy ({self.eval_strategy!r})."
             )
-        if self.eval_strategy == "steps" and self.save_strategy == "steps" and self.save_steps % self.eval_steps:
+        if (
+            self.eval_strategy == self.save_strategy == "steps"
+            and self.save_steps is not None  # set with "steps", as checked above
+            and self.eval_steps is not None
+            and self.save_steps % self.eval_steps
+        ):
             raise RunConfigurationError(
                 f"save_steps ({self.save_steps}) must be a multiple of eval_steps ({self.eval_steps}) with "
                 "early_stopping_patience."

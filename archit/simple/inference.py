@@ -59,7 +59,9 @@ def _saved_run(model: str, revision: str | None) -> tuple[str, dict[str, Any], s
         DataError: neither the place nor its ``model/`` holds ``archit_run.yaml``.
     """
     for subfolder in ("", "model"):
-        hub_options = {key: value for key, value in (("revision", revision), ("subfolder", subfolder)) if value}
+        hub_options: dict[str, Any] = {
+            key: value for key, value in (("revision", revision), ("subfolder", subfolder)) if value
+        }
         config_file = checkpoint_file(model, RUN_CONFIG_NAME, **hub_options)
         if config_file is None:
             continue

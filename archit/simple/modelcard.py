@@ -69,7 +69,7 @@ def command_line(config: RunConfiguration) -> str:
     words = ["archit", "train"]
     for field in attrs.fields(type(config)):
         value = getattr(config, field.name)
-        default = field.default.factory() if isinstance(field.default, attrs.Factory) else field.default
+        default = field.default.factory() if isinstance(field.default, attrs.Factory) else field.default  # type: ignore[arg-type]  # a class at run time; attrs' stubs declare a function
         if field.default is not attrs.NOTHING and value == default:
             continue
         flag = "--" + field.name.replace("_", "-")

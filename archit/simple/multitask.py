@@ -326,7 +326,7 @@ def run_multitask(config: MultiTaskRunConfiguration) -> MultiTaskResult:
         for name, parts in splits.items()
     }
     sizes = {name: len(parts["train"]) for name, parts in features.items()}
-    weights = {task.name: task.sampling_weight for task in config.tasks}
+    weights = {task.name: task.sampling_weight for task in config.tasks if task.sampling_weight is not None}
     probabilities = sampling_probabilities(sizes, config.sampling, config.sampling_temperature, weights)
     per_epoch = sum(math.ceil(size / shared.train_batch_size) for size in sizes.values())
     schedule = task_schedule(probabilities, per_epoch, config.sampling, shared.seed)

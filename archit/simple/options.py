@@ -26,7 +26,7 @@ from archit.validators import at_least, one_of, share, whole_number
 
 __all__ = ["at_least", "from_values", "help_text", "one_of", "share", "typed_fields", "whole_number"]
 
-Options = TypeVar("Options")
+Options = TypeVar("Options", bound=attrs.AttrsInstance)
 
 
 def help_text(text: str) -> dict[str, str]:
@@ -36,7 +36,7 @@ def help_text(text: str) -> dict[str, str]:
 
 def _typed(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
     """Check a value against its field's annotation (ints pass for floats, ``bool`` never passes for numbers)."""
-    optional, base = _unpack(_field_types(type(instance))[attribute.name])
+    optional, base = _unpack(_field_types(type(instance))[attribute.name])  # type: ignore[arg-type]  # mypy sees no class as Hashable (python/mypy#11470)
     if value is None and optional:
         return
     accepted = (int, float) if base is float else (base,)

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import torch
-from transformers import Pipeline
+from transformers import Pipeline, PreTrainedTokenizerBase
 
 from archit.errors import DataError
 from archit.modeling.parsing import MIN, head_mask
@@ -78,7 +78,7 @@ class DependencyParsingPipeline(Pipeline):
             raise DataError("The dependency-parsing pipeline needs the model's tokenizer; pass tokenizer=.")
         if self.tokenizer.padding_side != "right":
             # batches are padded as in training, on the right; the caller's tokenizer is left as it is
-            self.tokenizer = copy.copy(self.tokenizer)
+            self.tokenizer: PreTrainedTokenizerBase = copy.copy(self.tokenizer)
             self.tokenizer.padding_side = "right"
 
     def _sanitize_parameters(

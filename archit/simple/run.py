@@ -151,7 +151,7 @@ def _read_dataset(data: TaskData, config: RunConfiguration, source: Any) -> dict
         return {
             role: _read_split(data, export_split(available[name], config.task, config, directory, name), limits[role])
             for role, name in roles.items()
-            if name in available
+            if name is not None and name in available
         }
 
 
@@ -310,7 +310,7 @@ def _write_outputs(
         resolved.to_yaml(os.path.join(staging, RUN_CONFIG_NAME))
         write_model_card(staging, config, data.labels, metrics, model_id=model_dir)
         publish_directory(staging, model_dir)
-        if predictions is not None:
+        if predictions is not None and predictions_file is not None:  # the file is named with the predictions
             with replacing(predictions_file) as temporary:
                 data.write_predictions(temporary, predictions[1], splits[predictions[0]])
         _write_json(os.path.join(output_dir, "log_history.json"), trainer.state.log_history)

@@ -93,8 +93,18 @@ def reporting_integrations(report_to: str) -> list[str]:
     return names or ["none"]
 
 
-def training_arguments(config: RunConfiguration, data: TaskData, has_eval: bool) -> TrainingArguments:
-    """The ``TrainingArguments`` of a run: schedule, evaluation, saving, precision, early stopping."""
+def training_arguments(config: RunConfiguration, data: TaskData | None, has_eval: bool) -> TrainingArguments:
+    """The ``TrainingArguments`` of a run: schedule, evaluation, saving, precision, early stopping.
+
+    Args:
+        config: the run's configuration.
+        data: the run's task data, whose main metric early stopping watches; ``None`` for a run without
+            evaluation (``has_eval`` false).
+        has_eval: whether the run evaluates on a validation split.
+
+    Raises:
+        RunConfigurationError: early stopping without the task data to name its metric.
+    """
     eval_strategy = config.eval_strategy if has_eval else "no"
     early_stopping = config.early_stopping_patience is not None and has_eval
     save_strategy = eval_strategy if early_stopping else config.save_strategy
@@ -104,6 +114,8 @@ def training_arguments(config: RunConfiguration, data: TaskData, has_eval: bool)
         steps["save_steps"] = config.eval_steps
     best: dict[str, Any] = {}
     if early_stopping:
+        if data is None:
+            raise RunConfigurationError("early_stopping_patience needs the task's data, whose main metric it watches.")
         best = {
             "load_best_model_at_end": True,
             "metric_for_best_model": config.metric_for_best_model or data.main_metric,
@@ -181,6 +193,8 @@ class ArchitTrainer(Trainer):
         head_learning_rate: the peak learning rate of the head (``None``: the ``learning_rate`` of ``args``).
         *args, **kwargs: as for ``Trainer``.
     """
+
+    optimizer: torch.optim.Optimizer | None  # the Trainer's, set by create_optimizer
 
     def __init__(self, *args: Any, task_data: TaskData, head_learning_rate: float | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -325,13 +339,13 @@ def complete_checkpoints(directory: str) -> list[str]:
     The ``Trainer`` writes ``trainer_state.json`` last into ``checkpoint-<step>``, so a checkpoint whose
     ``trainer_state.json`` reads as JSON is complete; one cut short by a kill is not.
     """
-    steps = {}
+    steps: dict[str, int] = {}
     for name in os.listdir(directory) if os.path.isdir(directory) else ():
         prefix, _, step = name.partition("-")
         if prefix == PREFIX_CHECKPOINT_DIR and step.isdigit() and os.path.isdir(os.path.join(directory, name)):
             steps[os.path.join(directory, name)] = int(step)
     complete = []
-    for path in sorted(steps, key=steps.get, reverse=True):
+    for path in sorted(steps, key=lambda path: steps[path], reverse=True):
         with contextlib.suppress(OSError, ValueError):
             with open(os.path.join(path, "trainer_state.json"), encoding="utf-8") as handle:
                 json.load(handle)

@@ -4,6 +4,7 @@ every task's ``build_head`` returns), initialisation and pooling."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
@@ -21,6 +22,8 @@ __all__ = [
     "HeadConfig",
     "HeadSpec",
     "head_config_from_dict",
+    "checked_head_config",
+    "evolve_by_name",
     "init_linear",
     "one_of",
     "positive_int",
@@ -63,7 +66,8 @@ def register_head_config(klass: type[HeadConfigT]) -> type[HeadConfigT]:
     Raises:
         RegistrationError: another class of that name is registered already.
     """
-    return HEAD_CONFIGS.register(klass, klass.__name__)
+    HEAD_CONFIGS.register(klass, klass.__name__)
+    return klass
 
 
 @attrs.define(kw_only=True)
@@ -95,6 +99,30 @@ class HeadConfig:
     @classmethod
     def field_names(cls) -> set[str]:
         return {field.name for field in attrs.fields(cls)}
+
+
+def evolve_by_name(config: HeadConfigT, changes: Mapping[str, Any]) -> HeadConfigT:
+    """``config`` with the fields named in ``changes`` replaced, for fields known by name at run time only (those
+    of :meth:`HeadConfig.field_names`, a subclass's ``num_labels``), which ``attrs.evolve`` cannot check statically.
+
+    Raises:
+        TypeError: ``config`` has no field of one of the names (as ``attrs.evolve``).
+    """
+    return attrs.evolve(config, **changes)
+
+
+def checked_head_config(owner: str, head_config: HeadConfig | None, expected: type[HeadConfigT]) -> HeadConfigT:
+    """``head_config``, checked to be of the class ``expected`` that ``owner`` (a task class's name) takes.
+
+    Raises:
+        HeadConfigError: ``head_config`` is not an ``expected`` (or is ``None``).
+    """
+    if not isinstance(head_config, expected):
+        raise HeadConfigError(
+            f"{owner} takes a {expected.__name__}; got {type(head_config).__name__}. Build one, e.g. "
+            f"{expected.__name__}()."
+        )
+    return head_config
 
 
 def head_config_from_dict(values: dict[str, Any]) -> HeadConfig:

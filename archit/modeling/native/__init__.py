@@ -88,7 +88,7 @@ def __getattr__(name: str) -> Any:
     return getattr(importlib.import_module("archit.simple.pretraining"), name)
 
 
-_RECURRENT_FACTS = {
+_RECURRENT_FACTS: dict[str, Any] = {  # Family fields shared by the recurrent families
     "tokenizer_class": None,
     "is_causal": True,  # the default config is unidirectional; RecurrentWrapper reads the config
     "has_token_type_ids": False,

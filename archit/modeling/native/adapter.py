@@ -104,11 +104,11 @@ class AdaptedModel(CachedBackboneMixin, PreTrainedModel):
 
     @classmethod
     def _is_stateful_module(cls) -> bool:
-        return "state" in _forward_parameters(cls.module_class)
+        return "state" in _forward_parameters(cls.module_class)  # type: ignore[arg-type]  # mypy sees no class as Hashable (python/mypy#11470)
 
     @classmethod
     def _accepts_attention_mask(cls) -> bool:
-        return "attention_mask" in _forward_parameters(cls.module_class)
+        return "attention_mask" in _forward_parameters(cls.module_class)  # type: ignore[arg-type]  # mypy sees no class as Hashable (python/mypy#11470)
 
     def _embeddings_location(self) -> tuple[nn.Module, str]:
         path = self.embeddings_path or next(

@@ -124,7 +124,7 @@ class RecurrentPreTrainedModel(PreTrainedModel):
     Xavier-uniform, recurrent hidden-to-hidden weights orthogonal, biases zero.
     """
 
-    config_class = RecurrentConfig
+    config_class: type[RecurrentConfig] = RecurrentConfig
     base_model_prefix = "recurrent"
     main_input_name = "input_ids"
     supports_gradient_checkpointing = False

@@ -14,7 +14,7 @@ from __future__ import annotations
 import inspect
 import os
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, SupportsIndex
 
 import torch
 from torch import nn
@@ -24,7 +24,7 @@ from transformers.utils import ModelOutput
 from archit._compat import forget_key_mapping, hf_task_class, init_weights_like, set_attention_implementation
 from archit.errors import HeadConfigError
 from archit.modeling.base_models import BaseModel, backbone_class
-from archit.modeling.heads.base import HeadConfig, HeadSpec, init_linear
+from archit.modeling.heads.base import HeadConfig, HeadSpec, checked_head_config, init_linear
 from archit.modeling.tasks.configuration import LABEL_MAPS, ArchitConfig
 from archit.modeling.tasks.embeddings import TokenEmbeddingsMixin
 from archit.modeling.tasks.loading import (
@@ -67,7 +67,7 @@ class ModelWithHead(TokenEmbeddingsMixin, PreTrainedModel):
 
     task_name: ClassVar[str] = ""
     head_config_class: ClassVar[type[HeadConfig]] = HeadConfig
-    _archit_backbone_class: ClassVar[type | None] = None
+    _archit_backbone_class: ClassVar[type[PreTrainedModel] | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -80,19 +80,14 @@ class ModelWithHead(TokenEmbeddingsMixin, PreTrainedModel):
         # Without a config (unpickling, copying) the class is already the specialised one.
         return super().__new__(cls if config is None else cls.specialised_for(config.backbone_config))
 
-    def __reduce_ex__(self, protocol: int) -> tuple:
+    def __reduce_ex__(self, protocol: SupportsIndex) -> tuple:
         # Rebuild the specialised class from its parts, so unpickling needs no earlier build in the new process.
         parts = (self._archit_task_class, self._archit_backbone_class)
         return rebuild_specialised, parts, self.__getstate__()
 
     def __init__(self, config: ArchitConfig, backbone: ArchitWrapper | None = None) -> None:
         super().__init__(config)
-        head_config = config.get_head_config()
-        if not isinstance(head_config, self.head_config_class):
-            raise HeadConfigError(
-                f"{type(self).__name__} takes a {self.head_config_class.__name__}; got "
-                f"{type(head_config).__name__}. Build one, e.g. {self.head_config_class.__name__}()."
-            )
+        head_config = checked_head_config(type(self).__name__, config.get_head_config(), self.head_config_class)
         if backbone is None:
             backbone = BaseModel(config.backbone_config, **self._backbone_kwargs(head_config))
         setattr(self, self.base_model_prefix, backbone)
@@ -117,7 +112,10 @@ class ModelWithHead(TokenEmbeddingsMixin, PreTrainedModel):
     def _backbone_kwargs(cls, head_config: HeadConfig) -> dict[str, Any]:
         # Like transformers' own XForY classes, leave out a pooler the head does not use.
         uses_pooler = getattr(head_config, "pooling", None) == "pooler"
-        accepts = "add_pooling_layer" in inspect.signature(cls._archit_backbone_class.__init__).parameters
+        backbone_class = cls._archit_backbone_class
+        accepts = (
+            backbone_class is not None and "add_pooling_layer" in inspect.signature(backbone_class.__init__).parameters
+        )
         return {"add_pooling_layer": False} if accepts and not uses_pooler else {}
 
     @classmethod
@@ -286,7 +284,7 @@ class ModelWithHead(TokenEmbeddingsMixin, PreTrainedModel):
     a task whose head no ``XForY`` class has (extractive QA with answerability)."""
 
     @classmethod
-    def hf_head_class(cls, model_type: str) -> type | None:
+    def hf_head_class(cls, model_type: str) -> type[PreTrainedModel] | None:
         """The transformers ``XForY`` class whose checkpoints' heads loading pairs with this task's, for
         ``model_type``; ``None`` where there is none."""
         return hf_task_class(cls.hf_auto_class, model_type) if cls.hf_auto_class and cls.reuses_hf_heads else None

@@ -48,16 +48,14 @@ class ArchitConfig(PretrainedConfig):
         task: str | None = None,
         **kwargs: Any,
     ) -> None:
-        if isinstance(backbone_config, dict):
-            values = dict(backbone_config)
-            backbone_config = _backbone_config_from_dict(values.pop("model_type"), values)
-        self.backbone_config = backbone_config
+        backbone = _backbone_config_from_dict(backbone_config) if isinstance(backbone_config, dict) else backbone_config
+        self.backbone_config = backbone
         self.head_config = head_config.to_dict() if isinstance(head_config, HeadConfig) else head_config
         self.task = task
-        if backbone_config is not None:
+        if backbone is not None:
             for name in _INHERITED_FROM_BACKBONE:
-                if kwargs.get(name) is None and getattr(backbone_config, name, None) is not None:
-                    kwargs[name] = getattr(backbone_config, name)
+                if kwargs.get(name) is None and getattr(backbone, name, None) is not None:
+                    kwargs[name] = getattr(backbone, name)
         if kwargs.get("id2label") and not kwargs.get("label2id"):
             kwargs["label2id"] = {label: int(index) for index, label in kwargs["id2label"].items()}
         if kwargs.get("label2id") and not kwargs.get("id2label"):
@@ -65,11 +63,11 @@ class ArchitConfig(PretrainedConfig):
         num_labels = (self.head_config or {}).get("num_labels")
         if num_labels is not None and kwargs.get("id2label") is None:
             kwargs["num_labels"] = num_labels
-        attention = getattr(backbone_config, "_attn_implementation", None)
+        attention = getattr(backbone, "_attn_implementation", None)
         super().__init__(**kwargs)
-        if attention is not None and kwargs.get("attn_implementation") is None:
+        if backbone is not None and attention is not None and kwargs.get("attn_implementation") is None:
             # transformers gives sub-configs the top config's attention (None here): keep the backbone's.
-            backbone_config._attn_implementation = attention
+            backbone._attn_implementation = attention
 
     @classmethod
     def from_dict(cls, config_dict: dict[str, Any], **kwargs: Any) -> Any:
@@ -95,12 +93,14 @@ class ArchitConfig(PretrainedConfig):
             raise AttributeError(f"{name!r} varies across the backbone's layers: {error}") from error
 
 
-def _backbone_config_from_dict(model_type: str, values: dict[str, Any]) -> PretrainedConfig:
+def _backbone_config_from_dict(saved: dict[str, Any]) -> PretrainedConfig:
     """The backbone's config from its ``to_dict()``.
 
     Raises:
         CheckpointError: the backbone's model type is one only its own code (``auto_map``) knows.
     """
+    values = dict(saved)
+    model_type = values.pop("model_type")
     try:
         return AutoConfig.for_model(model_type, **values)
     except ValueError:

@@ -9,17 +9,25 @@ the backbone's own method and the head's projection (and its bias) with them, ke
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import torch
 from torch import nn
 
 from archit.errors import InapplicableMethodError
 
+if TYPE_CHECKING:
+    # For the type checker, the mixin is what it is mixed into: a PreTrainedModel, whose methods it calls.
+    from transformers import PreTrainedModel as _MixedInto
+
+    from archit.modeling.wrappers import ArchitWrapper
+else:
+    _MixedInto = object
+
 __all__ = ["TokenEmbeddingsMixin"]
 
 
-class TokenEmbeddingsMixin:
+class TokenEmbeddingsMixin(_MixedInto):
     """Output embeddings, embedding resizing and gradient checkpointing for :class:`ModelWithHead`.
 
     Class attributes:
@@ -29,6 +37,14 @@ class TokenEmbeddingsMixin:
 
     predicts_vocabulary: ClassVar[bool] = False
     _output_embedding_name: str | None
+
+    if TYPE_CHECKING:
+        # ModelWithHead's
+        task_name: ClassVar[str]
+        head: nn.Module
+
+        @property
+        def backbone(self) -> ArchitWrapper: ...
 
     # --- output embeddings ----------------------------------------------------------------------------------
     def get_output_embeddings(self) -> nn.Module | None:

@@ -17,15 +17,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import attrs
 import torch
 from torch import nn
-from transformers import PretrainedConfig
+from transformers import PretrainedConfig, PreTrainedModel
 from transformers.utils import logging as transformers_logging
 
 from archit._compat import KEY_MAPPING_RENAMES_BACKBONE_PREFIX, saved_names
 from archit.errors import ArchitError, CheckpointError
-from archit.modeling.heads.base import HeadConfig
+from archit.modeling.heads.base import HeadConfig, evolve_by_name
 from archit.modeling.tasks.configuration import ArchitConfig
 from archit.modeling.wrappers import wrap
 
@@ -112,7 +111,7 @@ class HeadMatch:
         hf_model: ``hf_class`` built on the meta device, whose head :func:`confirm_same_outputs` runs.
     """
 
-    hf_class: type
+    hf_class: type[PreTrainedModel]
     head_config: HeadConfig
     key_mapping: dict[str, str] = field(default_factory=dict)
     pairs: list[tuple[tuple[str, ...], tuple[str, ...]]] = field(default_factory=list)
@@ -175,7 +174,7 @@ def _head_match(
         )
         return HeadMatch(hf_class, head_config, note=note)
     stored = saved_names(hf_model)
-    renamed = {}  # checkpoint name → model name, each HF name under the name it is saved as and its own
+    renamed: dict[str, str] = {}  # checkpoint name → model name, each HF name under the name it is saved as and its own
     for archit_weight, hf_weight in pairs:
         for name in hf_weight.names:
             renamed |= {stored.get(name, name): archit_weight.names[0], name: archit_weight.names[0]}
@@ -222,7 +221,10 @@ def _leaf_parameters(model: nn.Module) -> Iterator[tuple[str, nn.Module]]:
 
 
 def _structure_note(
-    hf_class: type, hf_weights: list[_HeadWeight], task: type[ModelWithHead], archit_weights: list[_HeadWeight]
+    hf_class: type[PreTrainedModel],
+    hf_weights: list[_HeadWeight],
+    task: type[ModelWithHead],
+    archit_weights: list[_HeadWeight],
 ) -> str:
     def listed(weights: list[_HeadWeight], shown: int = 4) -> str:
         described = [f"{weight.names[0]} {list(weight.shape)}" for weight in weights]
@@ -240,7 +242,7 @@ def head_config_variants(base: HeadConfig, checkpoint_num_labels: int | None) ->
     """``base`` with the checkpoint's ``num_labels`` first (where the head has the field), then ``base``."""
     variants = []
     if checkpoint_num_labels is not None and "num_labels" in base.field_names():
-        variants.append(attrs.evolve(base, num_labels=checkpoint_num_labels))
+        variants.append(evolve_by_name(base, {"num_labels": checkpoint_num_labels}))
     if base not in variants:
         variants.append(base)
     return variants
@@ -292,6 +294,8 @@ def _hf_model_around(model: ModelWithHead, match: HeadMatch) -> nn.Module:
     """``match.hf_model`` with ``model``'s backbone and head tensors, nothing of its own left on the meta device
     (its head modules run on ``model``'s tensors, whatever shape a resized head gave them)."""
     hf_model = match.hf_model
+    if hf_model is None:
+        raise CheckpointError(f"The {match.hf_class.__name__} head was not paired with archit's: {match.note}")
     setattr(hf_model, match.hf_class.base_model_prefix, model.backbone)
     for archit_names, hf_names in match.pairs:
         tensor = model.get_parameter(archit_names[0])

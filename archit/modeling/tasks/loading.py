@@ -16,7 +16,7 @@ import attrs
 from transformers import PretrainedConfig
 
 from archit.errors import HeadConfigError
-from archit.modeling.heads.base import HeadConfig
+from archit.modeling.heads.base import HeadConfig, evolve_by_name
 from archit.modeling.tasks.configuration import LABEL_MAPS, ArchitConfig
 from archit.modeling.tasks.hf_heads import HeadMatch, confirm_same_outputs, head_config_variants, match_hf_head
 from archit.modeling.tasks.loading_report import LoadingReport, LoadOutcome, quiet_loading, raise_on_mismatch
@@ -58,7 +58,7 @@ class LoadingPlan:
     """
 
     model_class: type[ModelWithHead]
-    config: ArchitConfig
+    config: ArchitConfig = field(init=False)  # set once the head is decided
     key_mapping: dict[str, str] = field(default_factory=dict)
     checkpoint_shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)
     match: HeadMatch | None = None
@@ -94,7 +94,7 @@ def plan_loading(
     saved = given if given is not None else checkpoint.load_config(trust_remote_code)
     backbone_config = saved.backbone_config if isinstance(saved, ArchitConfig) else saved
     family = base_model_class.family(backbone_config) if base_model_class is not None else resolve(backbone_config)
-    plan = LoadingPlan(task.specialised_for(backbone_config), None, checkpoint_shapes=checkpoint.weight_shapes())
+    plan = LoadingPlan(task.specialised_for(backbone_config), checkpoint_shapes=checkpoint.weight_shapes())
     if isinstance(saved, ArchitConfig) or checkpoint_config.get("model_type") == ARCHIT_MODEL_TYPE:
         archit_config = saved if isinstance(saved, ArchitConfig) else checkpoint.load_config(trust_remote_code)
         head, inherited = _archit_head(plan, archit_config, head_config, head_fields, given is not None)
@@ -122,6 +122,11 @@ def _archit_head(
         )
         return attrs.evolve(head_config or task.default_head_config(), **head_fields), {}
     base = head_config or archit_config.get_head_config()
+    if base is None:
+        raise HeadConfigError(
+            f"The checkpoint's config is an archit {task.task_name} model's without a head_config; pass head_config="
+            f"{task.head_config_class.__name__}(...) to from_pretrained."
+        )
     num_labels = getattr(base, "num_labels", None)
     # num_labels= given to an Auto class lands on the config it loads, not on the head config inside it
     relabelled = num_labels is not None and archit_config.num_labels != num_labels
@@ -156,7 +161,7 @@ def _hf_head(
         # the checkpoint's classes (and their names) stay, whether or not its head can be reused
         head = matched.head_config
         if "num_labels" in base.field_names() and "num_labels" not in free:
-            head = attrs.evolve(head, num_labels=base.num_labels)
+            head = evolve_by_name(head, {"num_labels": attrs.asdict(base, recurse=False)["num_labels"]})
         if matched.note is None:
             plan.match, plan.key_mapping, plan.head_from_checkpoint = matched, matched.key_mapping, True
         else:
@@ -177,7 +182,8 @@ def _other_head_note(
 ) -> str | None:
     """A note for an HF checkpoint saved from a class with a head for another task."""
     saved_as = (checkpoint_config.get("architectures") or [None])[0]
-    if saved_as is None or saved_as == task._archit_backbone_class.__name__:
+    backbone_class = task._archit_backbone_class
+    if saved_as is None or (backbone_class is not None and saved_as == backbone_class.__name__):
         return None
     hf_class = task.hf_head_class(backbone_config.model_type)
     expected = f" (transformers' class for it is {hf_class.__name__})" if hf_class is not None else ""

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeAlias
 
 from torch import nn
 
@@ -23,6 +23,9 @@ from archit.modeling.ties import leaders, tied_pairs
 __all__ = ["LoadOutcome", "LoadingReport", "quiet_loading", "raise_on_mismatch"]
 
 logger = logging.getLogger("archit")
+
+MismatchedWeight: TypeAlias = tuple[str, tuple[int, ...] | None, tuple[int, ...] | None]
+"""``(name, checkpoint shape, model shape)`` of a weight the checkpoint held in another shape (``None``: unknown)."""
 
 
 @dataclass
@@ -47,7 +50,7 @@ class LoadingReport:
     loaded: list[str] = field(default_factory=list)
     new: list[str] = field(default_factory=list)
     unused: list[str] = field(default_factory=list)
-    mismatched: list[tuple[str, tuple, tuple]] = field(default_factory=list)
+    mismatched: list[MismatchedWeight] = field(default_factory=list)
     tied: list[tuple[str, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -85,7 +88,7 @@ class LoadOutcome:
     """
 
     supplied: set[str]
-    mismatched: list[tuple[str, tuple, tuple]]
+    mismatched: list[MismatchedWeight]
     unused: set[str]
     checkpoint_names: dict[str, str] = field(default_factory=dict)
     checkpoint_keys: set[str] | None = None
@@ -100,7 +103,7 @@ class LoadOutcome:
         checkpoint_names: dict[str, str],
     ) -> LoadOutcome:
         """Read transformers' ``output_loading_info`` (missing, unexpected and mismatched keys)."""
-        mismatched = []
+        mismatched: list[MismatchedWeight] = []
         for name, checkpoint_shape, model_shape in mismatched_keys(info):
             if checkpoint_shape is None:  # transformers 4 lists names only
                 checkpoint_shape = _checkpoint_shape(name, checkpoint_names, checkpoint_shapes, model)
@@ -140,7 +143,8 @@ class LoadOutcome:
         groups: dict[str, list[str]] = {}
         for name in state:
             groups.setdefault(leader_of[name], []).append(name)
-        loaded, new = [], []
+        loaded: list[str] = []
+        new: list[str] = []
         for leader, members in groups.items():
             # a weight re-initialised for its shape was not supplied: it is new, and listed in mismatched too
             (loaded if any(member in self.supplied for member in members) else new).append(leader)
@@ -189,7 +193,7 @@ def quiet_loading() -> Iterator[None]:
 
 
 def raise_on_mismatch(
-    mismatched: list[tuple[str, tuple | None, tuple | None]],
+    mismatched: list[MismatchedWeight],
     checkpoint: str,
     config: ArchitConfig,
     ignore_mismatched_sizes: bool,

@@ -11,6 +11,8 @@ path), not the NaN of a mean over nothing. Logits are upcast to float32 first, w
 
 from __future__ import annotations
 
+from typing import TypeAlias
+
 import torch
 from torch.nn import functional
 
@@ -28,7 +30,7 @@ __all__ = [
     "token_cross_entropy",
 ]
 
-ItemCount = torch.Tensor | int | None
+ItemCount: TypeAlias = torch.Tensor | int | None
 """``num_items_in_batch``: the items of the whole accumulated batch, or ``None`` for the items of this batch."""
 
 IGNORE_INDEX = -100

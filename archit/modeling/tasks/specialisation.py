@@ -12,6 +12,8 @@ import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from transformers import PreTrainedModel
+
     from archit.modeling.tasks.base import ModelWithHead
 
 __all__ = ["rebuild_specialised", "specialised_class"]
@@ -29,7 +31,7 @@ _BACKBONE_CAPABILITIES = (
 )
 
 
-def specialised_class(task: type[ModelWithHead], hf_backbone: type) -> type[ModelWithHead]:
+def specialised_class(task: type[ModelWithHead], hf_backbone: type[PreTrainedModel]) -> type[ModelWithHead]:
     """The subclass of ``task`` for backbones of class ``hf_backbone`` (built once, then cached): its
     ``base_model_prefix`` and attention capabilities are the backbone class's."""
     key = (task, hf_backbone)

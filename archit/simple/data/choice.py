@@ -30,7 +30,7 @@ class MultipleChoiceData(TaskData):
 
     def read(self, path: str) -> list[Example]:
         config = self.config
-        examples = []
+        examples: list[Example] = []
         for line, record in read_jsonl(path, config.encoding):
             choices = require(path, line, record, config.choices_column)
             if not isinstance(choices, list) or len(choices) < 2 or not all(isinstance(c, str) for c in choices):

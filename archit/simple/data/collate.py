@@ -90,7 +90,7 @@ class Collator:
         if pad_id is None:
             pad_id = tokenizer.eos_token_id if tokenizer.eos_token_id is not None else 0
         self.keys = tuple(keys)
-        self.side = side or getattr(tokenizer, "padding_side", "right")
+        self.side: str = side if side else str(getattr(tokenizer, "padding_side", "right"))
         self.pad_values = {"input_ids": pad_id, "labels": IGNORE_INDEX, **(pad_values or {})}
 
     def __call__(self, features: Sequence[Mapping[str, Any]]) -> dict[str, torch.Tensor]:

@@ -61,10 +61,10 @@ def _check_header(path: str, header: list[str], delimiter: str) -> None:
         )
 
 
-def _read_table(path: str, delimiter: str, quoting: int, encoding: str) -> list[tuple[int, dict[str, Any]]]:
+def _read_table(path: str, delimiter: str, quoted: bool, encoding: str) -> list[tuple[int, dict[str, Any]]]:
     records = []
     with open_text(path, encoding) as handle:
-        reader = csv.reader(handle, delimiter=delimiter, quoting=quoting)
+        reader = csv.reader(handle, delimiter=delimiter, quoting=csv.QUOTE_MINIMAL if quoted else csv.QUOTE_NONE)
         try:
             header = next(reader, None)
             if not header:
@@ -103,8 +103,7 @@ def read_records(
     """
     suffix = os.path.splitext(path)[1].lower()
     if suffix in TABLE_SUFFIXES:
-        quoting = csv.QUOTE_NONE if suffix == ".tsv" else csv.QUOTE_MINIMAL
-        records = _read_table(path, delimiter or TABLE_SUFFIXES[suffix], quoting, encoding)
+        records = _read_table(path, delimiter or TABLE_SUFFIXES[suffix], suffix != ".tsv", encoding)
     elif suffix in JSONL_SUFFIXES:
         records = read_jsonl(path, encoding)
     else:

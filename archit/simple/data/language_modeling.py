@@ -83,7 +83,8 @@ class LanguageModelingCollator(DataCollatorForLanguageModeling):
         sequence = np.random.SeedSequence([self.seed, block_index], spawn_key=(self.epoch + 1,))
         generator = torch.Generator().manual_seed(int(sequence.generate_state(1)[0]))
         special = None if special_tokens_mask is None else torch.tensor([list(special_tokens_mask)], dtype=torch.bool)
-        shared, self.generator = self.generator, generator
+        shared = self.generator
+        self.generator: torch.Generator | None = generator  # transformers' collator draws from it (set by its seed)
         try:
             ids, labels = self.torch_mask_tokens(torch.tensor([list(input_ids)]), special_tokens_mask=special)
         finally:

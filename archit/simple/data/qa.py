@@ -184,11 +184,11 @@ class ExtractiveQAData(TaskData):
         if not answers:
             return labels
         first, last = answers[0]["answer_start"], answers[0]["answer_start"] + len(answers[0]["text"])
-        context = [i for i, offset in enumerate(offsets) if offset is not None]
-        if not context or offsets[context[0]][0] > first or offsets[context[-1]][1] < last:
+        context = [(i, offset) for i, offset in enumerate(offsets) if offset is not None]
+        if not context or context[0][1][0] > first or context[-1][1][1] < last:
             return labels  # the answer is not in this window
-        start = next(i for i in context if offsets[i][1] > first)
-        end = next(i for i in reversed(context) if offsets[i][0] < last)
+        start = next(i for i, (_, offset_end) in context if offset_end > first)
+        end = next(i for i, (offset_start, _) in reversed(context) if offset_start < last)
         labels.update(start_positions=start, end_positions=max(start, end))
         if self.task == "extractive_aqa":
             labels["answerable"] = 1

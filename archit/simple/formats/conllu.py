@@ -13,6 +13,7 @@ import os
 import warnings
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
 
 from archit.errors import DataError
 from archit.simple.textfiles import DEFAULT_ENCODING, create_text, iter_lines
@@ -163,7 +164,8 @@ def _sentence(lines: list[tuple[int, str]], source: str) -> ConlluSentence:
         if "-" in columns[ID] or "." in columns[ID]:
             continue
         word = _parse_word(columns, where, len(ids) + 1)
-        for values, value in zip((ids, forms, upos, heads, deprels), word, strict=True):
+        columns_so_far: tuple[list[Any], ...] = (ids, forms, upos, heads, deprels)
+        for values, value in zip(columns_so_far, word, strict=True):
             values.append(value)
         word_lines.append(number)
     if not ids:

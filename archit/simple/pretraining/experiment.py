@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 from transformers import BertConfig, GPT2Config, PretrainedConfig, PreTrainedTokenizerBase
@@ -130,17 +130,28 @@ class RNNSettings:
 
 
 SUB_CONFIGS: dict[str, type] = {"transformer": TransformerSettings, "rnn": RNNSettings}
+SettingsT = TypeVar("SettingsT", bound=attrs.AttrsInstance)
 
 
-def _sub_config(settings_class: type) -> Callable[[Any], Any]:
-    def convert(value: Any) -> Any:
-        if value is None or isinstance(value, settings_class):
-            return value
-        if not isinstance(value, dict):
-            raise ExperimentConfigError(f"A {settings_class.__name__} section must be a mapping; got {value!r}.")
-        return build_known(settings_class, value, ExperimentConfigError)
+def _sub_config(settings_class: type[SettingsT], value: Any) -> SettingsT | None:
+    """A sub-config section (a mapping, or already a ``settings_class``) as a ``settings_class``.
 
-    return convert
+    Raises:
+        ExperimentConfigError: not a mapping, or a field ``settings_class`` does not have.
+    """
+    if value is None or isinstance(value, settings_class):
+        return value
+    if not isinstance(value, dict):
+        raise ExperimentConfigError(f"A {settings_class.__name__} section must be a mapping; got {value!r}.")
+    return build_known(settings_class, value, ExperimentConfigError)
+
+
+def _transformer_settings(value: Any) -> TransformerSettings | None:
+    return _sub_config(TransformerSettings, value)
+
+
+def _rnn_settings(value: Any) -> RNNSettings | None:
+    return _sub_config(RNNSettings, value)
 
 
 @attrs.frozen
@@ -240,13 +251,23 @@ def register_architecture(
     return decorator
 
 
-def _check_architecture(instance: ExperimentConfig, attribute: attrs.Attribute, value: str | None) -> None:
-    if not value:
+def _architecture_spec(name: str | None) -> ArchitectureSpec:
+    """The architecture registered as ``name``.
+
+    Raises:
+        MissingArchitectureError: no name.
+        UnknownExperimentArchitectureError: ``name`` is not registered.
+    """
+    if not name:
         raise MissingArchitectureError(
             f"The experiment config names no architecture; set architecture to one of "
             f"{', '.join(ExperimentArchitectures.list())}."
         )
-    ExperimentArchitectures.get(value)
+    return ExperimentArchitectures.get(name)
+
+
+def _check_architecture(instance: ExperimentConfig, attribute: attrs.Attribute, value: str | None) -> None:
+    _architecture_spec(value)
 
 
 @attrs.define(kw_only=True)
@@ -279,15 +300,15 @@ class ExperimentConfig:
     )
     transformer: TransformerSettings | None = attrs.field(
         default=None,
-        converter=_sub_config(TransformerSettings),
+        converter=_transformer_settings,
         metadata=help_text("Sizes of a transformer architecture (gpt2, bert)."),
     )
     rnn: RNNSettings | None = attrs.field(
-        default=None, converter=_sub_config(RNNSettings), metadata=help_text("Sizes of a recurrent architecture.")
+        default=None, converter=_rnn_settings, metadata=help_text("Sizes of a recurrent architecture.")
     )
 
     def __attrs_post_init__(self) -> None:
-        spec = ExperimentArchitectures.get(self.architecture)
+        spec = self.architecture_spec
         for section in SUB_CONFIGS:
             if section != spec.sub_config and getattr(self, section) is not None:
                 raise SubConfigMismatchError(
@@ -305,9 +326,28 @@ class ExperimentConfig:
             )
 
     @property
+    def architecture_spec(self) -> ArchitectureSpec:
+        """The registered :class:`ArchitectureSpec` of :attr:`architecture`."""
+        return _architecture_spec(self.architecture)
+
+    @property
     def settings(self) -> TransformerSettings | RNNSettings | None:
         """The sub-config the architecture takes."""
-        return getattr(self, ExperimentArchitectures.get(self.architecture).sub_config)
+        return getattr(self, self.architecture_spec.sub_config)
+
+    def settings_of(self, settings_class: type[SettingsT]) -> SettingsT:
+        """The sub-config the architecture takes, which a builder expects to be a ``settings_class``.
+
+        Raises:
+            SubConfigMismatchError: the architecture takes another kind of sub-config.
+        """
+        settings = self.settings
+        if not isinstance(settings, settings_class):
+            raise SubConfigMismatchError(
+                f"Architecture {self.architecture!r} builds from a {settings_class.__name__} sub-config, but its "
+                f"{self.architecture_spec.sub_config!r} sub-config is a {type(settings).__name__}."
+            )
+        return settings
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> ExperimentConfig:
@@ -375,7 +415,7 @@ def create_model_from_config(
         vocabulary = Vocabulary(config.vocab_size)
     else:
         raise ExperimentConfigError("Pass a tokenizer to create_model_from_config, or set vocab_size in the config.")
-    backbone_config = ExperimentArchitectures.get(config.architecture).builder(config, vocabulary)
+    backbone_config = config.architecture_spec.builder(config, vocabulary)
     if config.objective is Objective.CAUSAL_LM:
         return ForCausalLM.from_config(backbone_config, CausalLMHeadConfig())
     return ForMaskedLM.from_config(backbone_config, MaskedLMHeadConfig())
@@ -402,7 +442,7 @@ def _recurrent_objectives(settings: RNNSettings) -> tuple[Objective, ...]:
 
 def _recurrent_builder(config_class: type) -> Builder:
     def build(config: ExperimentConfig, vocabulary: Vocabulary) -> PretrainedConfig:
-        rnn = config.rnn
+        rnn = config.settings_of(RNNSettings)
         extra = {"nonlinearity": rnn.nonlinearity} if config_class is RNNConfig else {}
         return config_class(
             vocab_size=vocabulary.size,
@@ -442,7 +482,7 @@ def _transformer_config(
 
 @register_architecture("gpt2", sub_config="transformer", objectives=(Objective.CAUSAL_LM,))
 def _gpt2(config: ExperimentConfig, vocabulary: Vocabulary) -> PretrainedConfig:
-    sizes = config.transformer
+    sizes = config.settings_of(TransformerSettings)
     dropouts = dict.fromkeys(("resid_pdrop", "embd_pdrop", "attn_pdrop"), sizes.dropout)
     return _transformer_config(
         GPT2Config, sizes, vocabulary, n_inner=sizes.intermediate_size, **dropouts, **vocabulary.special_ids()
@@ -451,7 +491,7 @@ def _gpt2(config: ExperimentConfig, vocabulary: Vocabulary) -> PretrainedConfig:
 
 @register_architecture("bert", sub_config="transformer", objectives=(Objective.MASKED_LM,))
 def _bert(config: ExperimentConfig, vocabulary: Vocabulary) -> PretrainedConfig:
-    sizes = config.transformer
+    sizes = config.settings_of(TransformerSettings)
     dropouts = dict.fromkeys(("hidden_dropout_prob", "attention_probs_dropout_prob"), sizes.dropout)
     pad_token_id = vocabulary.pad_token_id if vocabulary.pad_token_id is not None else 0
     return _transformer_config(

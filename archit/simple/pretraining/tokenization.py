@@ -64,6 +64,7 @@ def special_tokens(objective: str) -> dict[str, str]:
 def _model_and_trainer(kind: TokenizerKind, vocab_size: int, specials: dict[str, str], min_frequency: int) -> tuple:
     tokens = list(specials.values())
     unk = specials["unk_token"]
+    trainer: trainers.Trainer
     if kind is TokenizerKind.WORDPIECE:
         trainer = trainers.WordPieceTrainer(
             vocab_size=vocab_size, special_tokens=tokens, min_frequency=min_frequency, show_progress=False

@@ -9,8 +9,8 @@ import attrs
 import torch
 from transformers.modeling_outputs import MultipleChoiceModelOutput, SequenceClassifierOutput, TokenClassifierOutput
 
-from archit.errors import HeadConfigError
-from archit.modeling.heads.base import HeadConfig, HeadSpec
+from archit.errors import HeadConfigError, ModelInputError
+from archit.modeling.heads.base import HeadConfig, HeadSpec, checked_head_config
 from archit.modeling.tasks.base import ModelWithHead
 from archit.modeling.tasks.classification.config import SequenceClassificationHeadConfig, TokenClassificationHeadConfig
 from archit.modeling.tasks.classification.head import SequenceClassificationHead, TokenClassificationHead
@@ -40,17 +40,23 @@ class ForSingleLabelTokenClassification(ModelWithHead):
     hf_auto_class = "AutoModelForTokenClassification"
     output_class = TokenClassifierOutput
 
-    def build_head(self, backbone: ArchitWrapper, head_config: TokenClassificationHeadConfig) -> HeadSpec:
-        return HeadSpec(TokenClassificationHead(backbone, head_config))
+    def build_head(self, backbone: ArchitWrapper, head_config: HeadConfig) -> HeadSpec:
+        config = checked_head_config(type(self).__name__, head_config, TokenClassificationHeadConfig)
+        return HeadSpec(TokenClassificationHead(backbone, config))
 
     def loss(self, logits: torch.Tensor, labels: torch.Tensor, num_items_in_batch: ItemCount = None) -> torch.Tensor:
         """Cross-entropy over labelled tokens; ``logits`` ``[batch_size, seq_len, num_labels]``."""
         return token_cross_entropy(logits, labels, num_items_in_batch)
 
 
-def _pooling_candidates(head_config: SequenceClassificationHeadConfig, free: set[str]) -> list[HeadConfig]:
+def _pooling_candidates(owner: str, head_config: HeadConfig, free: set[str]) -> list[HeadConfig]:
     """``head_config``, then (where the caller left pooling open) the variant that reads the backbone's own
-    pooler, as BERT's, ALBERT's and CANINE's ``XForSequenceClassification`` and most ``XForMultipleChoice`` do."""
+    pooler, as BERT's, ALBERT's and CANINE's ``XForSequenceClassification`` and most ``XForMultipleChoice`` do.
+
+    Raises:
+        HeadConfigError: ``head_config`` is not a :class:`SequenceClassificationHeadConfig`.
+    """
+    head_config = checked_head_config(owner, head_config, SequenceClassificationHeadConfig)
     if "pooling" not in free or head_config.pooling == "pooler":
         return [head_config]
     return [head_config, attrs.evolve(head_config, pooling="pooler")]
@@ -65,10 +71,11 @@ class _SequenceTask(ModelWithHead):
 
     @classmethod
     def head_config_candidates(cls, head_config: HeadConfig, free: set[str]) -> list[HeadConfig]:
-        return _pooling_candidates(head_config, free)
+        return _pooling_candidates(cls.__name__, head_config, free)
 
-    def build_head(self, backbone: ArchitWrapper, head_config: SequenceClassificationHeadConfig) -> HeadSpec:
-        return HeadSpec(SequenceClassificationHead(backbone, head_config))
+    def build_head(self, backbone: ArchitWrapper, head_config: HeadConfig) -> HeadSpec:
+        config = checked_head_config(type(self).__name__, head_config, SequenceClassificationHeadConfig)
+        return HeadSpec(SequenceClassificationHead(backbone, config))
 
 
 class ForSingleLabelSequenceClassification(_SequenceTask):
@@ -126,19 +133,20 @@ class ForSingleAnswerMultipleChoice(ModelWithHead):
 
     @classmethod
     def head_config_candidates(cls, head_config: HeadConfig, free: set[str]) -> list[HeadConfig]:
-        return _pooling_candidates(head_config, free)
+        return _pooling_candidates(cls.__name__, head_config, free)
 
     def probe_inputs(self) -> dict[str, torch.Tensor]:
         """Two choices of one short input: ``[1, 2, seq_len]``."""
         return {name: value.unsqueeze(1).expand(-1, 2, -1) for name, value in super().probe_inputs().items()}
 
     def build_head(self, backbone: ArchitWrapper, head_config: HeadConfig) -> HeadSpec:
-        if head_config.num_labels != 1:
+        config = checked_head_config(type(self).__name__, head_config, SequenceClassificationHeadConfig)
+        if config.num_labels != 1:
             raise HeadConfigError(
                 f"Multiple choice scores each choice with one number: num_labels must be 1, got "
-                f"{head_config.num_labels}. Use SequenceClassificationHeadConfig(num_labels=1)."
+                f"{config.num_labels}. Use SequenceClassificationHeadConfig(num_labels=1)."
             )
-        return HeadSpec(SequenceClassificationHead(backbone, head_config))
+        return HeadSpec(SequenceClassificationHead(backbone, config))
 
     def loss(self, logits: torch.Tensor, labels: torch.Tensor, num_items_in_batch: ItemCount = None) -> torch.Tensor:
         """Cross-entropy over the choices; ``logits`` ``[batch_size, n_choices]``."""
@@ -152,7 +160,16 @@ class ForSingleAnswerMultipleChoice(ModelWithHead):
         output_hidden_states: bool = False,
         **kwargs: Any,
     ) -> tuple[BackboneOutput, torch.Tensor]:
-        """Encodes every choice as a sequence of its own; returns ``logits`` ``[batch_size, n_choices]``."""
+        """Encodes every choice as a sequence of its own; returns ``logits`` ``[batch_size, n_choices]``.
+
+        Raises:
+            ModelInputError: no ``input_ids`` (the choices are read from their shape).
+        """
+        if input_ids is None:
+            raise ModelInputError(
+                "Multiple choice reads its choices from input_ids of shape [batch_size, n_choices, seq_len]; got "
+                "no input_ids."
+            )
         batch_size, n_choices = input_ids.shape[:2]
 
         def flat(tensor: torch.Tensor | None) -> torch.Tensor | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from archit.errors import ModelInputError
 from archit.modeling.tasks.dependency_parsing.biaffine import MLP, Biaffine
 from archit.modeling.tasks.dependency_parsing.config import DependencyParsingHeadConfig
 from archit.modeling.wrappers import ArchitWrapper, BackboneOutput
@@ -98,6 +99,10 @@ class DependencyParsingHead(nn.Module):
         """Score every arc and label; returns ``(s_arc, s_rel, mask)`` with ``mask`` true at real words."""
         hidden = encoded.last_hidden_state
         if self.scalar_mix is not None:
+            if encoded.hidden_states is None:
+                raise ModelInputError(
+                    "The parser's head mixes the backbone's last layers: encode with output_hidden_states=True."
+                )
             hidden = self.scalar_mix(encoded.hidden_states[-self.n_layers :])
         words, word_mask = pool_words(hidden, word_ids, self.subword_pooling)
         batch_size = words.shape[0]

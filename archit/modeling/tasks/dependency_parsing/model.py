@@ -10,7 +10,7 @@ import torch
 from transformers.utils import ModelOutput
 
 from archit.errors import DataError
-from archit.modeling.heads.base import HeadSpec
+from archit.modeling.heads.base import HeadConfig, HeadSpec, checked_head_config
 from archit.modeling.tasks.base import ModelWithHead
 from archit.modeling.tasks.dependency_parsing.config import DependencyParsingHeadConfig
 from archit.modeling.tasks.dependency_parsing.decoding import decode, decode_labels
@@ -79,7 +79,7 @@ def encode_in_windows(
     starts = sorted({min(start, seq_len - max_length) for start in range(0, seq_len, stride)})
     positions = torch.arange(seq_len, device=tokens.device)
     best = torch.full((seq_len,), -1, device=tokens.device)
-    merged: list[torch.Tensor] | None = None
+    merged: list[torch.Tensor] = []
     for start in starts:
         window = slice(start, start + max_length)
         ids, mask, types, embedded = (
@@ -88,8 +88,10 @@ def encode_in_windows(
         )
         embeds = {} if embedded is None else {"inputs_embeds": embedded}
         output = backbone.encode(ids, mask, types, output_hidden_states, **embeds, **kwargs)
-        layers = list(output.hidden_states) if output_hidden_states else [output.last_hidden_state]
-        if merged is None:
+        layers: list[torch.Tensor] = (
+            list(output.hidden_states or ()) if output_hidden_states else [output.last_hidden_state]
+        )
+        if not merged:
             merged = [layer.new_zeros(layer.shape[0], seq_len, layer.shape[-1]) for layer in layers]
         # [max_length]: distance of each position of the window to the nearer window edge
         centrality = torch.minimum(positions[window] - start, start + max_length - 1 - positions[window])
@@ -111,10 +113,11 @@ class ForDependencyParsing(ModelWithHead):
     task_name = "dep_parsing"
     head_config_class = DependencyParsingHeadConfig
 
-    def build_head(self, backbone: ArchitWrapper, head_config: DependencyParsingHeadConfig) -> HeadSpec:
-        return HeadSpec(DependencyParsingHead(backbone, head_config))
+    def build_head(self, backbone: ArchitWrapper, head_config: HeadConfig) -> HeadSpec:
+        config = checked_head_config(type(self).__name__, head_config, DependencyParsingHeadConfig)
+        return HeadSpec(DependencyParsingHead(backbone, config))
 
-    def forward(
+    def forward(  # type: ignore[override]  # other inputs than the shared forward of label-only tasks
         self,
         input_ids: torch.LongTensor | None = None,
         attention_mask: torch.Tensor | None = None,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, Generic
 
 import torch
 from torch import nn
@@ -20,7 +21,7 @@ from transformers.activations import ACT2FN
 
 from archit._compat import lm_head_class
 from archit.errors import HeadConfigError
-from archit.modeling.heads.base import HeadConfig, HeadSpec
+from archit.modeling.heads.base import HeadConfig, HeadConfigT, HeadSpec
 from archit.modeling.tasks.language_modeling.config import CausalLMHeadConfig, MaskedLMHeadConfig
 from archit.modeling.ties import INPUT_EMBEDDINGS
 from archit.modeling.wrappers import ArchitWrapper, BackboneOutput
@@ -54,7 +55,9 @@ class MaskedLMHead(nn.Module):
     def __init__(self, backbone: ArchitWrapper, config: MaskedLMHeadConfig) -> None:
         super().__init__()
         embedding_size = _embedding_size(backbone)
-        self.dense = self.activation = self.layer_norm = None
+        self.dense: nn.Linear | None = None
+        self.activation: nn.Module | None = None
+        self.layer_norm: nn.LayerNorm | None = None
         if config.transform:
             self.dense = nn.Linear(backbone.hidden_size, embedding_size, bias=config.transform_bias)
             self.activation = ACT2FN[_config_value(backbone.config, _ACTIVATION_ATTRIBUTES, str, "gelu")]
@@ -64,7 +67,7 @@ class MaskedLMHead(nn.Module):
 
     def forward(self, encoded: BackboneOutput, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
         hidden_states = encoded.last_hidden_state
-        if self.dense is not None:
+        if self.dense is not None and self.activation is not None and self.layer_norm is not None:
             hidden_states = self.layer_norm(self.activation(self.dense(hidden_states)))
         return self.decoder(hidden_states)
 
@@ -112,11 +115,12 @@ def _embedding_size(backbone: ArchitWrapper) -> int:
     return getattr(embeddings, "embedding_dim", backbone.hidden_size)
 
 
-HeadFactory = Callable[[ArchitWrapper, HeadConfig], HeadSpec]
+HeadFactory = Callable[[ArchitWrapper, HeadConfigT], HeadSpec]
+"""A family's head builder: called with the wrapped backbone and a head config of the kind it is registered for."""
 
 
 @dataclass(frozen=True)
-class RegisteredHeadFactory:
+class RegisteredHeadFactory(Generic[HeadConfigT]):
     """A family's factory for one kind of head, and where the family's checkpoints keep that head.
 
     Args:
@@ -129,8 +133,8 @@ class RegisteredHeadFactory:
     """
 
     family: str
-    head_config_class: type[HeadConfig]
-    build: HeadFactory
+    head_config_class: type[HeadConfigT]
+    build: HeadFactory[HeadConfigT]
     checkpoint_prefix: str | None = None
     module_prefix: str = ""
 
@@ -152,7 +156,7 @@ def head_factory_key(family: str, head_config_class: type[HeadConfig]) -> str:
     return f"{family}/{head_config_class.__name__}"
 
 
-HEAD_FACTORIES: Registry[RegisteredHeadFactory] = Registry(
+HEAD_FACTORIES: Registry[RegisteredHeadFactory[Any]] = Registry(
     "head factory",
     HeadConfigError,
     "Families without one use the generic head; add one with @archit.extend.register_head_factory(...).",
@@ -162,11 +166,11 @@ HEAD_FACTORIES: Registry[RegisteredHeadFactory] = Registry(
 
 def register_head_factory(
     family: Family | str,
-    head_config_class: type[HeadConfig],
+    head_config_class: type[HeadConfigT],
     checkpoint_prefix: str | None = None,
     module_prefix: str = "",
     exist_ok: bool = False,
-) -> Callable[[HeadFactory], HeadFactory]:
+) -> Callable[[HeadFactory[HeadConfigT]], HeadFactory[HeadConfigT]]:
     """Decorator registering a family's factory for one kind of head (from user code too).
 
     Args:
@@ -183,7 +187,7 @@ def register_head_factory(
     """
     family_name = ModelArchitectures.get(family).name
 
-    def decorator(factory: HeadFactory) -> HeadFactory:
+    def decorator(factory: HeadFactory[HeadConfigT]) -> HeadFactory[HeadConfigT]:
         entry = RegisteredHeadFactory(family_name, head_config_class, factory, checkpoint_prefix, module_prefix)
         HEAD_FACTORIES.register(entry, exist_ok=exist_ok)
         return factory
@@ -191,7 +195,7 @@ def register_head_factory(
     return decorator
 
 
-def _factory_for(family: Family, config: HeadConfig) -> RegisteredHeadFactory | None:
+def _factory_for(family: Family, config: HeadConfig) -> RegisteredHeadFactory[Any] | None:
     key = head_factory_key(family.name, type(config))
     return HEAD_FACTORIES.get(key) if key in HEAD_FACTORIES else None
 
@@ -225,7 +229,7 @@ def _bert_masked_lm_head(backbone: ArchitWrapper, config: MaskedLMHeadConfig) ->
     )
 
 
-def _roberta_like_masked_lm_head(head_class: type[nn.Module]) -> HeadFactory:
+def _roberta_like_masked_lm_head(head_class: type[nn.Module]) -> HeadFactory[MaskedLMHeadConfig]:
     def factory(backbone: ArchitWrapper, config: MaskedLMHeadConfig) -> HeadSpec:
         return HeadSpec(
             _WrappedHFHead(head_class(backbone.config)),

@@ -11,7 +11,7 @@ from transformers import Cache, GenerationMixin
 from transformers.modeling_outputs import CausalLMOutputWithPast, MaskedLMOutput
 
 from archit._compat import CACHE_NAME, cache_of, merge_cache_arguments
-from archit.modeling.heads.base import HeadConfig, HeadSpec
+from archit.modeling.heads.base import HeadConfig, HeadSpec, checked_head_config
 from archit.modeling.tasks.base import ModelWithHead
 from archit.modeling.tasks.language_modeling.config import CausalLMHeadConfig, MaskedLMHeadConfig
 from archit.modeling.tasks.language_modeling.head import build_lm_head, lm_head_checkpoint_prefixes
@@ -27,9 +27,6 @@ class _LanguageModel(ModelWithHead):
 
     predicts_vocabulary = True
 
-    def build_head(self, backbone: ArchitWrapper, head_config: HeadConfig) -> HeadSpec:
-        return build_lm_head(backbone, head_config)
-
     @classmethod
     def checkpoint_head_prefixes(cls, family: Family, head_config: HeadConfig) -> tuple[str, str] | None:
         return lm_head_checkpoint_prefixes(family, head_config)
@@ -43,14 +40,18 @@ class ForMaskedLM(_LanguageModel):
     hf_auto_class = "AutoModelForMaskedLM"
     output_class = MaskedLMOutput
 
+    def build_head(self, backbone: ArchitWrapper, head_config: HeadConfig) -> HeadSpec:
+        return build_lm_head(backbone, checked_head_config(type(self).__name__, head_config, MaskedLMHeadConfig))
+
     @classmethod
     def head_config_candidates(cls, head_config: HeadConfig, free: set[str]) -> list[HeadConfig]:
         """``head_config``, then (where the caller left them open) a transform without biases (ModernBERT) and
         the decoder alone (XLM)."""
-        candidates = [head_config]
-        if {"transform", "transform_bias"} <= free and head_config.transform:
-            candidates.append(attrs.evolve(head_config, transform_bias=not head_config.transform_bias))
-            candidates.append(attrs.evolve(head_config, transform=False))
+        config = checked_head_config(cls.__name__, head_config, MaskedLMHeadConfig)
+        candidates: list[HeadConfig] = [config]
+        if {"transform", "transform_bias"} <= free and config.transform:
+            candidates.append(attrs.evolve(config, transform_bias=not config.transform_bias))
+            candidates.append(attrs.evolve(config, transform=False))
         return candidates
 
     def loss(self, logits: torch.Tensor, labels: torch.Tensor, num_items_in_batch: ItemCount = None) -> torch.Tensor:
@@ -68,7 +69,10 @@ class ForCausalLM(_LanguageModel, GenerationMixin):
     head_config_class = CausalLMHeadConfig
     hf_auto_class = "AutoModelForCausalLM"
 
-    def forward(
+    def build_head(self, backbone: ArchitWrapper, head_config: HeadConfig) -> HeadSpec:
+        return build_lm_head(backbone, checked_head_config(type(self).__name__, head_config, CausalLMHeadConfig))
+
+    def forward(  # type: ignore[override]  # other inputs than the shared forward of label-only tasks
         self,
         input_ids: torch.LongTensor | None = None,
         attention_mask: torch.Tensor | None = None,

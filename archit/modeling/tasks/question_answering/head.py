@@ -24,9 +24,8 @@ class ExtractiveQAHead(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.qa_outputs = nn.Linear(backbone.hidden_size, 2)
 
-    def forward(
-        self, encoded: BackboneOutput, attention_mask: torch.Tensor | None = None
-    ) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, encoded: BackboneOutput, attention_mask: torch.Tensor | None = None) -> tuple[torch.Tensor, ...]:
+        """``(start_logits, end_logits)``; subclasses add their logits after these."""
         # [batch_size, seq_len, 2] → two [batch_size, seq_len]
         start_logits, end_logits = self.qa_outputs(self.dropout(encoded.last_hidden_state)).unbind(dim=-1)
         return start_logits.contiguous(), end_logits.contiguous()

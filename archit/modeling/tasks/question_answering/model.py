@@ -11,7 +11,7 @@ from torch import nn
 from transformers.modeling_outputs import QuestionAnsweringModelOutput
 from transformers.utils import ModelOutput
 
-from archit.modeling.heads.base import HeadSpec
+from archit.modeling.heads.base import HeadConfig, HeadSpec, checked_head_config
 from archit.modeling.tasks.base import ModelWithHead
 from archit.modeling.tasks.losses import ItemCount, check_labels, mean_over_items
 from archit.modeling.tasks.question_answering.config import ExtractiveAQAHeadConfig, ExtractiveQAHeadConfig
@@ -102,10 +102,11 @@ class ForExtractiveQuestionAnswering(ModelWithHead):
     hf_auto_class = "AutoModelForQuestionAnswering"
     hf_auto_default = True
 
-    def build_head(self, backbone: ArchitWrapper, head_config: ExtractiveQAHeadConfig) -> HeadSpec:
-        return HeadSpec(ExtractiveQAHead(backbone, head_config))
+    def build_head(self, backbone: ArchitWrapper, head_config: HeadConfig) -> HeadSpec:
+        config = checked_head_config(type(self).__name__, head_config, ExtractiveQAHeadConfig)
+        return HeadSpec(ExtractiveQAHead(backbone, config))
 
-    def forward(
+    def forward(  # type: ignore[override]  # other inputs than the shared forward of label-only tasks
         self,
         input_ids: torch.LongTensor | None = None,
         attention_mask: torch.Tensor | None = None,
@@ -148,10 +149,11 @@ class ForExtractiveQuestionAnsweringWithAnswerability(ModelWithHead):
     hf_auto_class = "AutoModelForQuestionAnswering"
     reuses_hf_heads = False  # no XForY class has an answerability layer
 
-    def build_head(self, backbone: ArchitWrapper, head_config: ExtractiveAQAHeadConfig) -> HeadSpec:
-        return HeadSpec(ExtractiveAQAHead(backbone, head_config))
+    def build_head(self, backbone: ArchitWrapper, head_config: HeadConfig) -> HeadSpec:
+        config = checked_head_config(type(self).__name__, head_config, ExtractiveAQAHeadConfig)
+        return HeadSpec(ExtractiveAQAHead(backbone, config))
 
-    def forward(
+    def forward(  # type: ignore[override]  # other inputs than the shared forward of label-only tasks
         self,
         input_ids: torch.LongTensor | None = None,
         attention_mask: torch.Tensor | None = None,
