@@ -40,7 +40,7 @@ def test_sampling_by_weights_needs_the_weights() -> None:
     assert sampling_probabilities({"a": 5, "b": 5}, "weights", weights={"a": 3.0, "b": 1.0}) == pytest.approx(
         {"a": 0.75, "b": 0.25}
     )
-    with pytest.raises(RunConfigurationError, match="pass weights="):
+    with pytest.raises(RunConfigurationError, match="give every task a sampling_weight"):
         sampling_probabilities({"a": 5, "b": 5}, "weights")
 
 
