@@ -69,3 +69,10 @@ def test_maintained_libraries_quick() -> None:
     for name in ("conllu_read", "conllu_write", "entity_scores", "squad_scores"):
         assert line[f"{name}_pairs"] == 1 and line[name] > 0
     assert line["conllu_round_trip_archit"] and line["entity_scores_equal"] and line["squad_scores_equal"]
+
+
+def test_predict_quick() -> None:
+    line = _last_json_line("predict.py", "--quick")
+    for task in ("dep_parsing", "token_classification", "sequence_classification"):
+        assert line[f"{task}_pairs"] == 1 and line[task] > 0
+        assert line[f"{task}_sentences"] == 24 and line[f"{task}_sentences_per_s"] > 0

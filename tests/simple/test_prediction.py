@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from archit.errors import DataError
 from archit.simple.config import RunConfiguration
 from archit.simple.data import TaskData, get_task_data, load_tokenizer
 from archit.simple.prediction import length_order, predict_file
@@ -204,35 +205,55 @@ def test_batches_are_sorted_by_length() -> None:
     assert length_order(features) == [5, 1, 4, 0, 2, 3]
 
 
+def test_readers_stream_the_file(tmp_path, checkpoints) -> None:
+    """A chunk is read without reading ahead: a malformed sentence past the first chunk fails only when its own
+    chunk is reached."""
+    broken = {
+        "ner.txt": ("token_classification", bio_text(12) + "\nword\nwith TAG\n"),
+        "tags.conllu": ("token_classification", conllu_text(12) + "1\tword\n\n"),
+        "trees.conllu": ("dep_parsing", conllu_text(12) + "1\tword\n\n"),
+        "texts.csv": ("sequence_classification", classification_text(12) + "a,b,c\n"),
+    }
+    for name, (task, text) in broken.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        config = RunConfiguration(task=task, model_name_or_path=checkpoints["bert"])
+        chunks = get_task_data(task, config, load_tokenizer(checkpoints["bert"])).read_chunks(str(tmp_path / name), 5)
+        assert [len(next(chunks)) for _ in range(2)] == [5, 5], name
+        with pytest.raises(DataError, match=name):
+            next(chunks)
+
+
 PEAK_MEMORY = """
 import resource, sys
+from archit.errors import DataError
 from archit.simple.config import RunConfiguration
 from archit.simple.data import get_task_data, load_tokenizer
 from archit.simple.prediction import predict_file
 from archit.simple.run import load_model
-checkpoint, data_file, output = sys.argv[1:]
-config = RunConfiguration(task="dep_parsing", model_name_or_path=checkpoint, eval_batch_size=32)
-data = get_task_data("dep_parsing", config, load_tokenizer(checkpoint))
-data.fit_labels(data.read(__import__("os").path.join(__import__("os").path.dirname(data_file), "labels.conllu")))
+checkpoint, labels_file, data_file, output = sys.argv[1:]
+config = RunConfiguration(task="token_classification", model_name_or_path=checkpoint, eval_batch_size=32)
+data = get_task_data("token_classification", config, load_tokenizer(checkpoint))
+data.fit_labels(data.read(labels_file))
 model = load_model(config, data).eval()
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 result = predict_file(data, model, data_file, lambda suffix: output + suffix, 1000)
-print(result.n_examples, before, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+print(result.n_examples, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
 
 
 @pytest.mark.slow
 def test_peak_memory_does_not_grow_with_the_file(tmp_path, checkpoints) -> None:
     """Peak RSS predicting 20,000 sentences is within 10% of that of 1,000: one chunk is held at a time."""
-    (tmp_path / "labels.conllu").write_text(conllu_text(50), encoding="utf-8")
+    labels_file = tmp_path / "labels.txt"
+    labels_file.write_text(bio_text(50), encoding="utf-8")
     peaks = {}
     for n in (1000, 20000):
-        data_file = tmp_path / f"{n}.conllu"
-        data_file.write_text(conllu_text(n, seed=n), encoding="utf-8")
-        command = [sys.executable, "-c", PEAK_MEMORY, checkpoints["bert"], str(data_file), str(tmp_path / f"out{n}")]
-        result = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=REPOSITORY)
+        data_file = tmp_path / f"{n}.txt"
+        data_file.write_text(bio_text(n, seed=n), encoding="utf-8")
+        arguments = [checkpoints["bert"], str(labels_file), str(data_file), str(tmp_path / f"out{n}")]
+        command = [sys.executable, "-c", PEAK_MEMORY, *arguments]
+        result = subprocess.run(command, capture_output=True, text=True, timeout=1200, cwd=REPOSITORY)
         assert result.returncode == 0, result.stderr[-3000:]
-        examples, _, peak = map(int, result.stdout.split()[-3:])
+        examples, peak = map(int, result.stdout.split()[-2:])
         assert examples == n
         peaks[n] = peak
     assert peaks[20000] <= 1.10 * peaks[1000], peaks
