@@ -7,7 +7,8 @@ the saved run as ``archit predict`` does, and times in interleaved pairs (:mod:`
 
 * ``archit predict`` through its Python API, end to end from the test file: reading, tokenising, batching by
   length, the model with its head and decoding, putting the predictions back in the file's order, writing them
-  and scoring them (:func:`archit.simple.prediction.predict_file`, the path behind ``archit.simple.predict``);
+  and scoring them (:func:`archit.simple.prediction.predict_file` without the loss, the path behind
+  ``archit.simple.predict``);
 * the limit: the bare backbone's forward pass (no head, no decoding) over the same batches, tokenised and padded
   beforehand.
 
@@ -138,7 +139,7 @@ def measure_task(task: str, run_dir: str, test_file: str, directory: str, pairs:
     results: list[Any] = []
 
     def predict() -> None:
-        results.append(predict_file(data, model, test_file, lambda suffix: output + suffix))
+        results.append(predict_file(data, model, test_file, lambda suffix: output + suffix, loss=False))
 
     def forward() -> None:
         with torch.no_grad():

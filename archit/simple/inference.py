@@ -113,7 +113,11 @@ def predict(
     config, data, trained = load_run(model, revision)
     _for_file(config, data, batch_size, encoding, delimiter)
     result = predict_file(
-        data, trained, data_file, lambda suffix: output_file or os.path.splitext(data_file)[0] + ".predictions" + suffix
+        data,
+        trained,
+        data_file,
+        lambda suffix: output_file or os.path.splitext(data_file)[0] + ".predictions" + suffix,
+        loss=False,
     )
     return result.output_file, result.scores if result.output_file is not None else {}
 

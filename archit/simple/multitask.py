@@ -706,7 +706,9 @@ def predict_task(
     """
     data, trained = _task_data_for_file(model, task, batch_size, encoding, delimiter)
     path = output_file or os.path.splitext(data_file)[0] + f".{task}.predictions"
-    result = predict_file(data, trained, data_file, lambda suffix: path if path.endswith(suffix) else path + suffix)
+    result = predict_file(
+        data, trained, data_file, lambda suffix: path if path.endswith(suffix) else path + suffix, loss=False
+    )
     return result.output_file, result.scores if result.output_file is not None else {}
 
 

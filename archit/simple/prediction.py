@@ -69,6 +69,7 @@ def predict_file(
     data_file: str,
     output_file: Callable[[str], str] | None = None,
     chunk_size: int = CHUNK_SIZE,
+    loss: bool = True,
 ) -> FilePredictions:
     """Predict a data file chunk by chunk, write the predictions in the file's order, and score them.
 
@@ -79,20 +80,24 @@ def predict_file(
         output_file: gives the predictions file from the extension the task writes for this data
             (:meth:`TaskData.prediction_suffix` of the first chunk); ``None`` to write no predictions.
         chunk_size: examples read and predicted at a time.
+        loss: whether to compute the loss (``False``: the model is not given the gold labels, which saves the
+            loss's time; the scores do not need it).
 
     Returns:
-        The predictions file (on the main process), the scores and the loss.
+        The predictions file (on the main process), the scores and the loss (``None`` when not computed).
 
     Raises:
         DataError: the data file is unusable (missing, malformed, empty).
     """
     scorer = data.scorer()
     loss_total, n_features, n_examples = 0.0, 0, 0
-    has_loss = False
+    has_loss = False  # the file holds gold labels and the loss is computed
     # The Trainer wants an output directory (it may create it); predicting writes nothing there.
     with tempfile.TemporaryDirectory() as scratch, contextlib.ExitStack() as stack:
         args = inference_arguments(data.config, scratch)
-        trainer = ArchitTrainer(model=model, args=args, data_collator=data.collator(), task_data=data)
+        trainer = ArchitTrainer(
+            model=model, args=args, data_collator=data.collator(), task_data=data, prediction_loss=loss
+        )
         chunks = data.read_chunks(data_file, chunk_size)
         handle, path = None, None
         for examples in chunks:
@@ -100,16 +105,16 @@ def predict_file(
                 path = output_file(data.prediction_suffix(examples))
                 handle = stack.enter_context(_new_text_file(path))
             features = data.featurize(examples)
-            decoded, loss = _predict_chunk(trainer, data, features, examples)
+            decoded, chunk_loss = _predict_chunk(trainer, data, features, examples)
             scorer.add(decoded, examples)
             if handle is not None:
                 data.write_predictions_to(handle, decoded, examples)
-            if loss is not None:
+            if chunk_loss is not None:
                 has_loss = True
-                loss_total += loss * len(features)
+                loss_total += chunk_loss * len(features)
             n_features, n_examples = n_features + len(features), n_examples + len(examples)
-    loss = loss_total / n_features if has_loss and n_features else None
-    return FilePredictions(path, scorer.result(), loss, n_examples)
+    mean_loss = loss_total / n_features if has_loss and n_features else None
+    return FilePredictions(path, scorer.result(), mean_loss, n_examples)
 
 
 @contextlib.contextmanager

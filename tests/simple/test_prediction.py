@@ -177,15 +177,16 @@ def test_streamed_sorted_predictions_are_those_of_the_whole_file_in_order(
     torch.manual_seed(0)
     expected = _in_file_order(data, model, str(data_file), str(tmp_path / "expected"))
 
-    result = predict_file(data, model, str(data_file), lambda suffix: str(tmp_path / f"streamed{suffix}"), 5)
+    # without the loss: the model is not given the gold labels, and predicts the same
+    result = predict_file(data, model, str(data_file), lambda suffix: str(tmp_path / f"streamed{suffix}"), 5, False)
 
-    assert result.n_examples == len(data.read(str(data_file)))
+    assert result.n_examples == len(data.read(str(data_file))) and result.loss is None
     if task in REAL_VALUED:  # a real-valued prediction differs in its last bits when its batch pads otherwise
         streamed, whole = (_records(path) for path in (result.output_file, tmp_path / "expected"))
         assert [sorted(record) for record in streamed] == [sorted(record) for record in whole]
         for mine, theirs in zip(streamed, whole, strict=True):
             assert mine == {key: _close(value) for key, value in theirs.items()}
-        assert result.scores == pytest.approx(expected, rel=1e-5)
+        assert result.scores == pytest.approx(expected, rel=1e-5, abs=1e-4)  # a random model: near-constant values
     else:
         assert Path(result.output_file).read_bytes() == (tmp_path / "expected").read_bytes()
         assert result.scores == expected
@@ -198,6 +199,20 @@ def _close(value):
 
 def _records(path) -> list[dict]:
     return [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines()]
+
+
+def test_the_loss_is_the_mean_of_the_batch_losses_over_the_file(tmp_path, checkpoints) -> None:
+    """With the loss, it is the mean of the (length-sorted) batch losses weighted by examples, as the Trainer
+    gives it; without, the model is not asked for it."""
+    data_file = tmp_path / "ner.txt"
+    data_file.write_text(bio_text(6), encoding="utf-8")
+    data, model = _task_data("token_classification", checkpoints["bert"], str(data_file))
+    features = data.featurize(data.read(str(data_file)))
+    order = length_order(features)
+    with torch.no_grad():
+        losses = [float(model(**data.collator()([features[i] for i in part])).loss) for part in (order[:4], order[4:])]
+    assert predict_file(data, model, str(data_file)).loss == pytest.approx((4 * losses[0] + 2 * losses[1]) / 6)
+    assert predict_file(data, model, str(data_file), loss=False).loss is None
 
 
 def test_batches_are_sorted_by_length() -> None:
