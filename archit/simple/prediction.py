@@ -95,16 +95,18 @@ def predict_file(
     # The Trainer wants an output directory (it may create it); predicting writes nothing there.
     with tempfile.TemporaryDirectory() as scratch, contextlib.ExitStack() as stack:
         args = inference_arguments(data.config, scratch)
-        trainer = ArchitTrainer(
-            model=model, args=args, data_collator=data.collator(), task_data=data, prediction_loss=loss
-        )
         chunks = data.read_chunks(data_file, chunk_size)
         handle, path = None, None
         for examples in chunks:
-            if handle is None and output_file is not None and trainer.is_world_process_zero():
+            if handle is None and output_file is not None and args.process_index == 0:
                 path = output_file(data.prediction_suffix(examples))
                 handle = stack.enter_context(_new_text_file(path))
             features = data.featurize(examples)
+            # A Trainer per chunk: its accelerator keeps every dataloader it prepared, so one Trainer for the
+            # whole file would keep every chunk.
+            trainer = ArchitTrainer(
+                model=model, args=args, data_collator=data.collator(), task_data=data, prediction_loss=loss
+            )
             decoded, chunk_loss = _predict_chunk(trainer, data, features, examples)
             scorer.add(decoded, examples)
             if handle is not None:
@@ -129,7 +131,9 @@ def _predict_chunk(
 ) -> tuple[list[Any], float | None]:
     """The decoded predictions of one chunk in its own order, and the mean of its batch losses."""
     order = length_order(features)
-    outputs = trainer.predict([features[index] for index in order])
+    batched = [features[index] for index in order]
+    outputs = trainer.predict(batched)
+    batched.clear()  # the Trainer's dataloader holds this list: the chunk's features go now, not when it is collected
     # row k of each output belongs to features[order[k]]: put the rows back in the chunk's order
     restore = np.argsort(order)
     arrays = {name: np.asarray(array)[restore] for name, array in named_predictions(data, outputs.predictions).items()}
