@@ -80,3 +80,10 @@ def test_parser_vs_supar_quick() -> None:
         assert 0 <= line[f"{system}_dev_las"] <= line[f"{system}_dev_uas"] <= 100
         assert line[f"{system}_train_peak_rss_mib"] > 100
     assert line["steps"] > 0 and line["group_by_length_speedup"] > 0
+
+
+def test_predict_quick() -> None:
+    line = _last_json_line("predict.py", "--quick")
+    for task in ("dep_parsing", "token_classification", "sequence_classification"):
+        assert line[f"{task}_pairs"] == 1 and line[task] > 0
+        assert line[f"{task}_sentences"] == 24 and line[f"{task}_sentences_per_s"] > 0

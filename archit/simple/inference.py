@@ -7,7 +7,6 @@ Hugging Face Hub repository holding one; its ``archit_run.yaml`` gives the task 
 from __future__ import annotations
 
 import os
-import tempfile
 from typing import Any
 
 import attrs
@@ -17,10 +16,9 @@ from archit.errors import DataError
 from archit.resolution.checkpoints import checkpoint_file
 from archit.simple.config import RunConfiguration
 from archit.simple.data import TaskData, get_task_data, load_tokenizer
-from archit.simple.outputs import replacing
+from archit.simple.prediction import predict_file
 from archit.simple.run import RUN_CONFIG_NAME
 from archit.simple.textfiles import DEFAULT_ENCODING
-from archit.simple.training import ArchitTrainer, inference_arguments, named_predictions
 
 __all__ = ["evaluate", "load_run", "predict"]
 
@@ -74,21 +72,15 @@ def _saved_run(model: str, revision: str | None) -> tuple[str, dict[str, Any], s
     )
 
 
-def _inference_trainer(config: RunConfiguration, data: TaskData, model: Any, output_dir: str) -> ArchitTrainer:
-    args = inference_arguments(config, output_dir)
-    return ArchitTrainer(model=model, args=args, data_collator=data.collator(), task_data=data)
-
-
 def _for_file(
     config: RunConfiguration, data: TaskData, batch_size: int | None, encoding: str, delimiter: str | None
-) -> RunConfiguration:
-    """The run's configuration with the batch size and the data file's encoding and delimiter, set on ``data``
-    too. The encoding and delimiter describe the file at hand, so they are not taken from the training run."""
+) -> None:
+    """Give ``data`` the run's configuration with the batch size and the data file's encoding and delimiter. The
+    encoding and delimiter describe the file at hand, so they are not taken from the training run."""
     changes: dict[str, Any] = {"encoding": encoding, "delimiter": delimiter}
     if batch_size is not None:
         changes["eval_batch_size"] = batch_size
     data.config = attrs.evolve(config, **changes)
-    return data.config
 
 
 def predict(
@@ -121,18 +113,15 @@ def predict(
         RunConfigurationError: ``encoding`` or ``delimiter`` is invalid.
     """
     config, data, trained = load_run(model, revision)
-    config = _for_file(config, data, batch_size, encoding, delimiter)
-    examples = data.read(data_file)
-    features = data.featurize(examples)
-    output_file = output_file or os.path.splitext(data_file)[0] + ".predictions" + data.prediction_suffix(examples)
-    trainer = _inference_trainer(config, data, trained, os.path.dirname(os.path.abspath(output_file)))
-    outputs = trainer.predict(features)
-    decoded = data.decode(named_predictions(data, outputs.predictions), features, examples)
-    if not trainer.is_world_process_zero():
-        return None, {}
-    with replacing(output_file) as temporary:
-        data.write_predictions(temporary, decoded, examples)
-    return output_file, data.score(decoded, examples)
+    _for_file(config, data, batch_size, encoding, delimiter)
+    result = predict_file(
+        data,
+        trained,
+        data_file,
+        lambda suffix: output_file or os.path.splitext(data_file)[0] + ".predictions" + suffix,
+        loss=False,
+    )
+    return result.output_file, result.scores if result.output_file is not None else {}
 
 
 def evaluate(
@@ -142,7 +131,7 @@ def evaluate(
     revision: str | None = None,
     encoding: str = DEFAULT_ENCODING,
     delimiter: str | None = None,
-) -> dict[str, float]:
+) -> dict[str, float | None]:
     """Score a trained model on a labelled data file.
 
     Args:
@@ -159,13 +148,8 @@ def evaluate(
         RunConfigurationError: ``encoding`` or ``delimiter`` is invalid.
     """
     config, data, trained = load_run(model, revision)
-    config = _for_file(config, data, batch_size, encoding, delimiter)
-    examples = data.read(data_file)
-    features = data.featurize(examples)
-    # The Trainer wants an output directory (it creates it); evaluating writes nothing there.
-    with tempfile.TemporaryDirectory() as scratch:
-        outputs = _inference_trainer(config, data, trained, scratch).predict(features)
-    scores = data.score(data.decode(named_predictions(data, outputs.predictions), features, examples), examples)
-    if not scores:
+    _for_file(config, data, batch_size, encoding, delimiter)
+    result = predict_file(data, trained, data_file)
+    if not result.scores:
         raise DataError(f"{data_file} holds no gold labels to evaluate against; use `archit predict` instead.")
-    return {"loss": outputs.metrics.get("test_loss"), **scores}
+    return {"loss": result.loss, **result.scores}

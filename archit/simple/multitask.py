@@ -28,7 +28,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import attrs
-import torch
 import transformers
 from transformers import TrainingArguments
 
@@ -44,6 +43,7 @@ from archit.simple.multitask_training import (
 )
 from archit.simple.outputs import partial_directory, publish_directory, replacing
 from archit.simple.plotting import plot_task_losses
+from archit.simple.prediction import predict_file
 from archit.simple.training import ArchitTrainer, LogAtCheckpoints, mean_training_loss
 
 __all__ = [
@@ -508,37 +508,19 @@ def load_multitask_run(model: str, task: str) -> tuple[TaskRun, TaskData, Any]:
     return run, data, trained
 
 
-def _task_predictions(
-    model: str,
-    task: str,
-    data_file: str,
-    batch_size: int | None,
-    encoding: str | None,
-    delimiter: str | None,
-    output_dir: str,
-) -> tuple[TaskData, list[Example], list[Any], float | None, ArchitTrainer]:
+def _task_data_for_file(
+    model: str, task: str, batch_size: int | None, encoding: str | None, delimiter: str | None
+) -> tuple[TaskData, Any]:
+    """One task's data, its configuration given the batch size, encoding and delimiter that are set, and its
+    model."""
     run, data, trained = load_multitask_run(model, task)
-    changes = {
+    changes: dict[str, Any] = {
         key: value
         for key, value in (("encoding", encoding), ("delimiter", delimiter), ("eval_batch_size", batch_size))
         if value is not None
     }
     data.config = attrs.evolve(run.config, **changes)
-    examples = data.read(data_file)
-    features = data.featurize(examples)
-    args = TrainingArguments(
-        output_dir=output_dir,
-        per_device_eval_batch_size=data.config.eval_batch_size,
-        report_to="none",
-        disable_tqdm=not data.config.progress_bars,
-        remove_unused_columns=False,
-        dataloader_pin_memory=torch.cuda.is_available(),
-    )
-    trainer = ArchitTrainer(model=trained, args=args, data_collator=data.collator(), task_data=data)
-    outputs = trainer.predict(features)
-    arrays = outputs.predictions if isinstance(outputs.predictions, (tuple, list)) else (outputs.predictions,)
-    decoded = data.decode(dict(zip(data.prediction_names, arrays, strict=True)), features, examples)
-    return data, examples, decoded, outputs.metrics.get("test_loss"), trainer
+    return data, trained
 
 
 def predict_task(
@@ -559,18 +541,12 @@ def predict_task(
     Raises:
         DataError, MultiTaskError: see :func:`load_multitask_run`; an unusable data file.
     """
-    output_file = output_file or os.path.splitext(data_file)[0] + f".{task}.predictions"
-    directory = os.path.dirname(os.path.abspath(output_file))
-    data, examples, decoded, _, trainer = _task_predictions(
-        model, task, data_file, batch_size, encoding, delimiter, directory
+    data, trained = _task_data_for_file(model, task, batch_size, encoding, delimiter)
+    path = output_file or os.path.splitext(data_file)[0] + f".{task}.predictions"
+    result = predict_file(
+        data, trained, data_file, lambda suffix: path if path.endswith(suffix) else path + suffix, loss=False
     )
-    if not output_file.endswith(data.prediction_suffix(examples)):
-        output_file += data.prediction_suffix(examples)
-    if not trainer.is_world_process_zero():
-        return None, {}
-    with replacing(output_file) as temporary:
-        data.write_predictions(temporary, decoded, examples)
-    return output_file, data.score(decoded, examples)
+    return result.output_file, result.scores if result.output_file is not None else {}
 
 
 def evaluate_task(
@@ -580,20 +556,15 @@ def evaluate_task(
     batch_size: int | None = None,
     encoding: str | None = None,
     delimiter: str | None = None,
-) -> dict[str, float]:
+) -> dict[str, float | None]:
     """Score one task of a trained multi-task model on a labelled data file.
 
     Raises:
         DataError: the file holds no gold labels; see :func:`load_multitask_run`.
         MultiTaskError: see :func:`load_multitask_run`.
     """
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as scratch:
-        data, examples, decoded, loss, _ = _task_predictions(
-            model, task, data_file, batch_size, encoding, delimiter, scratch
-        )
-    scores = data.score(decoded, examples)
-    if not scores:
+    data, trained = _task_data_for_file(model, task, batch_size, encoding, delimiter)
+    result = predict_file(data, trained, data_file)
+    if not result.scores:
         raise DataError(f"{data_file} holds no gold labels to evaluate against; use `archit predict` instead.")
-    return {"loss": loss, **scores}
+    return {"loss": result.loss, **result.scores}

@@ -80,7 +80,7 @@ class RunResult:
 
     output_dir: str
     model_dir: str
-    metrics: dict[str, dict[str, float]]
+    metrics: dict[str, dict[str, Any]]
     metrics_file: str
     config_file: str
     plot_file: str
@@ -216,7 +216,7 @@ def run_simple(config: RunConfiguration, dataset: Any = None) -> RunResult:
         model = wrap_with_peft(model, config.peft, config.peft_options)
     features = {name: data.featurize(examples, training=name == "train") for name, examples in splits.items()}
     has_eval = "validation" in splits
-    collator = data.collator(training=True)
+    collator: Callable[[list[Any]], Mapping[str, Any]] = data.collator(training=True)
     callbacks: list[TrainerCallback] = [LogAtCheckpoints()]
     if hasattr(collator, "set_epoch"):
         callbacks.append(EpochToCollator(collator))
@@ -241,7 +241,7 @@ def run_simple(config: RunConfiguration, dataset: Any = None) -> RunResult:
     )
     checkpoint = _checkpoint_to_resume(trainer) if config.resume else None
     train_output = trainer.train(resume_from_checkpoint=checkpoint)
-    metrics: dict[str, dict[str, float]] = {"train": dict(train_output.metrics)}
+    metrics: dict[str, dict[str, Any]] = {"train": dict(train_output.metrics)}
     if config.groups_by_length:
         # the Trainer counted batches as its samples
         metrics["train"]["train_samples_per_second"] *= config.train_batch_size
@@ -283,7 +283,7 @@ def _write_outputs(
     config: RunConfiguration,
     data: TaskData,
     trainer: Trainer,
-    metrics: dict[str, dict[str, float]],
+    metrics: dict[str, dict[str, Any]],
     predictions: tuple[str, list[Any]] | None,
     splits: Mapping[str, list[Example]],
 ) -> RunResult:

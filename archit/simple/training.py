@@ -30,6 +30,7 @@ from archit.simple.config import RunConfiguration, RunConfigurationError
 from archit.simple.data import TaskData
 
 __all__ = [
+    "LABEL_KEYS",
     "ArchitTrainer",
     "EpochToCollator",
     "LogAtCheckpoints",
@@ -168,6 +169,10 @@ def inference_arguments(config: RunConfiguration, output_dir: str) -> TrainingAr
     )
 
 
+LABEL_KEYS = ("labels", "start_positions", "end_positions", "answerable", "arc_labels", "rel_labels")
+"""The batch keys that are gold labels: the model computes a loss from them, and nothing else."""
+
+
 def named_predictions(data: TaskData, arrays: Any) -> dict[str, np.ndarray]:
     """The arrays ``Trainer.predict`` returns, by the task data's :attr:`~TaskData.prediction_names`."""
     arrays = arrays if isinstance(arrays, (tuple, list)) else (arrays,)
@@ -191,15 +196,25 @@ class ArchitTrainer(Trainer):
     Args:
         task_data: the run's task data.
         head_learning_rate: the peak learning rate of the head (``None``: the ``learning_rate`` of ``args``).
+        prediction_loss: whether predicting computes the loss; without it the gold labels (:data:`LABEL_KEYS`)
+            stay out of the model's inputs (:meth:`TaskData.reduce_outputs` still sees them).
         *args, **kwargs: as for ``Trainer``.
     """
 
     optimizer: torch.optim.Optimizer | None  # the Trainer's, set by create_optimizer
 
-    def __init__(self, *args: Any, task_data: TaskData, head_learning_rate: float | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        task_data: TaskData,
+        head_learning_rate: float | None = None,
+        prediction_loss: bool = True,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.task_data = task_data
         self.head_learning_rate = head_learning_rate
+        self.prediction_loss = prediction_loss
 
     def create_optimizer(self, *args: Any, **kwargs: Any) -> torch.optim.Optimizer:
         """The ``Trainer``'s optimizer, or :func:`head_aware_optimizer` when the head has its own learning rate."""
@@ -240,8 +255,9 @@ class ArchitTrainer(Trainer):
         ignore_keys: list[str] | None = None,
     ) -> tuple[torch.Tensor | None, tuple[torch.Tensor, ...] | None, torch.Tensor | None]:
         inputs = {key: value.to(self.args.device) if hasattr(value, "to") else value for key, value in inputs.items()}
+        model_inputs = inputs if self.prediction_loss else {k: v for k, v in inputs.items() if k not in LABEL_KEYS}
         with torch.no_grad():
-            outputs = model(**inputs)
+            outputs = model(**model_inputs)
         loss = outputs.get("loss")
         loss = loss.detach().mean() if loss is not None else None
         if prediction_loss_only:

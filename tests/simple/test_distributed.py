@@ -181,3 +181,28 @@ def test_two_process_multitask_run_is_one_process_accumulating_both_batches(tmp_
     assert_same_step(two, one_step)
     for task in ("upos", "deps"):
         assert two[f"loss_{task}"] == pytest.approx(one_step[f"loss_{task}"], abs=1e-4)
+
+
+def test_two_process_predict_writes_what_one_process_writes(tmp_path, checkpoints) -> None:
+    """``archit predict`` under torchrun: the processes share the batches, rank 0 alone writes, and the file is
+    the single-process one (sentences of varied lengths, batched by length)."""
+    from archit.simple.inference import predict
+    from tests.simple.test_prediction import bio_text
+
+    data_file = write_task_data(tmp_path, "ner.txt", NER)
+    options = {**_run_options(checkpoints["bert"], data_file, tmp_path / "run"), "eval_strategy": "no"}
+    run_simple(RunConfiguration(**{**options, "validation_file": None, "test_file": None}))
+    new_file = write_task_data(tmp_path, "new.txt", bio_text(37))
+    environment = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(REPOSITORY), os.environ.get("PYTHONPATH", "")]),
+        "OMP_NUM_THREADS": "1",
+    }
+    two = tmp_path / "two.jsonl"
+    arguments = ["predict", str(tmp_path / "run"), "--data", new_file, "--output", str(two), "--batch-size", "4"]
+    command = [*LAUNCHERS["torchrun"], "-m", "archit.simple.cli", *arguments]
+    result = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert result.stdout.count("predictions written to") == 1
+    one, _ = predict(str(tmp_path / "run"), new_file, str(tmp_path / "one.jsonl"), batch_size=4)
+    assert two.read_bytes() == Path(one).read_bytes()

@@ -3,15 +3,18 @@
 A :class:`TaskData` reads a task's files into examples (plain dicts, each remembering its line), builds
 the label list from the training examples, turns examples into features (lists of ids a collator pads),
 turns the model's outputs back into one prediction per example, scores predictions against the examples'
-gold labels and writes a predictions file.
+gold labels and writes a predictions file. Prediction streams a file: :meth:`TaskData.read_chunks` gives its
+examples a chunk at a time, a :class:`Scorer` adds up each chunk's scores, and
+:meth:`TaskData.write_predictions_to` appends each chunk's predictions.
 """
 
 from __future__ import annotations
 
 import abc
+import itertools
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, TextIO
 
 import numpy as np
 
@@ -29,12 +32,16 @@ __all__ = [
     "TASK_DATA",
     "Example",
     "Feature",
+    "KeptScorer",
+    "Scorer",
     "TaskData",
+    "chunked",
     "get_task_data",
     "register_task_data",
     "registered_tasks",
     "task_data_class",
     "write_jsonl",
+    "write_jsonl_lines",
 ]
 
 Example = dict[str, Any]
@@ -48,6 +55,52 @@ TASK_DATA: Registry[type[TaskData]] = Registry(
     "Add one with @archit.simple.data.register_task_data on a TaskData subclass, or use the task from Python.",
 )
 """The :class:`TaskData` class of each task that the runscripts can read data for."""
+
+
+class Scorer(abc.ABC):
+    """The scores of a file's predictions, added up chunk by chunk: the result is that of scoring the whole file
+    at once (counts are summed, never averages of chunks)."""
+
+    @abc.abstractmethod
+    def add(self, predictions: Sequence[Any], examples: Sequence[Example]) -> None:
+        """Add the predictions of some examples (the next ones of the file)."""
+
+    @abc.abstractmethod
+    def result(self) -> dict[str, float]:
+        """The metrics of every prediction added (``{}`` when no example had gold labels)."""
+
+    def score(self, predictions: Sequence[Any], examples: Sequence[Example]) -> dict[str, float]:
+        """:meth:`add` then :meth:`result`: the metrics of one set of predictions."""
+        self.add(predictions, examples)
+        return self.result()
+
+
+class KeptScorer(Scorer):
+    """A :class:`Scorer` that keeps every prediction and example and scores them together at the end, for tasks
+    whose metrics need the whole file at once.
+
+    Args:
+        score: the task data's :meth:`TaskData.score`.
+    """
+
+    def __init__(self, score: Callable[[Sequence[Any], Sequence[Example]], dict[str, float]]) -> None:
+        self._score = score
+        self.predictions: list[Any] = []
+        self.examples: list[Example] = []
+
+    def add(self, predictions: Sequence[Any], examples: Sequence[Example]) -> None:
+        self.predictions += predictions
+        self.examples += examples
+
+    def result(self) -> dict[str, float]:
+        return self._score(self.predictions, self.examples)
+
+
+def chunked(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    """Consecutive lists of ``size`` items (the last one shorter), taken from ``items`` as they are needed."""
+    iterator = iter(items)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
 
 
 class TaskData(abc.ABC):
@@ -91,6 +144,17 @@ class TaskData(abc.ABC):
         Raises:
             DataError: the file is missing or malformed; the message names the file and line.
         """
+
+    def read_chunks(self, path: str, size: int) -> Iterator[list[Example]]:
+        """The examples of a data file, ``size`` at a time, read as they are needed.
+
+        By default the whole file is read at once and given in chunks; a task whose reader streams overrides
+        this, so that predicting a file holds one chunk of it at a time.
+
+        Raises:
+            DataError: as :meth:`read`, when the chunk at fault is reached.
+        """
+        return chunked(self.read(path), size)
 
     def example_labels(self, example: Example) -> Iterable[str]:
         """The label names an example holds (none for tasks without label names)."""
@@ -162,14 +226,26 @@ class TaskData(abc.ABC):
     def score(self, predictions: Sequence[Any], examples: Sequence[Example]) -> dict[str, float]:
         """Metrics of the predictions against the examples' gold labels (``{}`` when they have none)."""
 
+    def scorer(self) -> Scorer:
+        """A :class:`Scorer` that adds up the scores of a file chunk by chunk; by default one that keeps every
+        chunk and calls :meth:`score` at the end."""
+        return KeptScorer(self.score)
+
     def prediction_suffix(self, examples: Sequence[Example]) -> str:
         """Extension of the predictions file written for these examples (``.jsonl`` unless the task writes
         its input format back)."""
         return ".jsonl"
 
-    @abc.abstractmethod
     def write_predictions(self, path: str, predictions: Sequence[Any], examples: Sequence[Example]) -> None:
-        """Write one record per example with its prediction (and its gold label when it has one)."""
+        """Write one record per example with its prediction (and its gold label when it has one) to a new file
+        (UTF-8 without a byte-order mark, LF line ends)."""
+        with create_text(path) as handle:
+            self.write_predictions_to(handle, predictions, examples)
+
+    @abc.abstractmethod
+    def write_predictions_to(self, handle: TextIO, predictions: Sequence[Any], examples: Sequence[Example]) -> None:
+        """Append one record per example with its prediction (and its gold label when it has one) to an open
+        predictions file; a file written chunk by chunk is the file written at once."""
 
     @property
     def main_metric(self) -> str:
@@ -214,8 +290,13 @@ def registered_tasks() -> dict[str, type[TaskData]]:
     return dict(TASK_DATA.items())
 
 
-def write_jsonl(path: str, records: Sequence[Mapping[str, Any]]) -> None:
+def write_jsonl(path: str, records: Iterable[Mapping[str, Any]]) -> None:
     """Write one JSON object per line (UTF-8 without a byte-order mark, LF line ends, non-ASCII kept)."""
     with create_text(path) as handle:
-        for record in records:
-            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+        write_jsonl_lines(handle, records)
+
+
+def write_jsonl_lines(handle: TextIO, records: Iterable[Mapping[str, Any]]) -> None:
+    """Append one JSON object per line to an open text file (non-ASCII kept)."""
+    for record in records:
+        handle.write(json.dumps(record, ensure_ascii=False) + "\n")

@@ -8,12 +8,12 @@ file has the same number of choices. Each choice is encoded after the text as a 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TextIO
 
 import numpy as np
 
 from archit.errors import DataError
-from archit.simple.data.base import Example, Feature, TaskData, register_task_data, write_jsonl
+from archit.simple.data.base import Example, Feature, TaskData, register_task_data, write_jsonl_lines
 from archit.simple.data.files import read_jsonl, require
 from archit.simple.metrics.classification import accuracy
 
@@ -88,13 +88,13 @@ class MultipleChoiceData(TaskData):
         pairs = [(p, e["label"]) for p, e in zip(predictions, examples, strict=True) if "label" in e]
         return {"accuracy": accuracy(*zip(*pairs, strict=True))} if pairs else {}
 
-    def write_predictions(self, path: str, predictions: Sequence[int], examples: Sequence[Example]) -> None:
-        write_jsonl(
-            path,
-            [
+    def write_predictions_to(self, handle: TextIO, predictions: Sequence[int], examples: Sequence[Example]) -> None:
+        write_jsonl_lines(
+            handle,
+            (
                 {**example, "prediction": p, "predicted_choice": example["choices"][p]}
                 for p, example in zip(predictions, examples, strict=True)
-            ],
+            ),
         )
 
     @property

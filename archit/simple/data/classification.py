@@ -9,18 +9,26 @@ regression.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any, TextIO
 
 import numpy as np
 
 from archit.errors import DataError
 from archit.modeling.tasks.losses import IGNORE_INDEX
-from archit.simple.data.base import Example, Feature, TaskData, register_task_data, write_jsonl
-from archit.simple.data.files import read_records, require
-from archit.simple.metrics.classification import accuracy, correlations, macro_f1, multi_label_scores
+from archit.simple.data.base import (
+    Example,
+    Feature,
+    Scorer,
+    TaskData,
+    chunked,
+    register_task_data,
+    write_jsonl_lines,
+)
+from archit.simple.data.files import iter_records, require
+from archit.simple.metrics.classification import LabelCounts, correlations, multi_label_scores
 
-__all__ = ["SequenceClassificationData"]
+__all__ = ["ClassificationScorer", "SequenceClassificationData"]
 
 SINGLE, MULTI, REGRESSION = "sequence_classification", "multi_label_classification", "regression"
 
@@ -38,23 +46,34 @@ class SequenceClassificationData(TaskData):
     }
 
     def read(self, path: str) -> list[Example]:
+        return list(self._iter_examples(path))
+
+    def read_chunks(self, path: str, size: int) -> Iterator[list[Example]]:
+        return chunked(self._iter_examples(path), size)
+
+    def _iter_examples(self, path: str) -> Iterator[Example]:
+        """The file's examples, one at a time.
+
+        Raises:
+            DataError: a record lacks the text or has a bad label, or some records have a text pair and some do
+                not, when the record at fault is reached.
+        """
         config = self.config
-        examples = []
-        for line, record in read_records(path, config.encoding, config.delimiter):
+        first: Example | None = None
+        for line, record in iter_records(path, config.encoding, config.delimiter):
             example: Example = {"line": line, "text": str(require(path, line, record, config.text_column))}
             if config.text_pair_column and record.get(config.text_pair_column) not in (None, ""):
                 example["text_pair"] = str(record[config.text_pair_column])
             if record.get(config.label_column) not in (None, ""):
                 example["label"] = self._parse_label(path, line, record[config.label_column])
-            examples.append(example)
-        with_pair = [example for example in examples if "text_pair" in example]
-        if with_pair and len(with_pair) < len(examples):
-            line = next(example["line"] for example in examples if "text_pair" not in example)
-            raise DataError(
-                f"{path}, line {line}: no text pair in column {config.text_pair_column!r}, while "
-                f"{len(with_pair)} other records have one; give every record a pair or none."
-            )
-        return examples
+            first = first or example
+            if ("text_pair" in example) != ("text_pair" in first):
+                with_pair, without = (example, first) if "text_pair" in example else (first, example)
+                raise DataError(
+                    f"{path}, line {without['line']}: no text pair in column {config.text_pair_column!r}, while "
+                    f"line {with_pair['line']} has one; give every record a pair or none."
+                )
+            yield example
 
     def _parse_label(self, path: str, line: int, value: Any) -> Any:
         if self.task == REGRESSION:
@@ -126,21 +145,54 @@ class SequenceClassificationData(TaskData):
         return [labels[int(i)] for i in logits.argmax(axis=-1)]
 
     def score(self, predictions: Sequence[Any], examples: Sequence[Example]) -> dict[str, float]:
-        pairs = [(p, e["label"]) for p, e in zip(predictions, examples, strict=True) if "label" in e]
-        if not pairs:
-            return {}
-        predicted, gold = [p for p, _ in pairs], [g for _, g in pairs]
-        if self.task == REGRESSION:
-            return correlations(predicted, gold)
-        if self.task == MULTI:
-            names = sorted({*(self.labels or []), *(n for row in gold for n in row)})
-            rows = [[[int(n in row) for n in names] for row in side] for side in (predicted, gold)]
-            return multi_label_scores(rows[0], rows[1])
-        return {"accuracy": accuracy(predicted, gold), "macro_f1": macro_f1(predicted, gold)}
+        return self.scorer().score(predictions, examples)
 
-    def write_predictions(self, path: str, predictions: Sequence[Any], examples: Sequence[Example]) -> None:
-        write_jsonl(path, [{**example, "prediction": p} for p, example in zip(predictions, examples, strict=True)])
+    def scorer(self) -> ClassificationScorer:
+        return ClassificationScorer(self.task, self.labels or [])
+
+    def write_predictions_to(self, handle: TextIO, predictions: Sequence[Any], examples: Sequence[Example]) -> None:
+        write_jsonl_lines(
+            handle, ({**example, "prediction": p} for p, example in zip(predictions, examples, strict=True))
+        )
 
     @property
     def main_metric(self) -> str:
         return {SINGLE: "accuracy", MULTI: "macro_f1", REGRESSION: "pearson"}[self.task]
+
+
+class ClassificationScorer(Scorer):
+    """Sequence classification scores added up chunk by chunk: label counts for single-label classification;
+    the predicted and gold values alone (not the examples) for multi-label classification and regression, whose
+    label set and correlations need them all.
+
+    Args:
+        task: ``sequence_classification``, ``multi_label_classification`` or ``regression``.
+        labels: the model's label names.
+    """
+
+    def __init__(self, task: str, labels: Sequence[str]) -> None:
+        self.task, self.labels = task, list(labels)
+        self.counts = LabelCounts()
+        self.predicted: list[Any] = []
+        self.gold: list[Any] = []
+        self.n_labelled = 0
+
+    def add(self, predictions: Sequence[Any], examples: Sequence[Example]) -> None:
+        pairs = [(p, e["label"]) for p, e in zip(predictions, examples, strict=True) if "label" in e]
+        self.n_labelled += len(pairs)
+        if self.task == SINGLE:
+            self.counts.add([p for p, _ in pairs], [g for _, g in pairs])
+        else:
+            self.predicted += [p for p, _ in pairs]
+            self.gold += [g for _, g in pairs]
+
+    def result(self) -> dict[str, float]:
+        if not self.n_labelled:
+            return {}
+        if self.task == REGRESSION:
+            return correlations(self.predicted, self.gold)
+        if self.task == MULTI:
+            names = sorted({*self.labels, *(n for row in self.gold for n in row)})
+            rows = [[[int(n in row) for n in names] for row in side] for side in (self.predicted, self.gold)]
+            return multi_label_scores(rows[0], rows[1])
+        return {"accuracy": self.counts.accuracy(), "macro_f1": self.counts.macro_f1()}

@@ -12,13 +12,13 @@ import csv
 import difflib
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from archit.errors import DataError
 from archit.simple.textfiles import DEFAULT_ENCODING, iter_lines, open_text
 
-__all__ = ["read_jsonl", "read_records", "require"]
+__all__ = ["iter_jsonl", "iter_records", "read_jsonl", "read_records", "require"]
 
 TABLE_SUFFIXES = {".csv": ",", ".tsv": "\t"}
 JSONL_SUFFIXES = (".jsonl", ".json", ".ndjson")
@@ -34,7 +34,15 @@ def read_jsonl(path: str, encoding: str = DEFAULT_ENCODING) -> list[tuple[int, d
     Raises:
         DataError: the file is missing or not valid in ``encoding``; a line is not valid JSON or not a JSON object.
     """
-    records = []
+    return list(iter_jsonl(path, encoding))
+
+
+def iter_jsonl(path: str, encoding: str = DEFAULT_ENCODING) -> Iterator[tuple[int, dict[str, Any]]]:
+    """:func:`read_jsonl` one record at a time.
+
+    Raises:
+        DataError: as :func:`read_jsonl`, when the record at fault is reached.
+    """
     for number, line in iter_lines(path, encoding):
         if not line.strip():
             continue
@@ -44,8 +52,7 @@ def read_jsonl(path: str, encoding: str = DEFAULT_ENCODING) -> list[tuple[int, d
             raise DataError(f"{path}, line {number}: not valid JSON ({error.msg} at column {error.colno}).") from None
         if not isinstance(record, dict):
             raise DataError(f"{path}, line {number}: expected a JSON object, found {type(record).__name__}.")
-        records.append((number, record))
-    return records
+        yield number, record
 
 
 def _check_header(path: str, header: list[str], delimiter: str) -> None:
@@ -61,8 +68,7 @@ def _check_header(path: str, header: list[str], delimiter: str) -> None:
         )
 
 
-def _read_table(path: str, delimiter: str, quoted: bool, encoding: str) -> list[tuple[int, dict[str, Any]]]:
-    records = []
+def _iter_table(path: str, delimiter: str, quoted: bool, encoding: str) -> Iterator[tuple[int, dict[str, Any]]]:
     with open_text(path, encoding) as handle:
         reader = csv.reader(handle, delimiter=delimiter, quoting=csv.QUOTE_MINIMAL if quoted else csv.QUOTE_NONE)
         try:
@@ -79,11 +85,10 @@ def _read_table(path: str, delimiter: str, quoted: bool, encoding: str) -> list[
                             f"({', '.join(map(repr, header))})."
                         )
                     values = [cell.replace("\r\n", "\n") for cell in row]  # as \n whatever the file's line ends
-                    records.append((start, dict(zip(header, values, strict=True))))
+                    yield start, dict(zip(header, values, strict=True))
                 start = reader.line_num + 1
         except csv.Error as error:
             raise DataError(f"{path}, line {reader.line_num}: cannot read the table ({error}).") from None
-    return records
 
 
 def read_records(
@@ -101,19 +106,33 @@ def read_records(
         DataError: the file is missing, has an unknown extension, is not valid in ``encoding``, its header row
             shows another delimiter, or a record is malformed; or it holds no records at all.
     """
+    return list(iter_records(path, encoding, delimiter))
+
+
+def iter_records(
+    path: str, encoding: str = DEFAULT_ENCODING, delimiter: str | None = None
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """:func:`read_records` one record at a time, the file read as the records are taken.
+
+    Raises:
+        DataError: as :func:`read_records`, when the record at fault (or the end of an empty file) is reached.
+    """
     suffix = os.path.splitext(path)[1].lower()
     if suffix in TABLE_SUFFIXES:
-        records = _read_table(path, delimiter or TABLE_SUFFIXES[suffix], suffix != ".tsv", encoding)
+        records = _iter_table(path, delimiter or TABLE_SUFFIXES[suffix], suffix != ".tsv", encoding)
     elif suffix in JSONL_SUFFIXES:
-        records = read_jsonl(path, encoding)
+        records = iter_jsonl(path, encoding)
     else:
         raise DataError(
             f"{path}: unknown file type {suffix or '(no extension)'!r}; expected one of "
             f"{', '.join([*TABLE_SUFFIXES, *JSONL_SUFFIXES])}."
         )
-    if not records:
+    empty = True
+    for record in records:
+        empty = False
+        yield record
+    if empty:
         raise DataError(f"{path}: the file holds no examples.")
-    return records
 
 
 def require(path: str, line: int, record: Mapping[str, Any], column: str) -> Any:

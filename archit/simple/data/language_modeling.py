@@ -11,9 +11,9 @@ evaluation so that evaluations compare. Predictions are each document's mean tok
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TextIO
 
 import numpy as np
 import torch
@@ -21,7 +21,7 @@ from transformers import DataCollatorForLanguageModeling
 
 from archit.errors import DataError
 from archit.modeling.tasks.losses import IGNORE_INDEX
-from archit.simple.data.base import Example, Feature, TaskData, register_task_data, write_jsonl
+from archit.simple.data.base import Example, Feature, TaskData, register_task_data, write_jsonl_lines
 from archit.simple.data.collate import Collator
 from archit.simple.data.tokenization import cut_blocks
 from archit.simple.metrics.language_modeling import perplexity
@@ -123,6 +123,10 @@ class LanguageModelingData(TaskData):
             raise DataError(f"{path}: the file holds no text (one document per non-blank line).")
         return examples
 
+    def read_chunks(self, path: str, size: int) -> Iterator[list[Example]]:
+        """The whole file as one chunk: a block's evaluation masks are seeded by its index in the file."""
+        yield self.read(path)
+
     def featurize(self, examples: Sequence[Example], training: bool = False) -> list[Feature]:
         if self.task == "masked_lm" and self.tokenizer.mask_token_id is None:
             raise DataError(
@@ -200,8 +204,8 @@ class LanguageModelingData(TaskData):
         loss = sum(p["loss"] * p["tokens"] for p in predictions if p["tokens"]) / tokens
         return {"nll": loss, "perplexity": perplexity(loss)}
 
-    def write_predictions(
-        self, path: str, predictions: Sequence[dict[str, float]], examples: Sequence[Example]
+    def write_predictions_to(
+        self, handle: TextIO, predictions: Sequence[dict[str, float]], examples: Sequence[Example]
     ) -> None:
         records = []
         for prediction, example in zip(predictions, examples, strict=True):
@@ -214,7 +218,7 @@ class LanguageModelingData(TaskData):
                     "perplexity": perplexity(prediction["loss"]) if scored else None,
                 }
             )
-        write_jsonl(path, records)
+        write_jsonl_lines(handle, records)
 
     @property
     def main_metric(self) -> str:

@@ -8,19 +8,20 @@ relation first).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TextIO
 
 import numpy as np
 
 from archit.modeling.tasks.losses import IGNORE_INDEX
-from archit.simple.data.base import Example, Feature, TaskData, register_task_data
+from archit.simple.data.base import Example, Feature, Scorer, TaskData, chunked, register_task_data
 from archit.simple.data.collate import MODEL_INPUT_KEYS, Collator
-from archit.simple.data.tagging import read_numbered_conllu
+from archit.simple.data.tagging import iter_numbered_sentences
 from archit.simple.data.tokenization import encode_words, log_empty_words
-from archit.simple.formats.conllu import ConlluSentence, LabelVocabulary, write_conllu
-from archit.simple.metrics.parsing import attachment_scores
+from archit.simple.formats.conllu import ConlluSentence, LabelVocabulary
+from archit.simple.metrics.parsing import AttachmentCounts
 
-__all__ = ["DependencyParsingData"]
+__all__ = ["AttachmentScorer", "DependencyParsingData"]
 
 UNTRUNCATED = 1_000_000
 PARSING_KEYS = (*MODEL_INPUT_KEYS, "word_ids", "arc_labels", "rel_labels")
@@ -36,10 +37,14 @@ class DependencyParsingData(TaskData):
     predictions = "CoNLL-U"
 
     def read(self, path: str) -> list[Example]:
-        return [
-            {"line": line, "words": list(s.forms), "sentence": s}
-            for line, s in read_numbered_conllu(path, self.config.encoding)
-        ]
+        return list(self._iter_examples(path))
+
+    def read_chunks(self, path: str, size: int) -> Iterator[list[Example]]:
+        return chunked(self._iter_examples(path), size)
+
+    def _iter_examples(self, path: str) -> Iterator[Example]:
+        for line, sentence in iter_numbered_sentences(path, self.config.encoding):
+            yield {"line": line, "words": list(sentence.forms), "sentence": sentence}
 
     def fit_labels(self, examples: Sequence[Example]) -> None:
         self.labels = list(LabelVocabulary.from_sentences(example["sentence"] for example in examples).labels)
@@ -82,14 +87,33 @@ class DependencyParsingData(TaskData):
         return predictions
 
     def score(self, predictions: Sequence[ConlluSentence], examples: Sequence[Example]) -> dict[str, float]:
-        return attachment_scores([example["sentence"] for example in examples], list(predictions)).as_dict()
+        return self.scorer().score(predictions, examples)
+
+    def scorer(self) -> AttachmentScorer:
+        return AttachmentScorer()
 
     def prediction_suffix(self, examples: Sequence[Example]) -> str:
         return ".conllu"
 
-    def write_predictions(self, path: str, predictions: Sequence[ConlluSentence], examples: Sequence[Example]) -> None:
-        write_conllu(path, predictions)
+    def write_predictions_to(
+        self, handle: TextIO, predictions: Sequence[ConlluSentence], examples: Sequence[Example]
+    ) -> None:
+        for sentence in predictions:
+            handle.write(sentence.to_conllu())
 
     @property
     def main_metric(self) -> str:
         return "las"
+
+
+class AttachmentScorer(Scorer):
+    """UAS, LAS, UCM and LCM added up chunk by chunk (:class:`~archit.simple.metrics.parsing.AttachmentCounts`)."""
+
+    def __init__(self) -> None:
+        self.counts = AttachmentCounts()
+
+    def add(self, predictions: Sequence[ConlluSentence], examples: Sequence[Example]) -> None:
+        self.counts.add([example["sentence"] for example in examples], list(predictions))
+
+    def result(self) -> dict[str, float]:
+        return self.counts.scores().as_dict()

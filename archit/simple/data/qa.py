@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TextIO
 
 import numpy as np
 
 from archit.errors import DataError
-from archit.simple.data.base import Example, Feature, TaskData, register_task_data, write_jsonl
+from archit.simple.data.base import Example, Feature, TaskData, register_task_data, write_jsonl_lines
 from archit.simple.data.collate import Collator
 from archit.simple.metrics.squad import squad_scores
 from archit.simple.textfiles import DEFAULT_ENCODING, open_text
@@ -246,14 +246,14 @@ class ExtractiveQAData(TaskData):
             return {}
         return squad_scores({e["id"]: p for p, e in zip(predictions, examples, strict=True)}, gold)
 
-    def write_predictions(self, path: str, predictions: Sequence[str], examples: Sequence[Example]) -> None:
+    def write_predictions_to(self, handle: TextIO, predictions: Sequence[str], examples: Sequence[Example]) -> None:
         records = []
         for prediction, example in zip(predictions, examples, strict=True):
             record = {"id": example["id"], "question": example["question"], "prediction": prediction}
             if "answers" in example:
                 record["answers"] = [answer["text"] for answer in example["answers"]]
             records.append(record)
-        write_jsonl(path, records)
+        write_jsonl_lines(handle, records)
 
     @property
     def main_metric(self) -> str:

@@ -11,21 +11,37 @@ as ``O`` (or the first label when there is no ``O``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import TextIO
 
 import numpy as np
 
 from archit.errors import DataError
 from archit.modeling.tasks.losses import IGNORE_INDEX
-from archit.simple.data.base import Example, Feature, TaskData, register_task_data, write_jsonl
+from archit.simple.data.base import (
+    Example,
+    Feature,
+    Scorer,
+    TaskData,
+    chunked,
+    register_task_data,
+    write_jsonl_lines,
+)
 from archit.simple.data.collate import Collator
 from archit.simple.data.tokenization import align_labels, encode_words, first_piece_positions, log_empty_words
-from archit.simple.formats.conllu import ConlluSentence, read_conllu
-from archit.simple.metrics.classification import accuracy, macro_f1
-from archit.simple.metrics.tagging import entity_scores, is_bio_label_set
-from archit.simple.textfiles import DEFAULT_ENCODING, create_text, iter_lines
+from archit.simple.formats.conllu import ConlluSentence, iter_numbered_conllu
+from archit.simple.metrics.classification import LabelCounts
+from archit.simple.metrics.tagging import EntityCounts, is_bio_label_set
+from archit.simple.textfiles import DEFAULT_ENCODING, iter_lines
 
-__all__ = ["TokenClassificationData", "read_bio", "read_numbered_conllu"]
+__all__ = [
+    "TagScorer",
+    "TokenClassificationData",
+    "iter_bio",
+    "iter_numbered_sentences",
+    "read_bio",
+    "read_numbered_conllu",
+]
 
 CONLLU_SUFFIXES = (".conllu",)
 
@@ -37,32 +53,42 @@ def read_bio(path: str, encoding: str = DEFAULT_ENCODING) -> list[Example]:
         DataError: the file is missing or not valid in ``encoding``, a sentence mixes tagged and untagged lines,
             or the file holds no sentence.
     """
-    sentences: list[Example] = []
-    current: list[tuple[int, list[str]]] = []
+    return list(iter_bio(path, encoding))
 
-    def close() -> None:
-        if not current:
-            return
+
+def iter_bio(path: str, encoding: str = DEFAULT_ENCODING) -> Iterator[Example]:
+    """:func:`read_bio` one sentence at a time, the file read as the sentences are taken.
+
+    Raises:
+        DataError: as :func:`read_bio`, when the sentence at fault (or the end of an empty file) is reached.
+    """
+    current: list[tuple[int, list[str]]] = []
+    n_sentences = 0
+
+    def sentence() -> Example:
         widths = {len(columns) > 1 for _, columns in current}
         if len(widths) > 1:
             line = next(number for number, columns in current if len(columns) == 1)
             raise DataError(f"{path}, line {line}: a word without a tag in a sentence whose other words have tags.")
-        sentence: Example = {"line": current[0][0], "words": [columns[0] for _, columns in current]}
+        example: Example = {"line": current[0][0], "words": [columns[0] for _, columns in current]}
         if widths == {True}:
-            sentence["tags"] = [columns[-1] for _, columns in current]
-        sentences.append(sentence)
+            example["tags"] = [columns[-1] for _, columns in current]
         current.clear()
+        return example
 
     for number, line in iter_lines(path, encoding):
         columns = line.split()
         if not columns:
-            close()
+            if current:
+                n_sentences += 1
+                yield sentence()
         elif columns[0] != "-DOCSTART-":
             current.append((number, columns))
-    close()
-    if not sentences:
+    if current:
+        n_sentences += 1
+        yield sentence()
+    if not n_sentences:
         raise DataError(f"{path}: the file holds no sentences (one word per line, blank lines between sentences).")
-    return sentences
 
 
 CONLLU_COLUMNS = {"upos": 3, "xpos": 4, "deprel": 7}
@@ -74,18 +100,16 @@ def _word_lines(sentence: ConlluSentence) -> list[int]:
     return [k for k, line in enumerate(sentence.lines) if line.split("\t", 1)[0].isdigit()]
 
 
-def _read_conllu(path: str, field: str, encoding: str) -> list[Example]:
+def _iter_conllu(path: str, field: str, encoding: str) -> Iterator[Example]:
     """Sentences of a CoNLL-U file: ``{"line", "words", "tags", "sentence"}`` (``tags`` absent when the field
     holds only ``_``)."""
     column = CONLLU_COLUMNS[field]
-    examples = []
-    for start, sentence in read_numbered_conllu(path, encoding):
+    for start, sentence in iter_numbered_sentences(path, encoding):
         values = [sentence.lines[k].split("\t")[column] for k in _word_lines(sentence)]
         example: Example = {"line": start, "words": list(sentence.forms), "sentence": sentence}
         if any(value != "_" for value in values):
             example["tags"] = values
-        examples.append(example)
-    return examples
+        yield example
 
 
 def read_numbered_conllu(path: str, encoding: str = DEFAULT_ENCODING) -> list[tuple[int, ConlluSentence]]:
@@ -94,12 +118,21 @@ def read_numbered_conllu(path: str, encoding: str = DEFAULT_ENCODING) -> list[tu
     Raises:
         DataError: the file is missing, not valid in ``encoding`` or malformed, or holds no sentence.
     """
-    sentences = read_conllu(path, encoding)
-    if not sentences:
+    return list(iter_numbered_sentences(path, encoding))
+
+
+def iter_numbered_sentences(path: str, encoding: str) -> Iterator[tuple[int, ConlluSentence]]:
+    """:func:`read_numbered_conllu` one sentence at a time.
+
+    Raises:
+        DataError: as :func:`read_numbered_conllu`, when the sentence at fault (or the end of the file) is reached.
+    """
+    empty = True
+    for numbered in iter_numbered_conllu(path, encoding):
+        empty = False
+        yield numbered
+    if empty:
         raise DataError(f"{path}: the file holds no sentences.")
-    lines = [line for _, line in iter_lines(path, encoding)]
-    starts = [n for n, line in enumerate(lines, 1) if line.strip() and (n == 1 or not lines[n - 2].strip())]
-    return list(zip(starts, sentences, strict=True))
 
 
 def _with_column(sentence: ConlluSentence, column: int, values: Sequence[str]) -> str:
@@ -122,9 +155,15 @@ class TokenClassificationData(TaskData):
     predictions = "CoNLL-U (from CoNLL-U) or JSONL"
 
     def read(self, path: str) -> list[Example]:
+        return list(self._iter_examples(path))
+
+    def read_chunks(self, path: str, size: int) -> Iterator[list[Example]]:
+        return chunked(self._iter_examples(path), size)
+
+    def _iter_examples(self, path: str) -> Iterator[Example]:
         if path.lower().endswith(CONLLU_SUFFIXES):
-            return _read_conllu(path, self.config.conllu_label_field, self.config.encoding)
-        return read_bio(path, self.config.encoding)
+            return _iter_conllu(path, self.config.conllu_label_field, self.config.encoding)
+        return iter_bio(path, self.config.encoding)
 
     def example_labels(self, example: Example) -> Iterable[str]:
         return example.get("tags", ())
@@ -173,39 +212,62 @@ class TokenClassificationData(TaskData):
         return is_bio_label_set(self.labels or [])
 
     def score(self, predictions: Sequence[list[str]], examples: Sequence[Example]) -> dict[str, float]:
-        pairs = [(p, e["tags"]) for p, e in zip(predictions, examples, strict=True) if "tags" in e]
-        if not pairs:
-            return {}
-        flat_predicted = [tag for predicted, _ in pairs for tag in predicted]
-        flat_gold = [tag for _, gold in pairs for tag in gold]
-        scores = {"accuracy": accuracy(flat_predicted, flat_gold)}
-        if self.is_bio:
-            scores.update(entity_scores([p for p, _ in pairs], [g for _, g in pairs]))
-        else:
-            scores["macro_f1"] = macro_f1(flat_predicted, flat_gold)
-        return scores
+        return self.scorer().score(predictions, examples)
+
+    def scorer(self) -> TagScorer:
+        return TagScorer(self.is_bio)
 
     def prediction_suffix(self, examples: Sequence[Example]) -> str:
         return ".conllu" if examples and "sentence" in examples[0] else ".jsonl"
 
-    def write_predictions(self, path: str, predictions: Sequence[list[str]], examples: Sequence[Example]) -> None:
+    def write_predictions_to(
+        self, handle: TextIO, predictions: Sequence[list[str]], examples: Sequence[Example]
+    ) -> None:
         if examples and "sentence" in examples[0]:
-            self._write_conllu(path, predictions, examples)
-            return
-        write_jsonl(
-            path,
-            [
-                {key: value for key, value in {**example, "prediction": p}.items() if key != "sentence"}
-                for p, example in zip(predictions, examples, strict=True)
-            ],
-        )
-
-    def _write_conllu(self, path: str, predictions: Sequence[list[str]], examples: Sequence[Example]) -> None:
-        column = CONLLU_COLUMNS[self.config.conllu_label_field]
-        with create_text(path) as handle:
+            column = CONLLU_COLUMNS[self.config.conllu_label_field]
             for predicted, example in zip(predictions, examples, strict=True):
                 handle.write(_with_column(example["sentence"], column, predicted))
+            return
+        write_jsonl_lines(
+            handle,
+            (
+                {key: value for key, value in {**example, "prediction": p}.items() if key != "sentence"}
+                for p, example in zip(predictions, examples, strict=True)
+            ),
+        )
 
     @property
     def main_metric(self) -> str:
         return "f1" if self.is_bio else "accuracy"
+
+
+class TagScorer(Scorer):
+    """Token classification scores added up chunk by chunk: accuracy over words, and entity precision, recall
+    and F1 for entity tags or macro F1 over tags otherwise.
+
+    Args:
+        is_bio: whether the labels are entity tags.
+    """
+
+    def __init__(self, is_bio: bool) -> None:
+        self.is_bio = is_bio
+        self.tags = LabelCounts()
+        self.entities = EntityCounts()
+        self.n_tagged = 0
+
+    def add(self, predictions: Sequence[list[str]], examples: Sequence[Example]) -> None:
+        pairs = [(p, e["tags"]) for p, e in zip(predictions, examples, strict=True) if "tags" in e]
+        self.n_tagged += len(pairs)
+        self.tags.add([tag for predicted, _ in pairs for tag in predicted], [tag for _, gold in pairs for tag in gold])
+        if self.is_bio:
+            self.entities.add([p for p, _ in pairs], [g for _, g in pairs])
+
+    def result(self) -> dict[str, float]:
+        if not self.n_tagged:
+            return {}
+        scores = {"accuracy": self.tags.accuracy()}
+        if self.is_bio:
+            scores.update(self.entities.scores())
+        else:
+            scores["macro_f1"] = self.tags.macro_f1()
+        return scores

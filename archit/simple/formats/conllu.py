@@ -23,6 +23,7 @@ __all__ = [
     "LabelVocabulary",
     "format_conllu",
     "iter_conllu",
+    "iter_numbered_conllu",
     "parse_conllu",
     "read_conllu",
     "write_conllu",
@@ -208,10 +209,22 @@ def iter_conllu(path: str | os.PathLike[str], encoding: str = DEFAULT_ENCODING) 
     Raises:
         DataError: the file does not exist, is not valid in ``encoding``, or is malformed (see :func:`parse_conllu`).
     """
+    for _, sentence in iter_numbered_conllu(path, encoding):
+        yield sentence
+
+
+def iter_numbered_conllu(
+    path: str | os.PathLike[str], encoding: str = DEFAULT_ENCODING
+) -> Iterator[tuple[int, ConlluSentence]]:
+    """``(first line, sentence)`` for each sentence of a CoNLL-U file, one at a time, the file read once.
+
+    Raises:
+        DataError: see :func:`iter_conllu`.
+    """
     if not os.path.isfile(path):
         raise DataError(f"{path}: no such CoNLL-U file.")
     for block in _iter_blocks(line for _, line in iter_lines(path, encoding)):
-        yield _sentence(block, os.fspath(path))
+        yield block[0][0], _sentence(block, os.fspath(path))
 
 
 def read_conllu(path: str | os.PathLike[str], encoding: str = DEFAULT_ENCODING) -> list[ConlluSentence]:

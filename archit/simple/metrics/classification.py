@@ -7,7 +7,7 @@ from collections.abc import Hashable, Sequence
 
 from archit.errors import DataError
 
-__all__ = ["accuracy", "correlations", "f1_per_label", "macro_f1", "multi_label_scores"]
+__all__ = ["LabelCounts", "accuracy", "correlations", "f1_per_label", "macro_f1", "multi_label_scores"]
 
 
 def _check_lengths(predictions: Sequence, references: Sequence) -> None:
@@ -29,6 +29,48 @@ def accuracy(predictions: Sequence[Hashable], references: Sequence[Hashable]) ->
     return sum(p == r for p, r in zip(predictions, references, strict=True)) / len(references)
 
 
+class LabelCounts:
+    """Per-label counts of single-label predictions, added up over batches: :meth:`accuracy`, :meth:`f1_per_label`
+    and :meth:`macro_f1` are those of every prediction added, as if scored at once."""
+
+    def __init__(self) -> None:
+        self.correct = self.total = 0
+        self.true_positives: dict[Hashable, int] = {}
+        self.predicted: dict[Hashable, int] = {}
+        self.gold: dict[Hashable, int] = {}
+
+    def add(self, predictions: Sequence[Hashable], references: Sequence[Hashable]) -> None:
+        """Count more predictions against their references.
+
+        Raises:
+            DataError: the two sequences differ in length.
+        """
+        _check_lengths(predictions, references)
+        for prediction, reference in zip(predictions, references, strict=True):
+            self.predicted[prediction] = self.predicted.get(prediction, 0) + 1
+            self.gold[reference] = self.gold.get(reference, 0) + 1
+            if prediction == reference:
+                self.true_positives[prediction] = self.true_positives.get(prediction, 0) + 1
+                self.correct += 1
+        self.total += len(references)
+
+    def accuracy(self) -> float:
+        """The fraction of predictions equal to their reference (0.0 when there are none)."""
+        return self.correct / self.total if self.total else 0.0
+
+    def f1_per_label(self) -> dict[Hashable, float]:
+        """F1 of each label that occurs in the predictions or the references."""
+        return {
+            label: _f1(self.true_positives.get(label, 0), self.predicted.get(label, 0), self.gold.get(label, 0))
+            for label in {*self.predicted, *self.gold}
+        }
+
+    def macro_f1(self) -> float:
+        """The unweighted mean of :meth:`f1_per_label`."""
+        scores = self.f1_per_label()
+        return sum(scores.values()) / len(scores) if scores else 0.0
+
+
 def f1_per_label(predictions: Sequence[Hashable], references: Sequence[Hashable]) -> dict[Hashable, float]:
     """F1 of each label that occurs in the predictions or the references.
 
@@ -38,25 +80,16 @@ def f1_per_label(predictions: Sequence[Hashable], references: Sequence[Hashable]
     Raises:
         DataError: the two sequences differ in length.
     """
-    _check_lengths(predictions, references)
-    true_positives: dict[Hashable, int] = {}
-    predicted: dict[Hashable, int] = {}
-    gold: dict[Hashable, int] = {}
-    for prediction, reference in zip(predictions, references, strict=True):
-        predicted[prediction] = predicted.get(prediction, 0) + 1
-        gold[reference] = gold.get(reference, 0) + 1
-        if prediction == reference:
-            true_positives[prediction] = true_positives.get(prediction, 0) + 1
-    return {
-        label: _f1(true_positives.get(label, 0), predicted.get(label, 0), gold.get(label, 0))
-        for label in {*predicted, *gold}
-    }
+    counts = LabelCounts()
+    counts.add(predictions, references)
+    return counts.f1_per_label()
 
 
 def macro_f1(predictions: Sequence[Hashable], references: Sequence[Hashable]) -> float:
     """The unweighted mean of :func:`f1_per_label` (scikit-learn's ``f1_score(average="macro")``)."""
-    scores = f1_per_label(predictions, references)
-    return sum(scores.values()) / len(scores) if scores else 0.0
+    counts = LabelCounts()
+    counts.add(predictions, references)
+    return counts.macro_f1()
 
 
 def multi_label_scores(predictions: Sequence[Sequence[int]], references: Sequence[Sequence[int]]) -> dict[str, float]:

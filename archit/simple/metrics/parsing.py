@@ -17,7 +17,7 @@ import torch
 from archit.errors import DataError
 from archit.simple.formats.conllu import ConlluSentence
 
-__all__ = ["AttachmentMetric", "AttachmentScores", "attachment_scores", "universal_deprel"]
+__all__ = ["AttachmentCounts", "AttachmentMetric", "AttachmentScores", "attachment_scores", "universal_deprel"]
 
 
 def universal_deprel(deprel: str) -> str:
@@ -74,25 +74,51 @@ def attachment_scores(gold: Sequence[ConlluSentence], pred: Sequence[ConlluSente
     Raises:
         DataError: if the two differ in number of sentences or in the words of a sentence.
     """
-    if len(gold) != len(pred):
-        raise DataError(
-            f"{len(gold)} gold sentences but {len(pred)} predicted ones; score predictions made on the gold file."
-        )
-    n_uas = n_las = n_ucm = n_lcm = n_words = 0
-    for k, (gold_sentence, pred_sentence) in enumerate(zip(gold, pred, strict=True)):
-        if gold_sentence.forms != pred_sentence.forms:
+    counts = AttachmentCounts()
+    counts.add(gold, pred)
+    return counts.scores()
+
+
+class AttachmentCounts:
+    """The counts behind :func:`attachment_scores`, added up over batches of sentences: :meth:`scores` are those
+    of every sentence added, as if scored at once."""
+
+    def __init__(self) -> None:
+        self.n_uas = self.n_las = self.n_ucm = self.n_lcm = self.n_words = self.n_sentences = 0
+
+    def add(self, gold: Sequence[ConlluSentence], pred: Sequence[ConlluSentence]) -> None:
+        """Count more sentences (the next ones of the file, for the sentence numbers of errors).
+
+        Raises:
+            DataError: if the two differ in number of sentences or in the words of a sentence.
+        """
+        if len(gold) != len(pred):
             raise DataError(
-                f"Sentence {k + 1} has the words {gold_sentence.forms} in gold but {pred_sentence.forms} predicted; "
-                "the scores need the gold tokenisation (multiword tokens split as in the gold file)."
+                f"{len(gold)} gold sentences but {len(pred)} predicted ones; score predictions made on the gold file."
             )
-        arcs = [g == p for g, p in zip(gold_sentence.heads, pred_sentence.heads, strict=True)]
-        rels = [
-            arc and universal_deprel(g) == universal_deprel(p)
-            for arc, g, p in zip(arcs, gold_sentence.deprels, pred_sentence.deprels, strict=True)
-        ]
-        n_uas, n_las, n_words = n_uas + sum(arcs), n_las + sum(rels), n_words + len(arcs)
-        n_ucm, n_lcm = n_ucm + all(arcs), n_lcm + all(rels)
-    return _scores(n_uas, n_las, n_ucm, n_lcm, n_words, len(gold))
+        for k, (gold_sentence, pred_sentence) in enumerate(zip(gold, pred, strict=True)):
+            if gold_sentence.forms != pred_sentence.forms:
+                raise DataError(
+                    f"Sentence {self.n_sentences + k + 1} has the words {gold_sentence.forms} in gold but "
+                    f"{pred_sentence.forms} predicted; the scores need the gold tokenisation (multiword tokens "
+                    "split as in the gold file)."
+                )
+            arcs = [g == p for g, p in zip(gold_sentence.heads, pred_sentence.heads, strict=True)]
+            rels = [
+                arc and universal_deprel(g) == universal_deprel(p)
+                for arc, g, p in zip(arcs, gold_sentence.deprels, pred_sentence.deprels, strict=True)
+            ]
+            self.n_uas, self.n_las, self.n_words = (
+                self.n_uas + sum(arcs),
+                self.n_las + sum(rels),
+                self.n_words + len(arcs),
+            )
+            self.n_ucm, self.n_lcm = self.n_ucm + all(arcs), self.n_lcm + all(rels)
+        self.n_sentences += len(gold)
+
+    def scores(self) -> AttachmentScores:
+        """The scores of every sentence added."""
+        return _scores(self.n_uas, self.n_las, self.n_ucm, self.n_lcm, self.n_words, self.n_sentences)
 
 
 class AttachmentMetric:

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 
 from archit.errors import DataError
 
-__all__ = ["Entity", "entities", "entity_scores", "entity_scores_by_type", "is_bio_label_set"]
+__all__ = ["Entity", "EntityCounts", "entities", "entity_scores", "entity_scores_by_type", "is_bio_label_set"]
 
 Entity = tuple[str, int, int]
 """An entity: ``(type, first token, last token)``, token indices inclusive."""
@@ -71,26 +71,46 @@ def entities(tags: Sequence[str]) -> list[Entity]:
     return found
 
 
-def _counts(predictions: Sequence[Sequence[str]], references: Sequence[Sequence[str]]) -> dict[str, list[int]]:
-    """Per entity type: ``[correct, predicted, gold]``."""
-    if len(predictions) != len(references):
-        raise DataError(f"Got {len(predictions)} predicted sequences for {len(references)} gold sequences.")
-    counts: dict[str, list[int]] = {}
-    for number, (predicted_tags, gold_tags) in enumerate(zip(predictions, references, strict=True)):
-        if len(predicted_tags) != len(gold_tags):
-            raise DataError(
-                f"Sequence {number} has {len(predicted_tags)} predicted tags for {len(gold_tags)} gold tags."
-            )
-        predicted, gold = set(entities(predicted_tags)), set(entities(gold_tags))
-        for kind, *_ in predicted | gold:
-            counts.setdefault(kind, [0, 0, 0])
-        for kind, *_ in predicted & gold:
-            counts[kind][0] += 1
-        for kind, *_ in predicted:
-            counts[kind][1] += 1
-        for kind, *_ in gold:
-            counts[kind][2] += 1
-    return counts
+class EntityCounts:
+    """Per entity type ``[correct, predicted, gold]``, added up over batches of sequences: the scores are those
+    of every sequence added, as if scored at once."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, list[int]] = {}
+        self.n_sequences = 0
+
+    def add(self, predictions: Sequence[Sequence[str]], references: Sequence[Sequence[str]]) -> None:
+        """Count the entities of more sequences.
+
+        Raises:
+            DataError: the numbers of sequences, or of tags in a sequence, differ.
+        """
+        if len(predictions) != len(references):
+            raise DataError(f"Got {len(predictions)} predicted sequences for {len(references)} gold sequences.")
+        for number, (predicted_tags, gold_tags) in enumerate(zip(predictions, references, strict=True)):
+            if len(predicted_tags) != len(gold_tags):
+                raise DataError(
+                    f"Sequence {self.n_sequences + number} has {len(predicted_tags)} predicted tags for "
+                    f"{len(gold_tags)} gold tags."
+                )
+            predicted, gold = set(entities(predicted_tags)), set(entities(gold_tags))
+            for kind, *_ in predicted | gold:
+                self.counts.setdefault(kind, [0, 0, 0])
+            for kind, *_ in predicted & gold:
+                self.counts[kind][0] += 1
+            for kind, *_ in predicted:
+                self.counts[kind][1] += 1
+            for kind, *_ in gold:
+                self.counts[kind][2] += 1
+        self.n_sequences += len(references)
+
+    def scores(self) -> dict[str, float]:
+        """Micro-averaged entity precision, recall and F1 (conlleval's overall line)."""
+        return _scores(*(sum(count[i] for count in self.counts.values()) for i in range(3)))
+
+    def scores_by_type(self) -> dict[str, dict[str, float]]:
+        """:meth:`scores` for each entity type separately (conlleval's per-type lines)."""
+        return {kind: _scores(*count) for kind, count in sorted(self.counts.items())}
 
 
 def _scores(correct: int, predicted: int, gold: int) -> dict[str, float]:
@@ -106,15 +126,18 @@ def entity_scores(predictions: Sequence[Sequence[str]], references: Sequence[Seq
     Raises:
         DataError: the numbers of sequences, or of tags in a sequence, differ.
     """
-    counts = _counts(predictions, references).values()
-    return _scores(*(sum(count[i] for count in counts) for i in range(3)))
+    counts = EntityCounts()
+    counts.add(predictions, references)
+    return counts.scores()
 
 
 def entity_scores_by_type(
     predictions: Sequence[Sequence[str]], references: Sequence[Sequence[str]]
 ) -> dict[str, dict[str, float]]:
     """:func:`entity_scores` for each entity type separately (conlleval's per-type lines)."""
-    return {kind: _scores(*count) for kind, count in sorted(_counts(predictions, references).items())}
+    counts = EntityCounts()
+    counts.add(predictions, references)
+    return counts.scores_by_type()
 
 
 def is_bio_label_set(labels: Iterable[str]) -> bool:

