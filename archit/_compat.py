@@ -35,6 +35,7 @@ __all__ = [
     "LOADING_LOGGERS",
     "PRIVATE_SYMBOLS",
     "bare_model_class",
+    "cache_is_empty",
     "cache_keyword",
     "cache_of",
     "decoder_free_attributes",
@@ -112,6 +113,19 @@ def cache_keyword(accepted: frozenset[str] | None) -> str | None:
     if accepted is None or CACHE_NAME in accepted:
         return CACHE_NAME
     return LEGACY_CACHE_NAME if LEGACY_CACHE_NAME in accepted else None
+
+
+def cache_is_empty(cache: Any) -> bool:
+    """Whether a cache a forward pass returned holds nothing of it. transformers 5 counts the tokens an attention
+    cache holds (``get_seq_length``); a cache of state-space layers only (Mamba's, FalconMamba's) holds no tokens
+    and raises there, so it is empty when its layers hold no state yet (``has_previous_state``). Pinned by the
+    Mamba cells of ``tests/test_coverage_matrix.py`` and ``tests/modeling/test_generation.py``."""
+    try:
+        return cache.get_seq_length() == 0
+    except ValueError:
+        if not hasattr(cache, "has_previous_state"):  # transformers 4.x: no state-space layers to ask
+            raise
+        return not cache.has_previous_state()
 
 
 def cache_of(outputs: Any) -> Any:

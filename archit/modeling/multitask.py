@@ -326,9 +326,9 @@ def _task_class(config: ArchitConfig) -> type[ModelWithHead]:
 
 
 def _shared_backbone_kwargs(task_configs: Any) -> dict[str, Any]:
-    """The backbone options every task agrees on: no pooler unless some head reads it."""
+    """The backbone options of the tasks' heads: no pooler unless some head reads it."""
     options = [_task_class(config)._backbone_kwargs(config.get_head_config()) for config in task_configs]
-    return options[0] if all(option == options[0] for option in options) else {}
+    return next((option for option in options if option.get("add_pooling_layer")), options[0])
 
 
 def _task_entry(name: str, config: ArchitConfig) -> dict[str, Any]:

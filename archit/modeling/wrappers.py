@@ -23,6 +23,7 @@ from transformers.utils import ModelOutput
 
 from archit._compat import (
     CACHE_NAME,
+    cache_is_empty,
     cache_keyword,
     cache_of,
     is_causal_only_model_type,
@@ -205,7 +206,7 @@ class ArchitWrapper:
         if last_hidden_state is None:
             last_hidden_state = outputs.hidden_states[-1]
         returned_cache = cache_of(outputs)
-        if wants_cache and (returned_cache is None or returned_cache.get_seq_length() == 0):
+        if wants_cache and (returned_cache is None or cache_is_empty(returned_cache)):
             # an empty cache after a forward pass: the backbone ignored it (an encoder asked for a cache)
             raise CacheError(
                 f"use_cache=True asked {type(encoder).__name__} for its generation cache and it returned "
@@ -305,6 +306,16 @@ class ArchitWrapper:
                 padding_idx = getattr(module, "padding_idx", None)
                 return padding_idx + 1 if isinstance(padding_idx, int) else 0
         return 0
+
+    @family_fact
+    def logit_scale(self) -> float:
+        """The factor the backbone's own causal-LM head scales its logits by: the config value the family's
+        ``logit_scale_attribute`` names (its inverse where the family divides), else 1."""
+        name = self.family.logit_scale_attribute
+        value = getattr(self.config, name, None) if name is not None else None
+        if value is None:
+            return 1.0
+        return 1.0 / value if self.family.logit_scale_divides else float(value)
 
     @family_fact
     def padding_side(self) -> str:

@@ -44,6 +44,11 @@ class Family:
             family has none, in which case :attr:`default_dropout` is used.
         default_dropout: dropout for heads when the config states none (0.1, as transformers' own
             ``LlamaForTokenClassification`` uses).
+        logit_scale_attribute: the config attribute the family's own causal-LM head scales its logits by
+            (Cohere multiplies them by ``logit_scale``), so that archit's head computes the same logits;
+            ``None``: no scaling.
+        logit_scale_divides: the head divides by that attribute instead (Granite's ``logits_scaling``; the same
+            name is a factor in HyperCLOVA X).
         position_offset: positions the family reserves before the first token, so that
             ``max_position_embeddings - position_offset`` tokens fit; 0 lets the wrapper read it from the model
             (RoBERTa-style position embeddings with a padding index reserve ``padding_idx + 1``).
@@ -63,6 +68,8 @@ class Family:
     uses_encoder: bool = False
     dropout_attribute: str | None = "hidden_dropout_prob"
     default_dropout: float = 0.1
+    logit_scale_attribute: str | None = None
+    logit_scale_divides: bool = False
     position_offset: int = 0
     status: str = "registered"
 
@@ -255,6 +262,28 @@ ModelArchitectures = FamilyRegistry(
             has_token_type_ids=False,
             dropout_attribute=None,
             status="covered",
+        ),
+        # decoders whose own causal-LM heads scale their logits (quirk: logit_scale_attribute)
+        Family(
+            "COHERE",
+            ("cohere", "cohere2", "cohere2_moe"),
+            "CohereTokenizer",
+            **{**_DECODER, "status": "covered"},
+            logit_scale_attribute="logit_scale",
+        ),
+        Family(
+            "GRANITE",
+            ("granite", "granite_swa", "granitemoe", "granitemoe_swa", "granitemoehybrid", "granitemoeshared"),
+            "GPT2Tokenizer",
+            **{**_DECODER, "status": "covered"},
+            logit_scale_attribute="logits_scaling",
+            logit_scale_divides=True,
+        ),
+        Family(
+            "HYPERCLOVAX",
+            ("hyperclovax",),
+            **{**_DECODER, "status": "covered"},
+            logit_scale_attribute="logits_scaling",
         ),
         Family("LLAMA", ("llama",), "LlamaTokenizer", **_DECODER),
         Family("MISTRAL", ("mistral",), "LlamaTokenizer", **_DECODER),

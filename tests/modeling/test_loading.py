@@ -39,7 +39,7 @@ from archit.modeling.tasks import ArchitConfig
 from tests.comparison import assert_same_outputs
 from tests.modeling.test_tasks import task_inputs
 from tests.task_inputs import NUM_LABELS
-from tests.tiny_configs import tiny_config
+from tests.tiny_configs import synthesized_config, tiny_config
 
 
 @pytest.fixture
@@ -352,3 +352,40 @@ def test_every_new_weight_is_initialised(name: str, tmp_path) -> None:
     bias = "head.head.predictions.bias" if name == "BERT" else "head.head.bias" if name == "ROBERTA" else None
     if bias is not None:
         assert torch.equal(masked_lm.get_parameter(bias), torch.zeros_like(masked_lm.get_parameter(bias)))
+
+
+def test_a_reload_keeps_the_dtype_it_was_saved_in(tmp_path) -> None:
+    # GPT-2's backbone is saved under "transformer.", after "head." in the file: a head of another dtype comes first
+    model = ArchitFactory.from_config(tiny_config("GPT2"), task="token_classification", num_labels=NUM_LABELS)
+    model.head.to(torch.bfloat16)
+    model.save_pretrained(tmp_path)
+    loaded = ArchitFactory.from_pretrained(tmp_path, task="token_classification")
+    assert loaded.transformer.wte.weight.dtype == torch.float32
+
+
+def test_a_reload_initialises_the_backbones_buffers(tmp_path) -> None:
+    # Falcon-H1 fills its layers' non-persistent mup_vector from the bare model's own _init_weights
+    model = ArchitFactory.from_config(synthesized_config("falcon_h1"), task="token_classification")
+    model.save_pretrained(tmp_path)
+    loaded = ArchitFactory.from_pretrained(tmp_path, task="token_classification")
+    for name, buffer in model.named_buffers():
+        assert torch.equal(loaded.get_buffer(name), buffer), name
+
+
+@pytest.mark.parametrize(
+    ("model_type", "attribute"),
+    [("cohere", "logit_scale"), ("granite", "logits_scaling"), ("gemma2", "final_logit_softcapping")],
+)
+def test_a_causal_lm_head_scales_and_caps_its_logits_as_the_backbones_own(
+    model_type: str, attribute: str, tmp_path
+) -> None:
+    # Cohere multiplies by logit_scale, Granite divides by logits_scaling, Gemma 2 soft-caps
+    config = synthesized_config(model_type)
+    setattr(config, attribute, 0.25)
+    hf_model = transformers.AutoModelForCausalLM.from_config(config).eval()
+    hf_model.save_pretrained(tmp_path)
+    model = ArchitFactory.from_pretrained(tmp_path, task="causal_lm")
+    assert model.loading_report.new == []
+    input_ids = torch.tensor([[5, 9, 3, 7]])
+    with torch.no_grad():
+        assert_same_outputs(model(input_ids).logits, hf_model(input_ids).logits)

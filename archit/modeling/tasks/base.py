@@ -110,13 +110,14 @@ class ModelWithHead(TokenEmbeddingsMixin, PreTrainedModel):
 
     @classmethod
     def _backbone_kwargs(cls, head_config: HeadConfig) -> dict[str, Any]:
-        # Like transformers' own XForY classes, leave out a pooler the head does not use.
+        # Like transformers' own XForY classes, leave out a pooler the head does not use, and ask for one it
+        # does: some bare models build none by default (GTE, NomicBERT), where their sequence classifiers do.
         uses_pooler = getattr(head_config, "pooling", None) == "pooler"
         backbone_class = cls._archit_backbone_class
         accepts = (
             backbone_class is not None and "add_pooling_layer" in inspect.signature(backbone_class.__init__).parameters
         )
-        return {"add_pooling_layer": False} if accepts and not uses_pooler else {}
+        return {"add_pooling_layer": uses_pooler} if accepts else {}
 
     @classmethod
     def default_head_config(cls) -> HeadConfig:
@@ -171,6 +172,17 @@ class ModelWithHead(TokenEmbeddingsMixin, PreTrainedModel):
         return cls(config)
 
     # --- weights --------------------------------------------------------------------------------------------
+    @classmethod
+    def is_custom_code(cls) -> bool:
+        """Whether transformers 5 treats the model as custom code when it initialises what a load did not fill:
+        no. For custom code it skips every module whose own weights all loaded, assuming that such code writes
+        weights past transformers' initialisation guards; that also skips a backbone that fills its layers'
+        non-persistent buffers from its own level (Falcon-H1's ``mup_vector``, left as uninitialised memory).
+        archit initialises through ``torch.nn.init`` and the backbone's own ``_init_weights``, which respect
+        the guards. Pinned by the Falcon-H1 cells of ``benchmarks/coverage_matrix.py`` and
+        ``tests/modeling/test_loading.py::test_a_reload_initialises_the_backbones_buffers``."""
+        return False
+
     def _init_weights(self, module: nn.Module) -> None:
         # Backbone modules get the backbone's own initialisation (transformers dispatches sub-models);
         # this covers the head: linear layers as BERT does, archit's layers by their reset_parameters(), and

@@ -101,7 +101,10 @@ def plan_loading(
     else:
         head, inherited = _hf_head(plan, backbone_config, checkpoint_config, head_config, head_fields, family)
     maps = _label_maps(head, label_maps, inherited)
-    plan.config = ArchitConfig(backbone_config, head, task=task.task_name, **maps)
+    # the dtype the checkpoint was saved in: without it, transformers 5 (dtype="auto") takes the first floating
+    # tensor's in the file, which is a head weight of another dtype where a head keeps one (xIELU's bfloat16)
+    dtype = getattr(saved, "dtype", None)
+    plan.config = ArchitConfig(backbone_config, head, task=task.task_name, dtype=dtype, **maps)
     return plan
 
 

@@ -60,7 +60,9 @@ class MaskedLMHead(nn.Module):
         self.layer_norm: nn.LayerNorm | None = None
         if config.transform:
             self.dense = nn.Linear(backbone.hidden_size, embedding_size, bias=config.transform_bias)
-            self.activation = ACT2FN[_config_value(backbone.config, _ACTIVATION_ATTRIBUTES, str, "gelu")]
+            activation = ACT2FN[_config_value(backbone.config, _ACTIVATION_ATTRIBUTES, str, "gelu")]
+            # an activation with weights of its own (xIELU) makes them in bfloat16 unless told: the head's dtype
+            self.activation = activation.to(torch.get_default_dtype())
             eps = _config_value(backbone.config, _NORM_EPS_ATTRIBUTES, float, 1e-12)
             self.layer_norm = nn.LayerNorm(embedding_size, eps=eps, bias=config.transform_bias)
         self.decoder = nn.Linear(embedding_size if config.transform else backbone.hidden_size, backbone.vocab_size)
@@ -83,14 +85,25 @@ def _config_value(config: object, names: tuple[str, ...], kind: type, default: o
 
 
 class CausalLMHead(nn.Module):
-    """Generic causal-LM head: one bias-free linear layer from hidden states to the vocabulary."""
+    """Generic causal-LM head: one bias-free linear layer from hidden states to the vocabulary, whose logits are
+    then scaled and soft-capped as the backbone's own head does: by the family's :attr:`~archit.modeling.
+    ArchitWrapper.logit_scale` (Cohere, Granite), and to the config's ``final_logit_softcapping`` where it sets
+    one (Gemma 2, Gemma 3n: ``cap * tanh(logits / cap)``, transformers' name for it in every family)."""
 
     def __init__(self, backbone: ArchitWrapper, config: CausalLMHeadConfig) -> None:
         super().__init__()
         self.decoder = nn.Linear(backbone.hidden_size, backbone.vocab_size, bias=False)
+        self.logit_scale = backbone.logit_scale
+        text_config = backbone.config.get_text_config() if hasattr(backbone.config, "get_text_config") else None
+        self.softcap: float | None = getattr(text_config or backbone.config, "final_logit_softcapping", None)
 
     def forward(self, encoded: BackboneOutput, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
-        return self.decoder(encoded.last_hidden_state)
+        logits = self.decoder(encoded.last_hidden_state)
+        if self.logit_scale != 1.0:
+            logits = logits * self.logit_scale
+        if self.softcap:
+            logits = torch.tanh(logits / self.softcap) * self.softcap
+        return logits
 
 
 class _WrappedHFHead(nn.Module):
