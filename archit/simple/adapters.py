@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from torch import nn
 
 from archit.errors import ArchitError, CheckpointError
+from archit.modeling.tasks.adapter_loading import ADAPTER_CONFIG_NAME
 
 if TYPE_CHECKING:
     from peft import PeftConfig, PeftModel
@@ -29,6 +30,8 @@ __all__ = [
     "ADAPTER_DIRECTORY",
     "HEAD_MODULE",
     "PeftSetupError",
+    "adapted_modules",
+    "adapter_directory",
     "default_target_modules",
     "load_adapter",
     "wrap_with_peft",
@@ -173,11 +176,35 @@ def wrap_with_peft(model: ModelWithHead, method: str, options: Mapping[str, Any]
     return wrapped
 
 
+def adapted_modules(wrapped: PeftModel) -> str:
+    """The layers a PEFT model adapts, by last name, and their count: ``"query, value (4 modules)"``."""
+    targeted = wrapped.base_model.targeted_module_names
+    names = sorted({name.rsplit(".", 1)[-1] for name in targeted})
+    return f"{', '.join(names)} ({len(targeted)} modules)"
+
+
+def adapter_directory(model_dir: str) -> str:
+    """Where a PEFT run saved its adapter: ``model_dir`` itself (``merge_adapter`` off) or its ``adapter/``.
+
+    Raises:
+        CheckpointError: neither holds an adapter (``adapter_config.json``).
+    """
+    for directory in (model_dir, os.path.join(model_dir, ADAPTER_DIRECTORY)):
+        if os.path.isfile(os.path.join(directory, ADAPTER_CONFIG_NAME)):
+            return directory
+    raise CheckpointError(
+        f"{model_dir} holds no PEFT adapter ({ADAPTER_CONFIG_NAME}, nor {ADAPTER_DIRECTORY}/{ADAPTER_CONFIG_NAME}); "
+        "it was not trained with peft. Load it with the Auto classes or ArchitFactory.from_pretrained."
+    )
+
+
 def load_adapter(model_dir: str, merge: bool = False) -> PeftModel | ModelWithHead:
-    """A PEFT run's model rebuilt from its base checkpoint and its adapter (with the trained head).
+    """A PEFT run's model rebuilt from its base checkpoint and its adapter (with the trained head), as PEFT's own
+    ``PeftModel``.
 
     Args:
-        model_dir: the ``model/`` directory of a run trained with ``peft`` (it holds ``adapter/``).
+        model_dir: the ``model/`` directory of a run trained with ``peft`` (the adapter is in it, or in its
+            ``adapter/``), or an adapter directory.
         merge: merge the adapter into the backbone's weights and return a plain archit model.
 
     Returns:
@@ -191,13 +218,10 @@ def load_adapter(model_dir: str, merge: bool = False) -> PeftModel | ModelWithHe
 
     from archit.modeling.factory import ArchitFactory
 
-    adapter_dir = os.path.join(model_dir, ADAPTER_DIRECTORY)
-    if not os.path.isfile(os.path.join(adapter_dir, "adapter_config.json")):
-        raise CheckpointError(
-            f"{model_dir} holds no PEFT adapter ({ADAPTER_DIRECTORY}/adapter_config.json); it was not trained with "
-            "peft. Load it with the Auto classes or ArchitFactory.from_pretrained."
-        )
-    config = AutoConfig.from_pretrained(model_dir)
+    adapter_dir = adapter_directory(model_dir)
+    config = AutoConfig.from_pretrained(
+        adapter_dir if os.path.isfile(os.path.join(adapter_dir, "config.json")) else model_dir
+    )
     base = peft.PeftConfig.from_pretrained(adapter_dir).base_model_name_or_path
     head = config.get_head_config()
     head_fields = {name: getattr(head, name) for name in type(head).field_names()}

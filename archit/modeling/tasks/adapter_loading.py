@@ -1,0 +1,135 @@
+"""Loading a PEFT adapter directory into an archit task, as transformers loads adapters into its own classes.
+
+transformers' ``from_pretrained`` on a directory (or hub repository) holding ``adapter_config.json`` loads the base
+model the adapter names (``base_model_name_or_path``) and attaches the adapter through its PEFT integration
+(``PreTrainedModel.load_adapter``). archit does the same, with one addition: the directory's own ``config.json``
+(an :class:`ArchitConfig`, written beside the adapter by archit runs) gives the task head and the labels, so the
+head PEFT saved in full (``modules_to_save``) fits the head built on the base checkpoint. With it, the Auto
+classes (which pass such a directory to archit's class when it holds ``config.json``) and archit's own task
+classes give the trained model back, adapter unmerged.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any
+
+from transformers import AutoConfig
+
+from archit._compat import pop_adapter_path
+from archit.errors import CheckpointError
+from archit.modeling.tasks.configuration import ArchitConfig
+from archit.resolution.checkpoints import HUB_OPTIONS, checkpoint_file
+
+if TYPE_CHECKING:
+    from archit.modeling.base_models import BaseModel
+    from archit.modeling.heads.base import HeadConfig
+    from archit.modeling.tasks.base import ModelWithHead
+
+__all__ = ["ADAPTER_CONFIG_NAME", "find_adapter", "load_with_adapter"]
+
+ADAPTER_CONFIG_NAME = "adapter_config.json"
+"""The file that makes a directory a PEFT adapter (PEFT's and transformers' name for it)."""
+
+_BASE_OPTIONS = ("cache_dir", "token", "local_files_only")
+"""Hub options that also reach the base checkpoint (the revision and subfolder are the adapter's own)."""
+
+
+def find_adapter(name_or_path: str | os.PathLike, kwargs: dict[str, Any]) -> str | None:
+    """The PEFT adapter to attach when loading ``name_or_path``: the adapter an Auto class found there (it then
+    passes it in ``adapter_kwargs``), else ``name_or_path`` itself when it holds ``adapter_config.json``, else
+    ``None``.
+
+    Raises:
+        CheckpointError: as :func:`~archit.resolution.checkpoints.checkpoint_file`.
+    """
+    named = pop_adapter_path(dict(kwargs.get("adapter_kwargs") or {}))
+    if named is not None:
+        return named
+    hub_options = {name: kwargs[name] for name in HUB_OPTIONS if kwargs.get(name) is not None}
+    if checkpoint_file(name_or_path, ADAPTER_CONFIG_NAME, **hub_options) is None:
+        return None
+    return os.fspath(name_or_path)
+
+
+def load_with_adapter(
+    task: type[ModelWithHead],
+    name_or_path: str | os.PathLike,
+    adapter: str,
+    base_model_class: type[BaseModel] | None,
+    head_config: HeadConfig | None,
+    model_args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+) -> ModelWithHead:
+    """Load the base checkpoint of a PEFT adapter into ``task`` and attach the adapter (unmerged).
+
+    The head and labels are the adapter directory's :class:`ArchitConfig` (its ``config.json``) unless given;
+    the base checkpoint is ``name_or_path`` when an Auto class has already put it there, else the adapter's
+    ``base_model_name_or_path``.
+
+    Args:
+        task: the archit task class loading.
+        name_or_path: what ``from_pretrained`` was given (after an Auto class's substitution).
+        adapter: the adapter directory or hub id, from :func:`find_adapter`.
+        base_model_class, head_config, model_args, kwargs: as :meth:`ModelWithHead.from_pretrained` takes them.
+
+    Returns:
+        The model with the adapter attached and active, in eval mode; ``loading_report`` is the base checkpoint's,
+        with the head weights the adapter restored no longer listed as new, and a note naming the adapter.
+
+    Raises:
+        CheckpointError: peft is not installed; the adapter was trained for another task.
+    """
+    try:
+        from peft import PeftConfig
+        from peft.utils import ModulesToSaveWrapper
+    except ImportError:
+        raise CheckpointError(
+            f"{adapter} holds a PEFT adapter ({ADAPTER_CONFIG_NAME}), and loading it needs the peft package, which "
+            "is not installed: pip install 'archit[train]'."
+        ) from None
+    adapter_kwargs = dict(kwargs.pop("adapter_kwargs", None) or {})
+    pop_adapter_path(adapter_kwargs)
+    hub_options = {name: value for name in HUB_OPTIONS if (value := kwargs.pop(name, None)) is not None}
+    adapter_kwargs = {**hub_options, **adapter_kwargs}
+    # the options an Auto class passes belong to the base it substituted; the adapter's revision is its own
+    base_named = os.fspath(name_or_path) != adapter
+    base_options = (
+        hub_options if base_named else {name: hub_options[name] for name in _BASE_OPTIONS if name in hub_options}
+    )
+    given = kwargs.pop("config", None)
+    saved = given if isinstance(given, ArchitConfig) else _adapter_config(adapter, adapter_kwargs)
+    labels: dict[str, Any] = {}
+    if saved is not None:
+        if saved.task != task.task_name:
+            raise CheckpointError(
+                f"{adapter} holds an adapter trained for the {saved.task} task, not {task.task_name}: load it with "
+                f"ArchitFactory.from_pretrained({adapter!r}, task={saved.task!r}) or its Auto class."
+            )
+        head_config = head_config or saved.get_head_config()
+        labels = {"id2label": saved.id2label, "label2id": saved.label2id}
+    if not base_named:
+        name_or_path = PeftConfig.from_pretrained(adapter, **adapter_kwargs).base_model_name_or_path
+    model = task._load_checkpoint(
+        name_or_path, base_model_class, head_config, *model_args, **{**labels, **base_options, **kwargs}
+    )
+    report = model.loading_report
+    model.load_adapter(adapter, adapter_kwargs=adapter_kwargs)
+    model.eval()
+    if isinstance(model.head, ModulesToSaveWrapper):
+        report.new = [name for name in report.new if not name.startswith("head.")]
+        restored = "the trained head (PEFT keeps the random one it replaced as head.original_module, unused)"
+    else:
+        restored = "no head: the head listed as new is random"
+    report.notes.append(f"Attached the PEFT adapter {adapter} (unmerged), with {restored}.")
+    report.checkpoint = f"{report.checkpoint} with the adapter {adapter}"
+    return model
+
+
+def _adapter_config(adapter: str, hub_options: dict[str, Any]) -> ArchitConfig | None:
+    """The :class:`ArchitConfig` saved beside an adapter (``None`` when there is none, or another config)."""
+    options = {name: hub_options[name] for name in HUB_OPTIONS if hub_options.get(name) is not None}
+    if checkpoint_file(adapter, "config.json", **options) is None:
+        return None
+    config = AutoConfig.from_pretrained(adapter, **options)
+    return config if isinstance(config, ArchitConfig) else None
