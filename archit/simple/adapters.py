@@ -33,6 +33,7 @@ __all__ = [
     "adapted_modules",
     "adapter_directory",
     "default_target_modules",
+    "head_modules",
     "load_adapter",
     "wrap_with_peft",
 ]
@@ -43,7 +44,7 @@ ADAPTER_DIRECTORY = "adapter"
 """Where a run saves the adapter (and trained head) of a PEFT run, inside its model directory."""
 
 HEAD_MODULE = "head"
-"""The name of every archit task's head module: PEFT trains it fully and saves it with the adapter."""
+"""The name of every archit task's head module: PEFT trains its sub-modules fully and saves them with the adapter."""
 
 
 class PeftSetupError(ArchitError, ValueError):
@@ -131,6 +132,24 @@ def _backbone_pattern(model: ModelWithHead, names: list[str]) -> str:
     return rf"{re.escape(model.base_model_prefix)}\..*\.({'|'.join(map(re.escape, names))})"
 
 
+def head_modules(model: ModelWithHead) -> list[str]:
+    """The modules PEFT trains in full and saves (its ``modules_to_save``) so that the whole head trains: the head's
+    sub-modules that hold parameters, by full name. Not the head itself: PEFT picks the modules whose names *end*
+    with an entry, and ``head`` would also pick the parser's ``head.arc_head`` inside it, which PEFT cannot reload.
+
+    Raises:
+        PeftSetupError: the head holds a parameter of its own, outside any sub-module (PEFT could not save it).
+    """
+    own = [name for name, _ in getattr(model, HEAD_MODULE).named_parameters(recurse=False)]
+    if own:
+        raise PeftSetupError(
+            f"The {type(model).__name__} head holds parameters outside its sub-modules ({', '.join(own)}), which "
+            "PEFT's modules_to_save cannot train and save; move each into a sub-module of the head."
+        )
+    children = getattr(model, HEAD_MODULE).named_children()
+    return [f"{HEAD_MODULE}.{name}" for name, child in children if any(True for _ in child.parameters())]
+
+
 def wrap_with_peft(model: ModelWithHead, method: str, options: Mapping[str, Any] | None = None) -> PeftModel:
     """Wrap the backbone of an archit model with a PEFT method; the task head stays fully trainable.
 
@@ -160,7 +179,7 @@ def wrap_with_peft(model: ModelWithHead, method: str, options: Mapping[str, Any]
         options["target_modules"] = _backbone_pattern(model, names)
     else:
         names, origin = options["target_modules"], "peft_options"
-    options["modules_to_save"] = [*(options.get("modules_to_save") or []), HEAD_MODULE]
+    options["modules_to_save"] = [*(options.get("modules_to_save") or []), *head_modules(model)]
     wrapped = peft.get_peft_model(model, config_class(**options))
     targeted = wrapped.base_model.targeted_module_names
     trainable, total = wrapped.get_nb_trainable_parameters()

@@ -65,6 +65,8 @@ def test_every_loader_gives_the_trained_model(
     assert adapter_dir == (os.path.join(result.model_dir, ADAPTER_DIRECTORY) if merge_adapter else result.model_dir)
     assert {"adapter_config.json", "adapter_model.safetensors", "config.json"} <= set(os.listdir(adapter_dir))
     assert os.path.isfile(os.path.join(result.model_dir, "model.safetensors")) == merge_adapter
+    saved = peft.PeftConfig.from_pretrained(adapter_dir)
+    assert saved.base_model_name_or_path == checkpoints["bert"] and saved.modules_to_save
     card = ModelCard.load(os.path.join(result.model_dir, "README.md"))
     assert "| peft target modules | query, value (4 modules) |" in card.text
 

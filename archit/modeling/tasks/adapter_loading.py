@@ -116,9 +116,13 @@ def load_with_adapter(
     report = model.loading_report
     model.load_adapter(adapter, adapter_kwargs=adapter_kwargs)
     model.eval()
-    if isinstance(model.head, ModulesToSaveWrapper):
-        report.new = [name for name in report.new if not name.startswith("head.")]
-        restored = "the trained head (PEFT keeps the random one it replaced as head.original_module, unused)"
+    wrapped = [name for name, child in model.head.named_children() if isinstance(child, ModulesToSaveWrapper)]
+    if isinstance(model.head, ModulesToSaveWrapper) or wrapped:
+        restored_prefixes = (
+            ("head.",) if isinstance(model.head, ModulesToSaveWrapper) else tuple(f"head.{n}." for n in wrapped)
+        )
+        report.new = [name for name in report.new if not name.startswith(restored_prefixes)]
+        restored = "the trained head (PEFT keeps the random weights it replaced as original_module, unused)"
     else:
         restored = "no head: the head listed as new is random"
     report.notes.append(f"Attached the PEFT adapter {adapter} (unmerged), with {restored}.")

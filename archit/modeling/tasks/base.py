@@ -267,6 +267,10 @@ class ModelWithHead(TokenEmbeddingsMixin, PreTrainedModel):
         ``model_type``; ``None`` where there is none."""
         return hf_task_class(cls.hf_auto_class, model_type) if cls.hf_auto_class and cls.reuses_hf_heads else None
 
+    renamed_weights: ClassVar[dict[str, str]] = {}
+    """Head weights this task's archit checkpoints stored under another name before (old name → today's name); they
+    load under today's name (and are saved under it)."""
+
     hf_auto_default: ClassVar[bool] = False
     """Whether this task is the one its :attr:`hf_auto_class` loads an archit checkpoint of another task as (with a
     new head), where several tasks share that Auto class; exactly one of them sets it."""

@@ -110,6 +110,7 @@ class ForDependencyParsing(ModelWithHead):
 
     task_name = "dep_parsing"
     head_config_class = DependencyParsingHeadConfig
+    renamed_weights = {"head.root": "head.root.weight"}  # ROOT's vector became a module, for PEFT's modules_to_save
 
     def build_head(self, backbone: ArchitWrapper, head_config: DependencyParsingHeadConfig) -> HeadSpec:
         return HeadSpec(DependencyParsingHead(backbone, head_config))
