@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from torch import nn
 
 from archit.errors import ArchitError, CheckpointError
-from archit.modeling.tasks.adapter_loading import ADAPTER_CONFIG_NAME
+from archit.modeling.tasks.adapter_loading import ADAPTER_CONFIG_NAME, ADAPTER_DIRECTORY
 
 if TYPE_CHECKING:
     from peft import PeftConfig, PeftModel
@@ -40,8 +40,6 @@ __all__ = [
 
 logger = logging.getLogger("archit")
 
-ADAPTER_DIRECTORY = "adapter"
-"""Where a run saves the adapter (and trained head) of a PEFT run, inside its model directory."""
 
 HEAD_MODULE = "head"
 """The name of every archit task's head module: PEFT trains its sub-modules fully and saves them with the adapter."""

@@ -193,9 +193,9 @@ class RunConfiguration:
     merge_adapter: bool = attrs.field(
         default=True,
         metadata=help_text(
-            "with peft: save the model with the adapter merged into its weights in model/ and the adapter in "
-            "model/adapter; with --no-merge-adapter, model/ holds the adapter (and trained head) alone, which loads "
-            "on top of the base checkpoint"
+            "with peft: save the model with the adapter merged into its weights in model/ (the adapter and trained "
+            "head are in model/adapter either way); with --no-merge-adapter, model/ holds only the config and "
+            "loads as the base checkpoint with the adapter attached"
         ),
     )
     peft_options: dict[str, Any] = attrs.field(

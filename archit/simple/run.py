@@ -8,8 +8,8 @@ A run's output directory holds::
     loss.png              training and evaluation loss against the step
     log_history.json      the Trainer's log
     model/                the model and tokenizer (save_pretrained), archit_run.yaml and the model card README.md;
-                          with peft, the merged model, and the adapter with the trained head in model/adapter/;
-                          with peft and merge_adapter off, the adapter with the trained head in model/ itself
+                          with peft, the adapter with the trained head in model/adapter/, and the merged model in
+                          model/ (only its config with merge_adapter off: it loads as the base plus the adapter)
 
 Every file and the model directory appear whole or not at all (written under a temporary name, then renamed;
 see :mod:`archit.simple.outputs`), ``metrics.json`` last. With checkpoints (``save_strategy``), a run killed at
@@ -327,22 +327,24 @@ def _write_outputs(
 
 
 def _save_model(config: RunConfiguration, trainer: Trainer, directory: str) -> None:
-    """Save the model and tokenizer in ``directory``. For a PEFT run, save the adapter and the trained head with the
-    model's config (what lets the Auto classes load the adapter): in ``directory`` itself without
-    ``merge_adapter``, else in its ``adapter/``, with the model merged with the adapter in ``directory``."""
+    """Save the model and tokenizer in ``directory``. For a PEFT run, save the adapter and the trained head in its
+    ``adapter/``, with the model's config (which lets the Auto classes load the adapter), and in ``directory`` the
+    model merged with the adapter, or without ``merge_adapter`` only its config (it then loads as the base
+    checkpoint with the adapter attached)."""
     if config.peft is None:
         trainer.save_model(directory)
         return
-    adapter_dir = os.path.join(directory, ADAPTER_DIRECTORY) if config.merge_adapter else directory
+    adapter_dir = os.path.join(directory, ADAPTER_DIRECTORY)
     trainer.save_model(adapter_dir)
     adapted = trainer.accelerator.unwrap_model(trainer.model)
+    model = adapted.merge_and_unload() if config.merge_adapter else adapted.get_base_model()
     if trainer.is_world_process_zero():
-        adapted.get_base_model().config.save_pretrained(adapter_dir)
-    if config.merge_adapter:
-        merged = adapted.merge_and_unload()
-        if trainer.is_world_process_zero():
-            merged.save_pretrained(directory)
-            trainer.processing_class.save_pretrained(directory)
+        model.config.save_pretrained(adapter_dir)
+        if config.merge_adapter:
+            model.save_pretrained(directory)
+        else:
+            model.config.save_pretrained(directory)
+        trainer.processing_class.save_pretrained(directory)
 
 
 def _plain(data: TaskData) -> dict[str, Any]:

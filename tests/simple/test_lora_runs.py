@@ -20,6 +20,10 @@ from archit.simple.inference import load_run, predict
 from tests.comparison import assert_same_outputs
 from tests.simple.tasks import CLASSIFICATION, NER, write_task_data
 
+AUTO_CLASSES_KEEP_LOCAL_ADAPTER_CONFIG = int(transformers.__version__.split(".")[0]) >= 5
+"""transformers 5 reads the config of a local adapter directory that holds one; 4.57 always reads the base's, and
+gives the base family's own class (see test_an_adapter_directory_needs_its_config_on_transformers_4)."""
+
 CASES = [
     ("token_classification", "ner.txt", NER, "AutoModelForTokenClassification"),
     ("sequence_classification", "pairs.csv", CLASSIFICATION, "AutoModelForSequenceClassification"),
@@ -62,7 +66,7 @@ def test_every_loader_gives_the_trained_model(
         result = _lora_run(tmp_path, checkpoints["bert"], task, data_file, merge_adapter)
     assert "lora adapts query, value (PEFT's default for bert): 4 modules" in caplog.text
     adapter_dir = adapter_directory(result.model_dir)
-    assert adapter_dir == (os.path.join(result.model_dir, ADAPTER_DIRECTORY) if merge_adapter else result.model_dir)
+    assert adapter_dir == os.path.join(result.model_dir, ADAPTER_DIRECTORY)
     assert {"adapter_config.json", "adapter_model.safetensors", "config.json"} <= set(os.listdir(adapter_dir))
     assert os.path.isfile(os.path.join(result.model_dir, "model.safetensors")) == merge_adapter
     saved = peft.PeftConfig.from_pretrained(adapter_dir)
@@ -82,8 +86,12 @@ def test_every_loader_gives_the_trained_model(
         "archit class, model": lambda: task_class.from_pretrained(result.model_dir),
     }
     if auto_class is not None:
-        loaders["Auto class, adapter"] = lambda: getattr(transformers, auto_class).from_pretrained(adapter_dir)
-        loaders["Auto class, model"] = lambda: getattr(transformers, auto_class).from_pretrained(result.model_dir)
+        auto = getattr(transformers, auto_class)
+        loaders["Auto class, model"] = lambda: auto.from_pretrained(result.model_dir)
+        config = transformers.AutoConfig.from_pretrained(adapter_dir)
+        loaders["Auto class, adapter with config"] = lambda: auto.from_pretrained(adapter_dir, config=config)
+        if AUTO_CLASSES_KEEP_LOCAL_ADAPTER_CONFIG:
+            loaders["Auto class, adapter"] = lambda: auto.from_pretrained(adapter_dir)
     expected = _outputs(load_adapter(result.model_dir), batch)
     assert isinstance(load_adapter(result.model_dir), peft.PeftModel)
     for name, load in loaders.items():
@@ -106,3 +114,15 @@ def _head_of(adapter_dir: str) -> dict:
     config = transformers.AutoConfig.from_pretrained(adapter_dir)
     head = config.get_head_config()
     return {name: getattr(head, name) for name in type(head).field_names()}
+
+
+@pytest.mark.skipif(AUTO_CLASSES_KEEP_LOCAL_ADAPTER_CONFIG, reason="transformers 5 reads the adapter's own config")
+def test_an_adapter_directory_needs_its_config_on_transformers_4(tmp_path, checkpoints) -> None:
+    # transformers 4.57's Auto classes read the config of the base checkpoint an adapter names, never the adapter
+    # directory's own: they build the base family's HF class (archit is not asked), with a new head. The run's
+    # model/ directory, or config=AutoConfig.from_pretrained(adapter_dir), loads the trained model instead.
+    data_file = write_task_data(tmp_path, "ner.txt", NER)
+    result = _lora_run(tmp_path, checkpoints["bert"], "token_classification", data_file, merge_adapter=False)
+    adapter_dir = adapter_directory(result.model_dir)
+    model = transformers.AutoModelForTokenClassification.from_pretrained(adapter_dir)
+    assert type(model) is transformers.BertForTokenClassification

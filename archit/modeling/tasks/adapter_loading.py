@@ -12,6 +12,7 @@ classes give the trained model back, adapter unmerged.
 from __future__ import annotations
 
 import os
+import posixpath
 from typing import TYPE_CHECKING, Any
 
 from transformers import AutoConfig
@@ -19,26 +20,30 @@ from transformers import AutoConfig
 from archit._compat import pop_adapter_path
 from archit.errors import CheckpointError
 from archit.modeling.tasks.configuration import ArchitConfig
-from archit.resolution.checkpoints import HUB_OPTIONS, checkpoint_file
+from archit.resolution.checkpoints import HUB_OPTIONS, checkpoint_file, holds_weights
 
 if TYPE_CHECKING:
     from archit.modeling.base_models import BaseModel
     from archit.modeling.heads.base import HeadConfig
     from archit.modeling.tasks.base import ModelWithHead
 
-__all__ = ["ADAPTER_CONFIG_NAME", "find_adapter", "load_with_adapter"]
+__all__ = ["ADAPTER_CONFIG_NAME", "ADAPTER_DIRECTORY", "find_adapter", "load_with_adapter"]
 
 ADAPTER_CONFIG_NAME = "adapter_config.json"
 """The file that makes a directory a PEFT adapter (PEFT's and transformers' name for it)."""
+
+ADAPTER_DIRECTORY = "adapter"
+"""Where a PEFT run saves its adapter (and trained head), inside its model directory."""
 
 _BASE_OPTIONS = ("cache_dir", "token", "local_files_only")
 """Hub options that also reach the base checkpoint (the revision and subfolder are the adapter's own)."""
 
 
 def find_adapter(name_or_path: str | os.PathLike, kwargs: dict[str, Any]) -> str | None:
-    """The PEFT adapter to attach when loading ``name_or_path``: the adapter an Auto class found there (it then
-    passes it in ``adapter_kwargs``), else ``name_or_path`` itself when it holds ``adapter_config.json``, else
-    ``None``.
+    """The PEFT adapter to attach when loading ``name_or_path``, else ``None``: the adapter an Auto class found
+    (it passes it in ``adapter_kwargs``; ``name_or_path`` is then the base checkpoint where the Auto class put it
+    in the adapter's place), else ``name_or_path`` itself when it holds ``adapter_config.json``, else its
+    ``adapter/`` when it holds a config but no weights (a run saved with ``merge_adapter`` off).
 
     Raises:
         CheckpointError: as :func:`~archit.resolution.checkpoints.checkpoint_file`.
@@ -46,9 +51,16 @@ def find_adapter(name_or_path: str | os.PathLike, kwargs: dict[str, Any]) -> str
     named = pop_adapter_path(dict(kwargs.get("adapter_kwargs") or {}))
     if named is not None:
         return named
-    hub_options = {name: kwargs[name] for name in HUB_OPTIONS if kwargs.get(name) is not None}
-    if checkpoint_file(name_or_path, ADAPTER_CONFIG_NAME, **hub_options) is None:
+    options = {name: kwargs[name] for name in HUB_OPTIONS if kwargs.get(name) is not None}
+    if checkpoint_file(name_or_path, ADAPTER_CONFIG_NAME, **options) is not None:
+        return os.fspath(name_or_path)
+    beside = f"{ADAPTER_DIRECTORY}/{ADAPTER_CONFIG_NAME}"
+    if checkpoint_file(name_or_path, beside, **options) is None or holds_weights(name_or_path, **options):
         return None
+    if os.path.isdir(name_or_path):
+        return os.path.join(os.fspath(name_or_path), ADAPTER_DIRECTORY)
+    # a hub repository's adapter is reached through the subfolder (the base checkpoint never sees it)
+    kwargs["subfolder"] = posixpath.join(kwargs.get("subfolder") or "", ADAPTER_DIRECTORY)
     return os.fspath(name_or_path)
 
 
@@ -89,11 +101,11 @@ def load_with_adapter(
             "is not installed: pip install 'archit[train]'."
         ) from None
     adapter_kwargs = dict(kwargs.pop("adapter_kwargs", None) or {})
-    pop_adapter_path(adapter_kwargs)
+    named = pop_adapter_path(adapter_kwargs)
     hub_options = {name: value for name in HUB_OPTIONS if (value := kwargs.pop(name, None)) is not None}
     adapter_kwargs = {**hub_options, **adapter_kwargs}
     # the options an Auto class passes belong to the base it substituted; the adapter's revision is its own
-    base_named = os.fspath(name_or_path) != adapter
+    base_named = named is not None and named != os.fspath(name_or_path)
     base_options = (
         hub_options if base_named else {name: hub_options[name] for name in _BASE_OPTIONS if name in hub_options}
     )
