@@ -286,7 +286,8 @@ ADAPTER_PATH_KEY = "_adapter_model_path"
 def pop_adapter_path(adapter_kwargs: dict[str, Any]) -> str | None:
     """Remove and return the adapter an Auto class found (see :data:`ADAPTER_PATH_KEY`) from ``adapter_kwargs``;
     ``None`` when it names none. archit attaches that adapter itself, after loading the base checkpoint. Pinned by
-    ``tests/simple/test_adapters.py::test_the_auto_class_hands_the_adapter_to_archit``."""
+    ``tests/simple/test_lora_runs.py::test_every_loader_gives_the_trained_model`` (the Auto class with an
+    adapter directory)."""
     path = adapter_kwargs.pop(ADAPTER_PATH_KEY, None)
     return None if path is None else str(path)
 
