@@ -113,3 +113,14 @@ def test_peft_trains_every_head_weight_and_wraps_no_module_twice(task) -> None:
     trainable = {name for name, parameter in wrapped.named_parameters() if parameter.requires_grad}
     trained_head = {name.replace(".modules_to_save.default", "") for name in trainable if "modules_to_save" in name}
     assert {name.removeprefix("base_model.model.head.") for name in trained_head} == head
+
+
+def test_an_adapter_of_another_task_says_how_to_load_it(tmp_path, checkpoints) -> None:
+    model = ArchitFactory.from_pretrained(checkpoints["bert"], task="token_classification", num_labels=3)
+    wrapped = wrap_with_peft(model, "lora", {"r": 4})
+    wrapped.save_pretrained(str(tmp_path))
+    model.config.save_pretrained(str(tmp_path))
+    task_class = ArchitFactory.get_task("sequence_classification")
+    with pytest.raises(CheckpointError, match="holds an adapter trained for the token_classification task, not "):
+        task_class.from_pretrained(str(tmp_path))
+    assert isinstance(ArchitFactory.from_pretrained(str(tmp_path), task="token_classification"), type(model))

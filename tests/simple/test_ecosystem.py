@@ -74,6 +74,8 @@ def test_report_to_names_the_integrations(tmp_path, checkpoints) -> None:
 def test_peft_options_need_a_peft_method(tmp_path, checkpoints) -> None:
     with pytest.raises(RunConfigurationError, match="peft_options are set but peft is not"):
         RunConfiguration(**_values(tmp_path, checkpoints, "x.txt", peft_options={"r": 4}))
+    with pytest.raises(RunConfigurationError, match="merge_adapter is off but peft is not set"):
+        RunConfiguration(**_values(tmp_path, checkpoints, "x.txt", merge_adapter=False))
 
 
 def _ner_dataset() -> datasets.DatasetDict:
