@@ -3,9 +3,11 @@
 :func:`wrap_with_peft` wraps a model-with-head's backbone with a PEFT method and keeps its task head fully
 trainable (PEFT's ``modules_to_save``). The layers it adapts are PEFT's own default for the backbone's model type
 where PEFT has one (``query`` and ``value`` for BERT, ``c_attn`` for GPT-2...), else every linear layer of the
-backbone; it logs which it chose. A run saves the merged model in its ``model/`` directory (which loads like any
-archit model: Auto classes, pipelines, ``archit predict``) and the adapter with the trained head in
-``model/adapter/``, which :func:`load_adapter` puts back on the base checkpoint, merged or not.
+backbone; it logs which it chose. A run saves the adapter with the trained head (and the model's config) in
+``model/adapter/``, and in ``model/`` the merged model or, without ``merge_adapter``, the config alone; either
+loads like any archit model (Auto classes, archit's task classes, ``archit predict``), the second as the base
+checkpoint with the adapter attached (:mod:`archit.modeling.tasks.adapter_loading`). :func:`load_adapter` gives
+PEFT's own ``PeftModel`` on the base checkpoint, merged or not.
 """
 
 from __future__ import annotations

@@ -2,11 +2,15 @@
 
 transformers' ``from_pretrained`` on a directory (or hub repository) holding ``adapter_config.json`` loads the base
 model the adapter names (``base_model_name_or_path``) and attaches the adapter through its PEFT integration
-(``PreTrainedModel.load_adapter``). archit does the same, with one addition: the directory's own ``config.json``
-(an :class:`ArchitConfig`, written beside the adapter by archit runs) gives the task head and the labels, so the
-head PEFT saved in full (``modules_to_save``) fits the head built on the base checkpoint. With it, the Auto
-classes (which pass such a directory to archit's class when it holds ``config.json``) and archit's own task
-classes give the trained model back, adapter unmerged.
+(``PreTrainedModel.load_adapter``). archit does the same, with one addition: the ``config.json`` saved beside the
+adapter (an :class:`ArchitConfig`, which archit runs write) gives the task head and the labels, so the head PEFT
+saved in full (``modules_to_save``) fits the head built on the base checkpoint. A run's model directory saved
+without merging (``config.json``, no weights, the adapter in ``adapter/``) loads the same way.
+
+The Auto classes hand an adapter directory to archit's class only when they read its own config: transformers 5
+does for a local directory holding ``config.json``; transformers 4.57 (and any version, for a hub repository)
+reads the base checkpoint's config and builds that family's HF class, unless ``config=`` is given. A run's model
+directory reaches archit's class on every version.
 """
 
 from __future__ import annotations
