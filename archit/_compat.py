@@ -50,6 +50,7 @@ __all__ = [
     "make_known_to_pipelines",
     "merge_cache_arguments",
     "mismatched_keys",
+    "pop_adapter_path",
     "pop_cache_argument",
     "remote_code_class",
     "saved_names",
@@ -290,6 +291,20 @@ def forget_key_mapping(model: PreTrainedModel, patterns: Mapping[str, str]) -> N
         return {given} if isinstance(given, str) else set(given or ())
 
     model._weight_conversions = [conversion for conversion in conversions if not sources(conversion) & mapped]
+
+
+ADAPTER_PATH_KEY = "_adapter_model_path"
+"""The private ``adapter_kwargs`` entry through which transformers' Auto classes tell a model class's
+``from_pretrained`` where the PEFT adapter they found is (the same in transformers 4.57 and 5.x)."""
+
+
+def pop_adapter_path(adapter_kwargs: dict[str, Any]) -> str | None:
+    """Remove and return the adapter an Auto class found (see :data:`ADAPTER_PATH_KEY`) from ``adapter_kwargs``;
+    ``None`` when it names none. archit attaches that adapter itself, after loading the base checkpoint. Pinned by
+    ``tests/simple/test_lora_runs.py::test_every_loader_gives_the_trained_model`` (the Auto class with an
+    adapter directory)."""
+    path = adapter_kwargs.pop(ADAPTER_PATH_KEY, None)
+    return None if path is None else str(path)
 
 
 # --- the Auto classes' tables -----------------------------------------------------------------------------

@@ -39,6 +39,7 @@ __all__ = [
     "Checkpoint",
     "checkpoint_file",
     "download_command",
+    "holds_weights",
     "locate_checkpoint",
     "location_options",
 ]
@@ -214,6 +215,19 @@ def checkpoint_file(
         path = os.path.join(source, filename)
         return path if os.path.isfile(path) else None
     return source.fetch(filename, required=False)
+
+
+def holds_weights(name_or_path: str | os.PathLike, **options: Any) -> bool:
+    """Whether a checkpoint directory or hub repository holds model weights (any file transformers loads).
+
+    Args:
+        name_or_path: as for :func:`locate_checkpoint`.
+        **options: the hub options of :func:`checkpoint_file`.
+
+    Raises:
+        CheckpointError: as :func:`checkpoint_file`.
+    """
+    return any(checkpoint_file(name_or_path, name, **options) is not None for name in _weight_names(None, None))
 
 
 def _hub_options(

@@ -3,9 +3,11 @@
 :func:`wrap_with_peft` wraps a model-with-head's backbone with a PEFT method and keeps its task head fully
 trainable (PEFT's ``modules_to_save``). The layers it adapts are PEFT's own default for the backbone's model type
 where PEFT has one (``query`` and ``value`` for BERT, ``c_attn`` for GPT-2...), else every linear layer of the
-backbone; it logs which it chose. A run saves the merged model in its ``model/`` directory (which loads like any
-archit model: Auto classes, pipelines, ``archit predict``) and the adapter with the trained head in
-``model/adapter/``, which :func:`load_adapter` puts back on the base checkpoint, merged or not.
+backbone; it logs which it chose. A run saves the adapter with the trained head (and the model's config) in
+``model/adapter/``, and in ``model/`` the merged model or, without ``merge_adapter``, the config alone; either
+loads like any archit model (Auto classes, archit's task classes, ``archit predict``), the second as the base
+checkpoint with the adapter attached (:mod:`archit.modeling.tasks.adapter_loading`). :func:`load_adapter` gives
+PEFT's own ``PeftModel`` on the base checkpoint, merged or not.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from torch import nn
 
 from archit.errors import ArchitError, CheckpointError
+from archit.modeling.tasks.adapter_loading import ADAPTER_CONFIG_NAME, ADAPTER_DIRECTORY
 
 if TYPE_CHECKING:
     from peft import PeftConfig, PeftModel
@@ -29,18 +32,19 @@ __all__ = [
     "ADAPTER_DIRECTORY",
     "HEAD_MODULE",
     "PeftSetupError",
+    "adapted_modules",
+    "adapter_directory",
     "default_target_modules",
+    "head_modules",
     "load_adapter",
     "wrap_with_peft",
 ]
 
 logger = logging.getLogger("archit")
 
-ADAPTER_DIRECTORY = "adapter"
-"""Where a run saves the adapter (and trained head) of a PEFT run, inside its model directory."""
 
 HEAD_MODULE = "head"
-"""The name of every archit task's head module: PEFT trains it fully and saves it with the adapter."""
+"""The name of every archit task's head module: PEFT trains its sub-modules fully and saves them with the adapter."""
 
 
 class PeftSetupError(ArchitError, ValueError):
@@ -128,6 +132,24 @@ def _backbone_pattern(model: ModelWithHead, names: list[str]) -> str:
     return rf"{re.escape(model.base_model_prefix)}\..*\.({'|'.join(map(re.escape, names))})"
 
 
+def head_modules(model: ModelWithHead) -> list[str]:
+    """The modules PEFT trains in full and saves (its ``modules_to_save``) so that the whole head trains: the head's
+    sub-modules that hold parameters, by full name. Not the head itself: PEFT picks the modules whose names *end*
+    with an entry, and ``head`` would also pick the parser's ``head.arc_head`` inside it, which PEFT cannot reload.
+
+    Raises:
+        PeftSetupError: the head holds a parameter of its own, outside any sub-module (PEFT could not save it).
+    """
+    own = [name for name, _ in getattr(model, HEAD_MODULE).named_parameters(recurse=False)]
+    if own:
+        raise PeftSetupError(
+            f"The {type(model).__name__} head holds parameters outside its sub-modules ({', '.join(own)}), which "
+            "PEFT's modules_to_save cannot train and save; move each into a sub-module of the head."
+        )
+    children = getattr(model, HEAD_MODULE).named_children()
+    return [f"{HEAD_MODULE}.{name}" for name, child in children if any(True for _ in child.parameters())]
+
+
 def wrap_with_peft(model: ModelWithHead, method: str, options: Mapping[str, Any] | None = None) -> PeftModel:
     """Wrap the backbone of an archit model with a PEFT method; the task head stays fully trainable.
 
@@ -157,7 +179,7 @@ def wrap_with_peft(model: ModelWithHead, method: str, options: Mapping[str, Any]
         options["target_modules"] = _backbone_pattern(model, names)
     else:
         names, origin = options["target_modules"], "peft_options"
-    options["modules_to_save"] = [*(options.get("modules_to_save") or []), HEAD_MODULE]
+    options["modules_to_save"] = [*(options.get("modules_to_save") or []), *head_modules(model)]
     wrapped = peft.get_peft_model(model, config_class(**options))
     targeted = wrapped.base_model.targeted_module_names
     trainable, total = wrapped.get_nb_trainable_parameters()
@@ -173,11 +195,35 @@ def wrap_with_peft(model: ModelWithHead, method: str, options: Mapping[str, Any]
     return wrapped
 
 
+def adapted_modules(wrapped: PeftModel) -> str:
+    """The layers a PEFT model adapts, by last name, and their count: ``"query, value (4 modules)"``."""
+    targeted = wrapped.base_model.targeted_module_names
+    names = sorted({name.rsplit(".", 1)[-1] for name in targeted})
+    return f"{', '.join(names)} ({len(targeted)} modules)"
+
+
+def adapter_directory(model_dir: str) -> str:
+    """Where a PEFT run saved its adapter: ``model_dir`` itself (``merge_adapter`` off) or its ``adapter/``.
+
+    Raises:
+        CheckpointError: neither holds an adapter (``adapter_config.json``).
+    """
+    for directory in (model_dir, os.path.join(model_dir, ADAPTER_DIRECTORY)):
+        if os.path.isfile(os.path.join(directory, ADAPTER_CONFIG_NAME)):
+            return directory
+    raise CheckpointError(
+        f"{model_dir} holds no PEFT adapter ({ADAPTER_CONFIG_NAME}, nor {ADAPTER_DIRECTORY}/{ADAPTER_CONFIG_NAME}); "
+        "it was not trained with peft. Load it with the Auto classes or ArchitFactory.from_pretrained."
+    )
+
+
 def load_adapter(model_dir: str, merge: bool = False) -> PeftModel | ModelWithHead:
-    """A PEFT run's model rebuilt from its base checkpoint and its adapter (with the trained head).
+    """A PEFT run's model rebuilt from its base checkpoint and its adapter (with the trained head), as PEFT's own
+    ``PeftModel``.
 
     Args:
-        model_dir: the ``model/`` directory of a run trained with ``peft`` (it holds ``adapter/``).
+        model_dir: the ``model/`` directory of a run trained with ``peft`` (the adapter is in it, or in its
+            ``adapter/``), or an adapter directory.
         merge: merge the adapter into the backbone's weights and return a plain archit model.
 
     Returns:
@@ -191,13 +237,10 @@ def load_adapter(model_dir: str, merge: bool = False) -> PeftModel | ModelWithHe
 
     from archit.modeling.factory import ArchitFactory
 
-    adapter_dir = os.path.join(model_dir, ADAPTER_DIRECTORY)
-    if not os.path.isfile(os.path.join(adapter_dir, "adapter_config.json")):
-        raise CheckpointError(
-            f"{model_dir} holds no PEFT adapter ({ADAPTER_DIRECTORY}/adapter_config.json); it was not trained with "
-            "peft. Load it with the Auto classes or ArchitFactory.from_pretrained."
-        )
-    config = AutoConfig.from_pretrained(model_dir)
+    adapter_dir = adapter_directory(model_dir)
+    config = AutoConfig.from_pretrained(
+        adapter_dir if os.path.isfile(os.path.join(adapter_dir, "config.json")) else model_dir
+    )
     base = peft.PeftConfig.from_pretrained(adapter_dir).base_model_name_or_path
     head = config.get_head_config()
     head_fields = {name: getattr(head, name) for name in type(head).field_names()}

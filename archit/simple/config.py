@@ -196,7 +196,15 @@ class RunConfiguration:
         default=None,
         metadata=help_text(
             "a PEFT method that adapts the backbone (lora, loha, ia3...) while the head trains in full; the "
-            "adapter is saved in model/adapter, the merged model in model/"
+            "adapter is saved in model/adapter, the merged model in model/ (see merge_adapter)"
+        ),
+    )
+    merge_adapter: bool = attrs.field(
+        default=True,
+        metadata=help_text(
+            "with peft: save the model with the adapter merged into its weights in model/ (the adapter and trained "
+            "head are in model/adapter either way); with --no-merge-adapter, model/ holds only the config and "
+            "loads as the base checkpoint with the adapter attached"
         ),
     )
     peft_options: dict[str, Any] = attrs.field(
@@ -250,6 +258,11 @@ class RunConfiguration:
             )
         if self.early_stopping_patience is not None:
             self._check_early_stopping()
+        if not self.merge_adapter and self.peft is None:
+            raise RunConfigurationError(
+                "merge_adapter is off but peft is not set; it chooses how a PEFT run saves its adapter: set peft "
+                "(e.g. lora), or drop merge_adapter."
+            )
         if self.peft_options and self.peft is None:
             raise RunConfigurationError(
                 f"peft_options are set but peft is not; set peft to the method they configure (e.g. lora), or drop "

@@ -91,8 +91,8 @@ def _command_intro(config: RunConfiguration) -> str:
     return "The command that makes the same run:"
 
 
-def _settings(config: RunConfiguration) -> list[tuple[str, Any]]:
-    """The training settings a reader needs to judge the run, defaults included."""
+def _settings(config: RunConfiguration, adapted_modules: str | None = None) -> list[tuple[str, Any]]:
+    """The training settings a reader needs to judge the run, defaults included, and the modules PEFT adapted."""
     names = [
         "learning_rate",
         "head_learning_rate",
@@ -111,6 +111,7 @@ def _settings(config: RunConfiguration) -> list[tuple[str, Any]]:
     if getattr(config, "peft", None):
         names += ["peft", "peft_options"]
     settings = [(name, getattr(config, name)) for name in names if hasattr(config, name)]
+    settings.append(("peft target modules", adapted_modules))
     return [(name, value) for name, value in settings if value is not None and value != -1]
 
 
@@ -160,6 +161,7 @@ def build_model_card(
     labels: Sequence[str] | None,
     metrics: Mapping[str, Mapping[str, float]],
     model_id: str,
+    adapted_modules: str | None = None,
 ) -> ModelCard:
     """The model card of a finished run.
 
@@ -168,6 +170,7 @@ def build_model_card(
         labels: the label names of the trained head, or ``None`` for tasks without label names.
         metrics: the final metrics, by split (``{"train": ..., "validation": ..., "test": ...}``).
         model_id: how the card's loading examples name the model (its directory, or its hub id once pushed).
+        adapted_modules: for a PEFT run, the modules it adapted (``"query, value (4 modules)"``).
 
     Returns:
         A ``huggingface_hub.ModelCard``; ``card.save(path)`` writes it, ``card.push_to_hub(repo_id)`` publishes it.
@@ -189,7 +192,9 @@ def build_model_card(
             "## Labels",
             _labels_section(labels),
             "## Training",
-            "\n".join(["| setting | value |", "|---|---|", *(f"| {k} | {v} |" for k, v in _settings(config))]),
+            "\n".join(
+                ["| setting | value |", "|---|---|", *(f"| {k} | {v} |" for k, v in _settings(config, adapted_modules))]
+            ),
             _command_intro(config),
             f"```bash\n{command_line(config)}\n```",
             "## Results",
@@ -207,14 +212,15 @@ def write_model_card(
     labels: Sequence[str] | None,
     metrics: Mapping[str, Mapping[str, float]],
     model_id: str | None = None,
+    adapted_modules: str | None = None,
 ) -> str:
     """Write :func:`build_model_card` as ``README.md`` in ``directory``; returns its path.
 
     Args:
         directory: the model directory.
         model_id: how the card names the model (default: ``directory``).
-        config, labels, metrics: see :func:`build_model_card`.
+        config, labels, metrics, adapted_modules: see :func:`build_model_card`.
     """
     path = os.path.join(directory, MODEL_CARD_NAME)
-    build_model_card(config, labels, metrics, model_id or directory).save(path)
+    build_model_card(config, labels, metrics, model_id or directory, adapted_modules).save(path)
     return path

@@ -8,7 +8,8 @@ A run's output directory holds::
     loss.png              training and evaluation loss against the step
     log_history.json      the Trainer's log
     model/                the model and tokenizer (save_pretrained), archit_run.yaml and the model card README.md;
-                          with peft, the merged model, and the adapter with the trained head in model/adapter/
+                          with peft, the adapter with the trained head in model/adapter/, and the merged model in
+                          model/ (only its config with merge_adapter off: it loads as the base plus the adapter)
 
 Every file and the model directory appear whole or not at all (written under a temporary name, then renamed;
 see :mod:`archit.simple.outputs`), ``metrics.json`` last. With checkpoints (``save_strategy``), a run killed at
@@ -40,7 +41,7 @@ from transformers import EarlyStoppingCallback, Trainer, TrainerCallback
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
 from archit.errors import DataError
-from archit.simple.adapters import ADAPTER_DIRECTORY, wrap_with_peft
+from archit.simple.adapters import ADAPTER_DIRECTORY, adapted_modules, wrap_with_peft
 from archit.simple.config import RunConfiguration, RunConfigurationError
 from archit.simple.data import Example, Feature, TaskData, get_task_data, load_tokenizer
 from archit.simple.data.from_datasets import export_split, load_splits
@@ -296,6 +297,7 @@ def _write_outputs(
         for name in remove_partial_outputs(output_dir):
             logger.warning("Removed %s, left unfinished in %s by an interrupted run.", name, output_dir)
     trainer.accelerator.wait_for_everyone()
+    adapted = adapted_modules(trainer.accelerator.unwrap_model(trainer.model)) if config.peft is not None else None
     _save_model(config, trainer, staging)
     resolved = attrs.evolve(config, output_dir=output_dir, head_options={**config.head_options, **_plain(data)})
     files = {
@@ -308,7 +310,7 @@ def _write_outputs(
         predictions_file = os.path.join(output_dir, "predictions" + data.prediction_suffix(splits[predictions[0]]))
     if trainer.is_world_process_zero():
         resolved.to_yaml(os.path.join(staging, RUN_CONFIG_NAME))
-        write_model_card(staging, config, data.labels, metrics, model_id=model_dir)
+        write_model_card(staging, config, data.labels, metrics, model_id=model_dir, adapted_modules=adapted)
         publish_directory(staging, model_dir)
         if predictions is not None and predictions_file is not None:  # the file is named with the predictions
             with replacing(predictions_file) as temporary:
@@ -334,15 +336,23 @@ def _write_outputs(
 
 
 def _save_model(config: RunConfiguration, trainer: Trainer, directory: str) -> None:
-    """Save the model and tokenizer in ``directory``; for a PEFT run, the adapter and the trained head in its
-    ``adapter/``, and the model with the adapter merged into its weights in ``directory`` itself."""
+    """Save the model and tokenizer in ``directory``. For a PEFT run, save the adapter and the trained head in its
+    ``adapter/``, with the model's config (which lets the Auto classes load the adapter), and in ``directory`` the
+    model merged with the adapter, or without ``merge_adapter`` only its config (it then loads as the base
+    checkpoint with the adapter attached)."""
     if config.peft is None:
         trainer.save_model(directory)
         return
-    trainer.save_model(os.path.join(directory, ADAPTER_DIRECTORY))
-    merged = trainer.accelerator.unwrap_model(trainer.model).merge_and_unload()
+    adapter_dir = os.path.join(directory, ADAPTER_DIRECTORY)
+    trainer.save_model(adapter_dir)
+    adapted = trainer.accelerator.unwrap_model(trainer.model)
+    model = adapted.merge_and_unload() if config.merge_adapter else adapted.get_base_model()
     if trainer.is_world_process_zero():
-        merged.save_pretrained(directory)
+        model.config.save_pretrained(adapter_dir)
+        if config.merge_adapter:
+            model.save_pretrained(directory)
+        else:
+            model.config.save_pretrained(directory)
         trainer.processing_class.save_pretrained(directory)
 
 

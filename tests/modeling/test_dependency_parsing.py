@@ -102,3 +102,24 @@ def test_missing_word_ids_is_a_data_error() -> None:
     model = ArchitFactory.from_config(tiny_config("BERT"), task="dep_parsing")
     with pytest.raises(DataError, match="needs word_ids; build batches with archit's parsing collator"):
         model(input_ids=torch.randint(3, 99, (1, 6)))
+
+
+def test_a_parser_saved_with_root_as_a_bare_parameter_loads_under_todays_name(tmp_path) -> None:
+    from safetensors.torch import load_file, save_file
+
+    from tests.comparison import assert_same_outputs
+
+    torch.manual_seed(0)
+    model = ArchitFactory.from_config(tiny_config("BERT"), task="dep_parsing", num_labels=3).eval()
+    model.save_pretrained(tmp_path)
+    weights = load_file(tmp_path / "model.safetensors")
+    weights["head.root"] = weights.pop("head.root.weight")  # the layout before ROOT's vector became a module
+    save_file(weights, tmp_path / "model.safetensors", metadata={"format": "pt"})
+    reloaded = ArchitFactory.from_pretrained(str(tmp_path), task="dep_parsing")
+    assert reloaded.loading_report.new == [] and reloaded.loading_report.unused == []
+    assert torch.equal(reloaded.head.root.weight, model.head.root.weight)
+    inputs = {"input_ids": torch.tensor([[2, 7, 9, 11, 3]]), "word_ids": torch.tensor([[-1, 0, 1, 1, -1]])}
+    with torch.no_grad():
+        assert_same_outputs(reloaded(**inputs).arc_logits, model(**inputs).arc_logits)
+    reloaded.save_pretrained(tmp_path / "again")
+    assert "head.root.weight" in load_file(tmp_path / "again" / "model.safetensors")

@@ -55,7 +55,8 @@ def test_only_the_backbone_is_adapted_and_the_whole_head_trains(caplog) -> None:
     targeted = wrapped.base_model.targeted_module_names
     assert len(targeted) == 12 and all(name.startswith(model.base_model_prefix + ".") for name in targeted)
     trainable = {name for name, parameter in wrapped.named_parameters() if parameter.requires_grad}
-    assert {name.split("modules_to_save.default.")[1] for name in trainable if "modules_to_save" in name} == head
+    trained_head = {name.replace(".modules_to_save.default", "") for name in trainable if "modules_to_save" in name}
+    assert {name.removeprefix("base_model.model.head.") for name in trained_head} == head
     assert all("lora_" in name or "modules_to_save" in name for name in trainable)
     assert wrap_with_peft(wrapped, "lora") is wrapped  # wrapping twice changes nothing
 
@@ -100,3 +101,26 @@ def test_a_model_without_adapter_says_how_to_load_it(tmp_path) -> None:
     ArchitFactory.from_config(tiny_config("BERT"), task="token_classification").save_pretrained(str(tmp_path))
     with pytest.raises(CheckpointError, match="holds no PEFT adapter"):
         load_adapter(str(tmp_path))
+
+
+@pytest.mark.parametrize("task", ArchitFactory.tasks())
+def test_peft_trains_every_head_weight_and_wraps_no_module_twice(task) -> None:
+    model = ArchitFactory.from_config(tiny_config("BERT"), task=task)
+    head = {name for name, _ in model.head.named_parameters()}
+    wrapped = wrap_with_peft(model, "lora", {"r": 4})
+    savers = [name for name, module in wrapped.named_modules() if isinstance(module, peft.utils.ModulesToSaveWrapper)]
+    assert not [outer for outer in savers for inner in savers if inner.startswith(outer + ".")]  # none nested
+    trainable = {name for name, parameter in wrapped.named_parameters() if parameter.requires_grad}
+    trained_head = {name.replace(".modules_to_save.default", "") for name in trainable if "modules_to_save" in name}
+    assert {name.removeprefix("base_model.model.head.") for name in trained_head} == head
+
+
+def test_an_adapter_of_another_task_says_how_to_load_it(tmp_path, checkpoints) -> None:
+    model = ArchitFactory.from_pretrained(checkpoints["bert"], task="token_classification", num_labels=3)
+    wrapped = wrap_with_peft(model, "lora", {"r": 4})
+    wrapped.save_pretrained(str(tmp_path))
+    model.config.save_pretrained(str(tmp_path))
+    task_class = ArchitFactory.get_task("sequence_classification")
+    with pytest.raises(CheckpointError, match="holds an adapter trained for the token_classification task, not "):
+        task_class.from_pretrained(str(tmp_path))
+    assert isinstance(ArchitFactory.from_pretrained(str(tmp_path), task="token_classification"), type(model))

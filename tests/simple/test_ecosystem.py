@@ -1,5 +1,5 @@
-"""Runs as good citizens of the Hugging Face ecosystem: model cards, TensorBoard logs, LoRA runs and datasets,
-end to end through ``run_simple`` and the ``archit`` command."""
+"""Runs as good citizens of the Hugging Face ecosystem: model cards, TensorBoard logs and datasets, end to end
+through ``run_simple`` and the ``archit`` command (LoRA runs: ``test_lora_runs.py``)."""
 
 from __future__ import annotations
 
@@ -8,18 +8,12 @@ import json
 import os
 
 import datasets
-import peft
 import pytest
-import torch
-import transformers
 from huggingface_hub import ModelCard
 
 from archit.simple import RunConfiguration, run_simple
-from archit.simple.adapters import ADAPTER_DIRECTORY, load_adapter
 from archit.simple.cli import main
 from archit.simple.config import RunConfigurationError
-from archit.simple.inference import load_run, predict
-from tests.comparison import assert_same_outputs
 from tests.simple.tasks import NER, write_task_data
 
 
@@ -77,41 +71,11 @@ def test_report_to_names_the_integrations(tmp_path, checkpoints) -> None:
         run_simple(RunConfiguration(**_values(tmp_path, checkpoints, data_file, report_to="tensorbord")))
 
 
-INPUTS = {"input_ids": torch.tensor([[2, 7, 9, 11, 3]]), "attention_mask": torch.tensor([[1, 1, 1, 1, 1]])}
-
-
-def test_a_lora_run_saves_the_adapter_and_every_loader_gives_the_same_logits(tmp_path, checkpoints) -> None:
-    data_file = write_task_data(tmp_path, "ner.txt", NER)
-    config = RunConfiguration(**_values(tmp_path, checkpoints, data_file, peft="lora", peft_options={"r": 4}))
-    result = run_simple(config)
-    adapter_dir = os.path.join(result.model_dir, ADAPTER_DIRECTORY)
-    assert {"adapter_config.json", "adapter_model.safetensors"} <= set(os.listdir(adapter_dir))
-    saved = peft.PeftConfig.from_pretrained(adapter_dir)
-    assert saved.base_model_name_or_path == checkpoints["bert"] and "head" in saved.modules_to_save
-    loaders = {
-        "Auto class": lambda: transformers.AutoModelForTokenClassification.from_pretrained(result.model_dir),
-        "archit predict": lambda: load_run(result.output_dir)[2],
-        "adapter": lambda: load_adapter(result.model_dir),
-        "adapter merged": lambda: load_adapter(result.model_dir, merge=True),
-    }
-    logits = {}
-    for name, load in loaders.items():
-        with torch.no_grad():
-            logits[name] = load().eval()(**INPUTS).logits
-    for name in loaders:
-        assert_same_outputs(logits[name], logits["Auto class"])
-    base = transformers.AutoModelForTokenClassification.from_pretrained(checkpoints["bert"], num_labels=6)
-    with torch.no_grad():
-        assert not torch.allclose(base.eval()(**INPUTS).logits, logits["Auto class"], atol=1e-3)
-    path, scores = predict(result.output_dir, data_file)
-    assert os.path.isfile(path) and "f1" in scores
-    card = ModelCard.load(os.path.join(result.model_dir, "README.md"))
-    assert "| peft | lora |" in card.text and "--peft-option r=4" in card.text
-
-
 def test_peft_options_need_a_peft_method(tmp_path, checkpoints) -> None:
     with pytest.raises(RunConfigurationError, match="peft_options are set but peft is not"):
         RunConfiguration(**_values(tmp_path, checkpoints, "x.txt", peft_options={"r": 4}))
+    with pytest.raises(RunConfigurationError, match="merge_adapter is off but peft is not set"):
+        RunConfiguration(**_values(tmp_path, checkpoints, "x.txt", merge_adapter=False))
 
 
 def _ner_dataset() -> datasets.DatasetDict:

@@ -25,6 +25,7 @@ from archit._compat import forget_key_mapping, hf_task_class, init_weights_like,
 from archit.errors import HeadConfigError
 from archit.modeling.base_models import BaseModel, backbone_class
 from archit.modeling.heads.base import HeadConfig, HeadSpec, checked_head_config, init_linear
+from archit.modeling.tasks.adapter_loading import find_adapter, load_with_adapter
 from archit.modeling.tasks.configuration import LABEL_MAPS, ArchitConfig
 from archit.modeling.tasks.embeddings import TokenEmbeddingsMixin
 from archit.modeling.tasks.loading import (
@@ -301,6 +302,10 @@ class ModelWithHead(TokenEmbeddingsMixin, PreTrainedModel):
         ``model_type``; ``None`` where there is none."""
         return hf_task_class(cls.hf_auto_class, model_type) if cls.hf_auto_class and cls.reuses_hf_heads else None
 
+    renamed_weights: ClassVar[dict[str, str]] = {}
+    """Head weights this task's archit checkpoints stored under another name before (old name → today's name); they
+    load under today's name (and are saved under it)."""
+
     hf_auto_default: ClassVar[bool] = False
     """Whether this task is the one its :attr:`hf_auto_class` loads an archit checkpoint of another task as (with a
     new head), where several tasks share that Auto class; exactly one of them sets it."""
@@ -340,7 +345,10 @@ class ModelWithHead(TokenEmbeddingsMixin, PreTrainedModel):
         The head comes from the checkpoint where it holds one for this task: an archit checkpoint of the task,
         or an HF ``XForY`` checkpoint whose head computes what archit's does (``RobertaForTokenClassification``,
         ``BertForQuestionAnswering``, ``DistilBertForMaskedLM``, ``LlamaForCausalLM``...), with its labels.
-        Otherwise the head is new; :attr:`loading_report` says which, and why.
+        Otherwise the head is new; :attr:`loading_report` says which, and why. A PEFT adapter directory (one
+        holding ``adapter_config.json``, such as a LoRA run's) loads as transformers loads adapters: its base
+        checkpoint, with the head and labels of the ``config.json`` saved beside the adapter, then the adapter
+        attached unmerged, head included (see :mod:`~archit.modeling.tasks.adapter_loading`).
 
         Args:
             pretrained_model_name_or_path: a local directory written by ``save_pretrained``, or a Hugging Face
@@ -361,11 +369,33 @@ class ModelWithHead(TokenEmbeddingsMixin, PreTrainedModel):
             CheckpointError: missing directory, config or weights; a hub id that is not cached while offline
                 (see :func:`~archit.resolution.checkpoints.locate_checkpoint`); an unreadable or truncated weights
                 file; custom code (``auto_map``) without ``trust_remote_code=True``; backbone weights whose
-                shapes the config does not describe.
+                shapes the config does not describe; an adapter of another task, or without peft installed.
             UnknownArchitectureError: the checkpoint's model type produces no text hidden states.
             HeadConfigError: the head config is of the wrong kind, or disagrees with the checkpoint's head
                 (a different ``num_labels``) and ``ignore_mismatched_sizes`` is not set.
         """
+        adapter = find_adapter(pretrained_model_name_or_path, kwargs)
+        if adapter is not None:
+            model = load_with_adapter(
+                cls, pretrained_model_name_or_path, adapter, base_model_class, head_config, model_args, kwargs
+            )
+        else:
+            model = cls._load_checkpoint(
+                pretrained_model_name_or_path, base_model_class, head_config, *model_args, **kwargs
+            )
+        model.loading_report.log()
+        return model
+
+    @classmethod
+    def _load_checkpoint(
+        cls,
+        pretrained_model_name_or_path: str | os.PathLike,
+        base_model_class: type[BaseModel] | None = None,
+        head_config: HeadConfig | None = None,
+        *model_args: Any,
+        **kwargs: Any,
+    ) -> ModelWithHead:
+        """:meth:`from_pretrained` of a checkpoint that is not an adapter, without logging the report."""
         checkpoint = locate_checkpoint(pretrained_model_name_or_path, **location_options(kwargs))
         plan = plan_loading(cls, checkpoint, base_model_class, head_config, kwargs)
         if "attn_implementation" in kwargs:
@@ -397,7 +427,6 @@ class ModelWithHead(TokenEmbeddingsMixin, PreTrainedModel):
                 model._replace_head()
                 outcome.notes.append(note)
         model.loading_report = outcome.report(model, checkpoint.name_or_path)
-        model.loading_report.log()
         return model
 
     @classmethod

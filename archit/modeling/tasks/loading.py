@@ -137,6 +137,9 @@ def _archit_head(
         head_fields = {**head_fields, "num_labels": archit_config.num_labels}
     inherited = {name: getattr(archit_config, name) for name in LABEL_MAPS}
     plan.head_from_checkpoint = True
+    for old, new in task.renamed_weights.items():
+        if old in plan.checkpoint_shapes:
+            plan.key_mapping[f"^{re.escape(old)}$"] = new
     return attrs.evolve(base, **head_fields), inherited
 
 

@@ -10,7 +10,23 @@ from archit.modeling.tasks.dependency_parsing.biaffine import MLP, Biaffine
 from archit.modeling.tasks.dependency_parsing.config import DependencyParsingHeadConfig
 from archit.modeling.wrappers import ArchitWrapper, BackboneOutput
 
-__all__ = ["DependencyParsingHead", "ScalarMix", "pool_words"]
+__all__ = ["DependencyParsingHead", "RootVector", "ScalarMix", "pool_words"]
+
+
+class RootVector(nn.Module):
+    """The learned representation of the ROOT word, ``weight`` ``[hidden_size]``. A module of its own, not a bare
+    parameter of the head, so that PEFT can train and save it (``modules_to_save`` names modules)."""
+
+    def __init__(self, hidden_size: int) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.zeros(hidden_size))
+
+    def reset_parameters(self) -> None:
+        nn.init.normal_(self.weight, std=0.02)
+
+    def forward(self, batch_size: int) -> torch.Tensor:
+        # [batch_size, 1, hidden_size]
+        return self.weight.expand(batch_size, 1, -1)
 
 
 class ScalarMix(nn.Module):
@@ -76,7 +92,7 @@ class DependencyParsingHead(nn.Module):
         self.subword_pooling = config.subword_pooling
         self.decoder = config.decoder
         self.scalar_mix = ScalarMix(config.scalar_mix_layers) if config.scalar_mix_layers > 1 else None
-        self.root = nn.Parameter(torch.zeros(hidden_size))
+        self.root = RootVector(hidden_size)
         self.dropout = nn.Dropout(word_dropout)
         self.arc_dep = MLP(hidden_size, config.arc_mlp_size, dropout)
         self.arc_head = MLP(hidden_size, config.arc_mlp_size, dropout)
@@ -84,9 +100,6 @@ class DependencyParsingHead(nn.Module):
         self.rel_head = MLP(hidden_size, config.label_mlp_size, dropout)
         self.arc_attention = Biaffine(config.arc_mlp_size, bias_x=True, bias_y=False)
         self.rel_attention = Biaffine(config.label_mlp_size, config.num_labels, bias_x=True, bias_y=True)
-
-    def reset_parameters(self) -> None:
-        nn.init.normal_(self.root, std=0.02)
 
     @property
     def n_layers(self) -> int:
@@ -107,7 +120,7 @@ class DependencyParsingHead(nn.Module):
         words, word_mask = pool_words(hidden, word_ids, self.subword_pooling)
         batch_size = words.shape[0]
         # [batch_size, n_words + 1, hidden_size]: ROOT first
-        words = self.dropout(torch.cat((self.root.expand(batch_size, 1, -1), words), dim=1))
+        words = self.dropout(torch.cat((self.root(batch_size), words), dim=1))
         mask = torch.cat((word_mask.new_zeros(batch_size, 1), word_mask), dim=1)
         # [batch_size, n_words + 1, n_words + 1]: score of head j for dependent i
         s_arc = self.arc_attention(self.arc_dep(words), self.arc_head(words))

@@ -112,6 +112,7 @@ class ForDependencyParsing(ModelWithHead):
 
     task_name = "dep_parsing"
     head_config_class = DependencyParsingHeadConfig
+    renamed_weights = {"head.root": "head.root.weight"}  # ROOT's vector became a module, for PEFT's modules_to_save
 
     def build_head(self, backbone: ArchitWrapper, head_config: HeadConfig) -> HeadSpec:
         config = checked_head_config(type(self).__name__, head_config, DependencyParsingHeadConfig)
