@@ -10,7 +10,7 @@ from archit.modeling import ArchitFactory
 from archit.modeling.heads.dependency_parsing import pool_words
 from archit.modeling.parsing import is_tree
 from archit.modeling.tasks.dependency_parsing import encode_in_windows
-from tests.tiny_configs import tiny_config
+from tests.tiny_configs import tiny_config, tiny_recurrent_config
 
 
 def test_pool_words_first_last_mean() -> None:
@@ -74,6 +74,19 @@ def test_scalar_mix_of_more_layers_than_the_backbone_has_mixes_them_all() -> Non
     weights = model.head.scalar_mix.weights[1:].softmax(-1)
     expected = sum(weight * layer for weight, layer in zip(weights, layers, strict=True))
     assert len(layers) == 3 and torch.allclose(mixed, expected, atol=1e-6)
+
+
+def test_scalar_mix_stops_at_a_layer_of_another_shape() -> None:
+    # the native LSTM's hidden states: its 16-wide embeddings, two 24-wide layers, the 16-wide output projection
+    model = ArchitFactory.from_config(tiny_recurrent_config("LSTM"), task="dep_parsing").eval()
+    with torch.no_grad():
+        layers = model.backbone.encode(torch.randint(3, 99, (1, 5)), output_hidden_states=True).hidden_states
+    assert [layer.shape[-1] for layer in layers] == [16, 24, 24, 16]
+    assert model.head._last_layers(layers) == (layers[-1],)
+    wide, narrow = torch.zeros(1, 5, 24), torch.zeros(1, 5, 16)
+    assert model.head._last_layers((narrow, wide, narrow, narrow)) == (narrow, narrow)
+    inputs = {"input_ids": torch.randint(3, 99, (2, 6)), "word_ids": torch.tensor([[-1, 0, 1, 2, 3, -1]] * 2)}
+    assert model(**inputs).arc_predictions.shape == (2, 4)
 
 
 def test_word_dropout_is_apart_from_the_mlp_dropout() -> None:

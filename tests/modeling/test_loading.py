@@ -181,10 +181,11 @@ def test_auto_classes_are_read_from_the_task_registry(tmp_path) -> None:
         task_name = "token_tagging"
 
     with TASKS.restoring():
-        register_task(ForTokenTagging)
         with pytest.raises(RegistrationError, match="share AutoModelForTokenClassification, and 0 of them set"):
-            _tasks_by_auto_class()
+            register_task(ForTokenTagging)
+        assert "token_tagging" not in TASKS
         ForTokenTagging.hf_auto_default = True
+        register_task(ForTokenTagging)
         assert _tasks_by_auto_class()["AutoModelForTokenClassification"] == ("token_tagging", "token_classification")
     # extractive_aqa loads through the QA Auto class, but does not pair an HF QA head with its own
     transformers.BertForQuestionAnswering(tiny_config("BERT")).save_pretrained(tmp_path)
