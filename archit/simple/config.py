@@ -61,6 +61,7 @@ def _one_character(instance: Any, attribute: attrs.Attribute, value: str | None)
 
 @attrs.define(kw_only=True, field_transformer=typed_fields)
 class RunConfiguration:
+    # Over 300 lines: one attrs field per run option, each with its help text (the CLI and YAML are built from them).
     """One fine-tuning run: model, task, data, schedule and outputs.
 
     Raises:
