@@ -10,7 +10,6 @@ from archit.modeling import ArchitFactory
 from archit.modeling.heads.dependency_parsing import pool_words
 from archit.modeling.parsing import is_tree
 from archit.modeling.tasks.dependency_parsing import encode_in_windows
-from archit.modeling.wrappers import BackboneOutput
 from tests.tiny_configs import tiny_config, tiny_recurrent_config
 
 
@@ -84,12 +83,11 @@ def test_scalar_mix_stops_at_a_layer_of_another_shape() -> None:
         encoded = model.backbone.encode(torch.randint(3, 99, (1, 5)), output_hidden_states=True)
     layers = encoded.hidden_states
     assert [layer.shape[-1] for layer in layers] == [16, 24, 24, 16]
-    assert model.head._last_layers(encoded) == (layers[-1],)
+    assert model.head._last_layers(layers, encoded.last_hidden_state) == (layers[-1],)
     wide, narrow, stacked = torch.zeros(1, 5, 24), torch.zeros(1, 5, 16), torch.zeros(2, 1, 5, 16)
-    mixed_shapes = BackboneOutput(last_hidden_state=narrow, hidden_states=(narrow, wide, narrow, narrow))
-    assert model.head._last_layers(mixed_shapes) == (narrow, narrow)
+    assert model.head._last_layers((narrow, wide, narrow, narrow), narrow) == (narrow, narrow)
     # no hidden state of the last one's shape (Gemma 3n's stacked streams): the last hidden state alone
-    assert model.head._last_layers(BackboneOutput(last_hidden_state=narrow, hidden_states=(stacked,) * 3)) == (narrow,)
+    assert model.head._last_layers((stacked,) * 3, narrow) == (narrow,)
     inputs = {"input_ids": torch.randint(3, 99, (2, 6)), "word_ids": torch.tensor([[-1, 0, 1, 2, 3, -1]] * 2)}
     assert model(**inputs).arc_predictions.shape == (2, 4)
 

@@ -106,15 +106,17 @@ class DependencyParsingHead(nn.Module):
         """How many of the backbone's last layers the head reads."""
         return 1 if self.scalar_mix is None else self.scalar_mix.weights.numel()
 
-    def _last_layers(self, encoded: BackboneOutput) -> tuple[torch.Tensor, ...]:
+    def _last_layers(
+        self, hidden_states: tuple[torch.Tensor, ...], last_hidden_state: torch.Tensor
+    ) -> tuple[torch.Tensor, ...]:
         """The backbone's last :attr:`n_layers` hidden states, back to the first of another shape than the last
         hidden state (CANINE's downsampled layers, the narrower embeddings of a native LSTM); the last hidden state
         alone when no hidden state has its shape (Gemma 3n stacks its AltUp streams in them)."""
-        layers = (encoded.hidden_states or ())[-self.n_layers :]
+        layers = hidden_states[-self.n_layers :]
         alike = 0
-        while alike < len(layers) and layers[-alike - 1].shape == encoded.last_hidden_state.shape:
+        while alike < len(layers) and layers[-alike - 1].shape == last_hidden_state.shape:
             alike += 1
-        return layers[len(layers) - alike :] if alike else (encoded.last_hidden_state,)
+        return layers[len(layers) - alike :] if alike else (last_hidden_state,)
 
     def forward(
         self, encoded: BackboneOutput, word_ids: torch.Tensor
@@ -126,7 +128,7 @@ class DependencyParsingHead(nn.Module):
                 raise ModelInputError(
                     "The parser's head mixes the backbone's last layers: encode with output_hidden_states=True."
                 )
-            hidden = self.scalar_mix(self._last_layers(encoded))
+            hidden = self.scalar_mix(self._last_layers(encoded.hidden_states, hidden))
         words, word_mask = pool_words(hidden, word_ids, self.subword_pooling)
         batch_size = words.shape[0]
         # [batch_size, n_words + 1, hidden_size]: ROOT first
