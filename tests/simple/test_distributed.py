@@ -42,6 +42,16 @@ LAUNCHERS = {
 }
 
 
+def _launch_environment(**extra: str) -> dict[str, str]:
+    """The launched processes' environment: this checkout importable, one thread each, and ``extra``."""
+    return {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(REPOSITORY), os.environ.get("PYTHONPATH", "")]),
+        "OMP_NUM_THREADS": "1",
+        **extra,
+    }
+
+
 def _run_options(checkpoint: str, data_file: str, output_dir: Path) -> dict:
     return {
         "task": "token_classification",
@@ -67,12 +77,7 @@ def test_two_process_run_writes_once_with_single_process_metrics(tmp_path, check
     logs.mkdir()
     config_file = tmp_path / "run.yaml"
     config_file.write_text(yaml.safe_dump(_run_options(checkpoints["bert"], data_file, output_dir)), encoding="utf-8")
-    environment = {
-        **os.environ,
-        "ARCHIT_WRITE_LOG": str(logs),
-        "PYTHONPATH": os.pathsep.join([str(REPOSITORY), os.environ.get("PYTHONPATH", "")]),
-        "OMP_NUM_THREADS": "1",
-    }
+    environment = _launch_environment(ARCHIT_WRITE_LOG=str(logs))
     command = [*LAUNCHERS[launcher], RECORDING_LAUNCH, "train", "--config", str(config_file)]
     result = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-4000:]
@@ -96,11 +101,7 @@ def test_two_processes_give_the_loss_and_gradients_of_one(tmp_path, dropout_free
     options = eight_example_options(task, checkpoint, data_file, tmp_path / "two")
     config_file = tmp_path / "run.yaml"
     config_file.write_text(yaml.safe_dump({**options, "train_batch_size": 4}), encoding="utf-8")
-    environment = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(REPOSITORY), os.environ.get("PYTHONPATH", "")]),
-        "OMP_NUM_THREADS": "1",
-    }
+    environment = _launch_environment()
     command = [*LAUNCHERS["torchrun"], "-m", "archit.simple.cli", "train", "--config", str(config_file)]
     result = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-4000:]
@@ -153,11 +154,7 @@ def test_two_process_multitask_run_is_one_process_accumulating_both_batches(tmp_
     options = _multitask_options(dropout_free_checkpoints["bert"], treebank, tmp_path / "two")
     config_file = tmp_path / "multitask.yaml"
     config_file.write_text(yaml.safe_dump(options), encoding="utf-8")
-    environment = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(REPOSITORY), os.environ.get("PYTHONPATH", "")]),
-        "OMP_NUM_THREADS": "1",
-    }
+    environment = _launch_environment()
     command = [*LAUNCHERS["torchrun"], "-m", "archit.simple.cli", "train", "--config", str(config_file)]
     result = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-4000:]
@@ -193,11 +190,7 @@ def test_two_process_predict_writes_what_one_process_writes(tmp_path, checkpoint
     options = {**_run_options(checkpoints["bert"], data_file, tmp_path / "run"), "eval_strategy": "no"}
     run_simple(RunConfiguration(**{**options, "validation_file": None, "test_file": None}))
     new_file = write_task_data(tmp_path, "new.txt", bio_text(37))
-    environment = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(REPOSITORY), os.environ.get("PYTHONPATH", "")]),
-        "OMP_NUM_THREADS": "1",
-    }
+    environment = _launch_environment()
     two = tmp_path / "two.jsonl"
     arguments = ["predict", str(tmp_path / "run"), "--data", new_file, "--output", str(two), "--batch-size", "4"]
     command = [*LAUNCHERS["torchrun"], "-m", "archit.simple.cli", *arguments]
