@@ -8,12 +8,15 @@ the spread it was asked for (or the pair budget is spent), so a reported ratio s
 
 from __future__ import annotations
 
+import os
 import statistics
+import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import IO
 
-__all__ = ["Ratio", "paired_ratio", "timed"]
+__all__ = ["Ratio", "paired_ratio", "peak_rss_of", "timed"]
 
 
 def timed(step: Callable[[], object]) -> float:
@@ -21,6 +24,21 @@ def timed(step: Callable[[], object]) -> float:
     start = time.perf_counter()
     step()
     return time.perf_counter() - start
+
+
+def peak_rss_of(command: Sequence[str], log: IO[str] | None = None, env: dict[str, str] | None = None) -> float:
+    """Run ``command`` in a child process; its peak resident memory in MiB (``ru_maxrss`` of the child alone,
+    read with ``os.wait4``).
+
+    Raises:
+        subprocess.CalledProcessError: the command failed (its output went to ``log``).
+    """
+    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT if log else None, env=env)
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)  # reaped here: the Popen object must not wait again
+    if process.returncode != 0:
+        raise subprocess.CalledProcessError(process.returncode, list(command))
+    return usage.ru_maxrss / 1024  # kilobytes on Linux
 
 
 @dataclass(frozen=True)

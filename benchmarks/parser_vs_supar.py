@@ -43,6 +43,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.measure import peak_rss_of  # noqa: E402
+
 SUPAR_MISSING = (
     "SuPar is not installed, and this benchmark compares archit with it. Install it for the benchmark only:\n"
     "    pip install --no-deps supar-bauwenst && pip install dill nltk omegaconf opt-einsum pathos\n"
@@ -208,21 +212,16 @@ def _in_child(worker: str, spec: dict[str, Any], directory: str) -> dict[str, An
     result_file = os.path.join(directory, f"{worker}-{len(os.listdir(directory))}.json")
     environment = {**os.environ, "TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD": "1"} if worker.startswith("supar") else None
     log_file = result_file.replace(".json", ".log")
+    command = [sys.executable, __file__, "--worker", worker, "--spec", json.dumps(spec), "--result", result_file]
     with open(log_file, "w", encoding="utf-8") as log:
-        process = subprocess.Popen(
-            [sys.executable, __file__, "--worker", worker, "--spec", json.dumps(spec), "--result", result_file],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=environment,
-        )
-        _, status, usage = os.wait4(process.pid, 0)
-        process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode != 0:
-        tail = Path(log_file).read_text(encoding="utf-8").splitlines()[-30:]
-        raise RuntimeError(f"{worker} failed (exit {process.returncode}):\n" + "\n".join(tail))
+        try:
+            peak_rss_mib = peak_rss_of(command, log, environment)
+        except subprocess.CalledProcessError as error:
+            tail = Path(log_file).read_text(encoding="utf-8").splitlines()[-30:]
+            raise RuntimeError(f"{worker} failed (exit {error.returncode}):\n" + "\n".join(tail)) from None
     with open(result_file, encoding="utf-8") as file:
         result = json.load(file)
-    result["peak_rss_mib"] = usage.ru_maxrss / 1024  # kilobytes on Linux
+    result["peak_rss_mib"] = peak_rss_mib
     return result
 
 

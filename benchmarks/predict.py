@@ -14,10 +14,15 @@ the saved run as ``archit predict`` does, and times in interleaved pairs (:mod:`
 
 Each task's figure is the median over pairs of (limit time / predict time), the share of the encoder's speed
 that prediction reaches (goal: 0.90 or more), with the IQR of the per-pair values; and both rates in sentences
-per second. The last line is one JSON object::
+per second.
 
-    python benchmarks/predict.py            # 64 test sentences per task; under 15 minutes on 2 busy CPU cores
-    python benchmarks/predict.py --quick    # a smoke run: a few sentences, one pair
+Memory: ``archit predict`` streams its input, so its peak memory should not grow with the file. The parser
+predicts files of 1,000 and 20,000 sentences (the test sentences over and over) with the ``archit`` command, each
+in a fresh process, and the ratio of their peak resident memory is reported (goal: at most 1.10). The last line
+is one JSON object::
+
+    python benchmarks/predict.py            # 64 test sentences per task; under 15 minutes on 2 idle CPU cores
+    python benchmarks/predict.py --quick    # a smoke run: a few sentences, one pair, files of 100 and 400
 """
 
 from __future__ import annotations
@@ -42,9 +47,12 @@ from archit.simple.demo import find_demo_model, find_demo_treebank, split_treeba
 from archit.simple.inference import load_run  # noqa: E402
 from archit.simple.prediction import CHUNK_SIZE, length_order, predict_file  # noqa: E402
 from benchmarks.maintained_libraries import package_file  # noqa: E402
-from benchmarks.measure import paired_ratio  # noqa: E402
+from benchmarks.measure import paired_ratio, peak_rss_of  # noqa: E402
 
 BACKBONE_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+MEMORY_FILE_SIZES = (1_000, 20_000)
+"""Sentences of the small and the large file whose peak memory of prediction is compared."""
+MEMORY_GOAL = 1.10
 
 
 def _bio_sentences(path: str) -> list[list[tuple[str, str]]]:
@@ -159,6 +167,32 @@ def measure_task(task: str, run_dir: str, test_file: str, directory: str, pairs:
     }
 
 
+def _repeated_sentences(path: str, n: int, directory: str) -> str:
+    """A CoNLL-U file of ``n`` sentences: those of ``path``, over and over."""
+    blocks = [block for block in Path(path).read_text(encoding="utf-8").split("\n\n") if block.strip()]
+    repeated = os.path.join(directory, f"repeated-{n}.conllu")
+    with open(repeated, "w", encoding="utf-8") as handle:
+        handle.writelines(blocks[k % len(blocks)] + "\n\n" for k in range(n))
+    return repeated
+
+
+def measure_memory(run_dir: str, test_file: str, directory: str, sizes: tuple[int, int]) -> dict[str, Any]:
+    """Peak resident memory of ``archit predict`` (the command, in a fresh process) on a small and a large file."""
+    cli = "import sys; from archit.simple.cli import main; sys.exit(main())"
+    peaks = {}
+    for n in sizes:
+        data = _repeated_sentences(test_file, n, directory)
+        command = [sys.executable, "-c", cli, "predict", run_dir, "--data", data, "--output", data + ".out"]
+        with open(os.path.join(directory, f"predict-{n}.log"), "w", encoding="utf-8") as log:
+            peaks[n] = peak_rss_of(command, log)
+    small, large = sizes
+    return {
+        "memory_sentences": list(sizes),
+        "memory_peak_rss_mib": [round(peaks[n]) for n in sizes],
+        "memory_ratio": round(peaks[large] / peaks[small], 3),
+    }
+
+
 def _timed(step: Any) -> float:
     start = time.perf_counter()
     step()
@@ -173,6 +207,7 @@ def main() -> None:
     parser.add_argument("--test-sentences", type=int, default=64, help="sentences of each test file (default 64)")
     parser.add_argument("--batch-size", type=int, default=32, help="sentences per prediction batch (default 32)")
     parser.add_argument("--max-pairs", type=int, default=9, help="most timed pairs per task (default 9)")
+    parser.add_argument("--no-memory", action="store_true", help="skip the 1,000 vs 20,000 sentences memory run")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     random.seed(0)
@@ -181,11 +216,17 @@ def main() -> None:
     figures: dict[str, Any] = {"threads": args.threads, "batch_size": args.batch_size, "training_steps": steps}
     with tempfile.TemporaryDirectory() as directory:
         files = write_data(directory, 24 if args.quick else args.test_sentences)
+        run_dirs = {}
         for task, (train_file, test_file) in files.items():
-            run_dir = train(task, train_file, directory, steps, args.batch_size)
-            figures.update(measure_task(task, run_dir, test_file, directory, pairs))
+            run_dirs[task] = train(task, train_file, directory, steps, args.batch_size)
+            figures.update(measure_task(task, run_dirs[task], test_file, directory, pairs))
             print(json.dumps({key: value for key, value in figures.items() if key.startswith(task)}), flush=True)
+        if not args.no_memory:
+            sizes = (100, 400) if args.quick else MEMORY_FILE_SIZES
+            figures.update(measure_memory(run_dirs["dep_parsing"], files["dep_parsing"][1], directory, sizes))
     figures["goal_met"] = all(figures[task] >= 0.90 for task in files)
+    if "memory_ratio" in figures:
+        figures["memory_goal_met"] = figures["memory_ratio"] <= MEMORY_GOAL
     print(json.dumps(figures))
 
 

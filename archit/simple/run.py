@@ -51,7 +51,7 @@ from archit.simple.outputs import partial_directory, publish_directory, remove_p
 from archit.simple.plotting import plot_losses
 from archit.simple.training import (
     ArchitTrainer,
-    EpochToCollator,
+    EpochToTrainingData,
     LogAtCheckpoints,
     complete_checkpoints,
     mean_training_loss,
@@ -219,13 +219,15 @@ def run_simple(config: RunConfiguration, dataset: Any = None) -> RunResult:
     has_eval = "validation" in splits
     collator: Callable[[list[Any]], Mapping[str, Any]] = data.collator(training=True)
     callbacks: list[TrainerCallback] = [LogAtCheckpoints()]
-    if hasattr(collator, "set_epoch"):
-        callbacks.append(EpochToCollator(collator))
+    epoch_receivers = [collator] if hasattr(collator, "set_epoch") else []
     train_dataset: Any = features["train"]
     if config.groups_by_length:
         # each item is a whole batch (the training arguments take batches of one item)
         train_dataset = LengthGroupedBatches(features["train"], config.train_batch_size, config.seed)
+        epoch_receivers.append(train_dataset)  # accelerate tells a dataset its epoch on one process only
         collator = BatchCollator(collator)
+    if epoch_receivers:
+        callbacks.append(EpochToTrainingData(epoch_receivers))
     if config.early_stopping_patience is not None and has_eval:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=config.early_stopping_patience))
     trainer = ArchitTrainer(

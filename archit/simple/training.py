@@ -7,7 +7,8 @@
   process, so that the loss and gradients do not depend on batch size, accumulation or process count; gives the
   head its own learning rate with the ``Trainer``'s weight-decay groups; and predicts the task data's outputs.
 * :class:`LogAtCheckpoints` and :func:`mean_training_loss` give a resumed run the training loss of an
-  uninterrupted one; :class:`EpochToCollator` gives epoch-dependent collators (masked-LM masking) their epoch.
+  uninterrupted one; :class:`EpochToTrainingData` gives epoch-dependent training data (masked-LM masking,
+  batches grouped by length) their epoch.
 * :func:`complete_checkpoints` finds the checkpoints a run can resume from.
 """
 
@@ -32,7 +33,7 @@ from archit.simple.data import TaskData
 __all__ = [
     "LABEL_KEYS",
     "ArchitTrainer",
-    "EpochToCollator",
+    "EpochToTrainingData",
     "LogAtCheckpoints",
     "complete_checkpoints",
     "head_aware_optimizer",
@@ -283,15 +284,21 @@ class LogAtCheckpoints(TrainerCallback):
         return control
 
 
-class EpochToCollator(TrainerCallback):
-    """Tell a collator whose batches depend on the epoch (``set_epoch``: masked-LM masking) which epoch starts,
-    also when a resumed run starts in the middle of one."""
+class EpochToTrainingData(TrainerCallback):
+    """Tell training data whose batches depend on the epoch (``set_epoch``: a masked-LM collator's masking, the
+    batches of :class:`~archit.simple.data.length_grouping.LengthGroupedBatches`) which epoch starts, also when a
+    resumed run starts in the middle of one. The ``Trainer`` draws the epoch's items after this call.
 
-    def __init__(self, collator: Any) -> None:
-        self.collator = collator
+    Args:
+        receivers: objects with a ``set_epoch(epoch)`` method.
+    """
+
+    def __init__(self, receivers: Sequence[Any]) -> None:
+        self.receivers = list(receivers)
 
     def on_epoch_begin(self, args: TrainingArguments, state: Any, control: Any, **kwargs: Any) -> Any:
-        self.collator.set_epoch(int(state.epoch or 0))
+        for receiver in self.receivers:
+            receiver.set_epoch(int(state.epoch or 0))
         return control
 
 

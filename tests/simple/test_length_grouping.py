@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 import torch
 
+from archit.simple import run as run_module
 from archit.simple.config import RunConfiguration
 from archit.simple.data.length_grouping import BatchCollator, LengthGroupedBatches
+from archit.simple.run import run_simple
+from archit.simple.training import EpochToTrainingData
+from tests.simple.test_prediction import bio_text
 
 LENGTHS = [7, 1, 30, 4, 12, 9, 2, 25, 3, 16, 5, 8, 11, 6, 20, 14, 10, 13, 2, 18]
 
@@ -33,6 +39,59 @@ def test_grouping_cuts_padding_and_depends_on_the_seed() -> None:
     assert padded == sum(4 * max(chunk) for chunk in (sorted(LENGTHS)[i : i + 4] for i in range(0, 20, 4)))
     small = [LengthGroupedBatches(_features(), batch_size=4, seed=seed, group_batches=1) for seed in (1, 2)]
     assert [b[0]["input_ids"][0] for b in small[0].batches] != [b[0]["input_ids"][0] for b in small[1].batches]
+
+
+def _example_ids(batches: list[list[dict[str, list[int]]]]) -> list[list[int]]:
+    return [[feature["input_ids"][0] for feature in batch] for batch in batches]
+
+
+def test_every_epoch_draws_new_batches_of_every_example() -> None:
+    grouped = LengthGroupedBatches(_features(), batch_size=3, seed=0, group_batches=2)
+    first = _example_ids(grouped.batches)
+    grouped.set_epoch(1)
+    second = _example_ids(grouped.batches)
+    assert second != first and len(second) == len(first)
+    assert sorted(sum(second, [])) == list(range(len(LENGTHS)))
+    grouped.set_epoch(0)  # an epoch's batches depend on the seed and the epoch alone (a resumed run gets them)
+    assert _example_ids(grouped.batches) == first
+
+
+def test_the_epoch_callback_tells_the_batches_their_epoch() -> None:
+    # accelerate forwards the Trainer's set_epoch to the dataset on one process only; the callback on every one
+    grouped = LengthGroupedBatches(_features(), batch_size=3, seed=0, group_batches=2)
+    first = _example_ids(grouped.batches)
+    control = object()
+    assert EpochToTrainingData([grouped]).on_epoch_begin(None, SimpleNamespace(epoch=1.0), control) is control
+    assert grouped.epoch == 1 and _example_ids(grouped.batches) != first
+
+
+def test_a_run_regroups_its_batches_every_epoch(tmp_path, checkpoints, monkeypatch) -> None:
+    seen: dict[int, list[list[int]]] = {}
+
+    class Recording(LengthGroupedBatches):
+        def __getitem__(self, index: int) -> list:
+            batch = super().__getitem__(index)
+            position = {id(feature): k for k, feature in enumerate(self.features)}
+            seen.setdefault(self.epoch, []).append([position[id(feature)] for feature in batch])
+            return batch
+
+    monkeypatch.setattr(run_module, "LengthGroupedBatches", Recording)
+    (tmp_path / "train.txt").write_text(bio_text(24), encoding="utf-8")
+    config = RunConfiguration(
+        task="token_classification",
+        model_name_or_path=checkpoints["bert"],
+        train_file=str(tmp_path / "train.txt"),
+        output_dir=str(tmp_path / "run"),
+        num_epochs=2,
+        train_batch_size=4,
+        save_strategy="no",
+        progress_bars=False,
+    )
+    run_simple(config)
+    assert sorted(seen) == [0, 1]
+    for batches in seen.values():
+        assert sorted(sum(batches, [])) == list(range(24))  # every example once an epoch
+    assert sorted(map(sorted, seen[0])) != sorted(map(sorted, seen[1]))
 
 
 def test_the_batch_collator_takes_a_whole_batch_or_loose_features() -> None:

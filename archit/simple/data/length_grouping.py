@@ -4,7 +4,9 @@ Sentences of a treebank or tagged corpus range from one word to a hundred, so a 
 to its longest member and most of its positions are padding. :class:`LengthGroupedBatches` shuffles the
 training examples, cuts the shuffled order into groups of ``group_batches`` batches, sorts each group by length
 and cuts it into batches: each batch holds examples of similar length and is padded only to its own longest
-(the collator pads dynamically). The ``Trainer`` then takes these batches as items in a random order.
+(the collator pads dynamically). The ``Trainer`` then takes these batches as items in a random order. Every
+epoch draws new groups (:meth:`LengthGroupedBatches.set_epoch`), so that an example meets other examples than
+in the epoch before, as with random batches.
 
 The ``Trainer``'s own ``group_by_length`` is not used: with it, transformers (4.57 to 5.x) also reorders the
 evaluation and prediction sets by length, whose outputs archit decodes in the order of the examples.
@@ -43,16 +45,31 @@ class LengthGroupedBatches(Dataset):
         group_batches: int = 50,
         length_key: str = "input_ids",
     ) -> None:
-        generator = torch.Generator().manual_seed(seed)
-        order = torch.randperm(len(features), generator=generator).tolist()
-        group_size = batch_size * group_batches
-        self.batches: list[list[Feature]] = []
-        for start in range(0, len(order), group_size):
-            group = sorted(order[start : start + group_size], key=lambda index: len(features[index][length_key]))
-            self.batches += [
-                [features[index] for index in group[first : first + batch_size]]
-                for first in range(0, len(group), batch_size)
+        self.features = features
+        self.batch_size = batch_size
+        self.seed = seed
+        self.group_size = batch_size * group_batches
+        self.lengths = [len(feature[length_key]) for feature in features]
+        self.epoch = 0
+        self.batches = self._group(0)
+
+    def set_epoch(self, epoch: int) -> None:
+        """Group the examples into the batches of ``epoch`` (a shuffle seeded by the seed and the epoch); the
+        number of batches stays the same."""
+        if epoch != self.epoch:
+            self.epoch, self.batches = epoch, self._group(epoch)
+
+    def _group(self, epoch: int) -> list[list[Feature]]:
+        generator = torch.Generator().manual_seed(self.seed + epoch)
+        order = torch.randperm(len(self.features), generator=generator).tolist()
+        batches = []
+        for start in range(0, len(order), self.group_size):
+            group = sorted(order[start : start + self.group_size], key=self.lengths.__getitem__)
+            batches += [
+                [self.features[index] for index in group[first : first + self.batch_size]]
+                for first in range(0, len(group), self.batch_size)
             ]
+        return batches
 
     def __len__(self) -> int:
         return len(self.batches)
