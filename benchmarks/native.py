@@ -5,9 +5,10 @@
    re-runs the whole prefix). Target: the cache makes it at least 5x faster; both outputs must be equal.
 2. **Training step.** One AdamW step of the same LSTM language model (embeddings, two LSTM layers, tied
    decoder) called through archit (``model(input_ids, attention_mask, labels=...)``) and through a plain
-   PyTorch loop that calls the very same modules by hand. Steps alternate between the two so that machine
-   load hits both alike; the ratio of the median step times is reported. Target: at most 1.05. For scale,
-   the same LM written as the canonical ``nn.LSTM(num_layers=2)`` model is timed as well.
+   PyTorch loop that calls the very same modules by hand, timed in interleaved pairs
+   (:mod:`benchmarks.measure`): the median of the per-pair ratios and their IQR, pairs added until the IQR is
+   below 0.02. Target: at most 1.05. For scale, the same LM written as the canonical ``nn.LSTM(num_layers=2)``
+   model is compared as well.
 
 Run ``python benchmarks/native.py`` (``--threads N`` to use N intra-op threads; 1 by default, which measures
 the code rather than the machine's thread scheduling).
@@ -17,7 +18,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
+import sys
 import time
 from collections.abc import Callable
 
@@ -25,10 +28,14 @@ import torch
 import transformers
 from torch import nn
 
+if __package__ in (None, ""):  # run as a script (python benchmarks/native.py): make `benchmarks` importable
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
 from archit.modeling import BaseModel
 from archit.modeling.heads.language_modeling import CausalLMHeadConfig
 from archit.modeling.native import LSTMConfig
 from archit.modeling.tasks import ForCausalLM
+from benchmarks.measure import paired_ratio
 
 VOCAB = 1000
 WIDTH = 256
@@ -115,8 +122,8 @@ def _plain_forward(model: ForCausalLM) -> Callable[[torch.Tensor], torch.Tensor]
     return forward
 
 
-def training(steps: int = 40) -> dict[str, float]:
-    """Median seconds per training step through archit, by hand on the same modules, and as a stacked LSTM."""
+def training(max_pairs: int) -> dict[str, float]:
+    """archit's training step over the plain loop's on the same modules, and over a stacked LSTM's."""
     archit_model, plain_model, stacked = _language_model(), _language_model(), StackedLSTMLanguageModel()
     plain_loss = _plain_forward(plain_model)
     batch = torch.randint(3, VOCAB, (BATCH, SEQ_LEN), generator=torch.Generator().manual_seed(1))
@@ -128,23 +135,20 @@ def training(steps: int = 40) -> dict[str, float]:
     }
     models = {"archit": archit_model, "plain": plain_model, "stacked": stacked}
     optimizers = {name: torch.optim.AdamW(model.parameters(), lr=1e-3) for name, model in models.items()}
-    times: dict[str, list[float]] = {name: [] for name in losses}
-    for step in range(steps + 3):
-        for name, loss_of in losses.items():
+
+    def step(name: str) -> Callable[[], None]:
+        def run() -> None:
             models[name].train()
-            start = time.perf_counter()
-            loss_of().backward()
+            losses[name]().backward()
             optimizers[name].step()
             optimizers[name].zero_grad()
-            if step >= 3:  # warm-up steps are not timed
-                times[name].append(time.perf_counter() - start)
-    median = {name: statistics.median(values) for name, values in times.items()}
+
+        return run
+
+    pairs = {"min_pairs": 10, "max_pairs": max_pairs, "warmup": 3}
     return {
-        "train_step_archit_s": round(median["archit"], 5),
-        "train_step_plain_same_modules_s": round(median["plain"], 5),
-        "train_step_stacked_lstm_s": round(median["stacked"], 5),
-        "train_step_ratio": round(median["archit"] / median["plain"], 3),
-        "train_step_ratio_vs_stacked_lstm": round(median["archit"] / median["stacked"], 3),
+        **paired_ratio(step("archit"), step("plain"), **pairs).report("train_step_ratio"),
+        **paired_ratio(step("archit"), step("stacked"), **pairs).report("train_step_ratio_vs_stacked_lstm"),
     }
 
 
@@ -152,11 +156,11 @@ def main() -> None:
     """Run both measurements and print one JSON line."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--threads", type=int, default=1, help="intra-op threads for torch (default 1)")
-    parser.add_argument("--steps", type=int, default=40, help="timed training steps per variant")
+    parser.add_argument("--max-pairs", type=int, default=200, help="timed archit/plain pairs at most")
     arguments = parser.parse_args()
     torch.set_num_threads(arguments.threads)
     transformers.logging.set_verbosity_error()
-    result = {"benchmark": "native", "threads": arguments.threads, **generation(), **training(arguments.steps)}
+    result = {"benchmark": "native", "threads": arguments.threads, **generation(), **training(arguments.max_pairs)}
     result["cache_speedup_target_met"] = result["cache_speedup"] >= GENERATION_TARGET
     result["train_step_ratio_target_met"] = result["train_step_ratio"] <= TRAINING_TARGET
     result["transformers"] = transformers.__version__

@@ -23,8 +23,9 @@ Prediction speed is test sentences over the time to load the parser and write it
 process, each at its default batch size::
 
     pip install --no-deps supar-bauwenst && pip install dill nltk omegaconf opt-einsum pathos
-    python benchmarks/parser_vs_supar.py              # three trainings of ~400 steps, ~3 min each on 2 idle cores
-    python benchmarks/parser_vs_supar.py --quick      # a smoke test: 32 training sentences, one epoch
+    python benchmarks/parser_vs_supar.py                   # three trainings of ~400 steps: ~20 min on 2 idle cores
+    python benchmarks/parser_vs_supar.py --no-length-pair  # without the ungrouped archit run: ~14 min
+    python benchmarks/parser_vs_supar.py --quick           # a smoke test: 32 training sentences, one epoch
 
 SuPar needs ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1`` to reload its checkpoints on torch >= 2.6; the script sets
 it for SuPar's processes only. The last line is one JSON object with every figure.
