@@ -74,7 +74,7 @@ def test_maintained_libraries_quick() -> None:
 
 @pytest.mark.skipif(importlib.util.find_spec("supar") is None, reason="SuPar (supar-bauwenst) is not installed")
 def test_parser_vs_supar_quick() -> None:
-    line = _last_json_line("parser_vs_supar.py", "--quick")
+    line = _last_json_line("parser_vs_supar.py", "--quick", "--length-pair")
     for system in ("supar", "archit", "archit_ungrouped"):
         assert line[f"{system}_train_sents_per_s"] > 0 and line[f"{system}_predict_sents_per_s"] > 0
         assert 0 <= line[f"{system}_dev_las"] <= line[f"{system}_dev_uas"] <= 100
