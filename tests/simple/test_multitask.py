@@ -109,7 +109,7 @@ def test_round_robin_keeps_its_order(tmp_path, checkpoints, treebank) -> None:
     assert [batch["task"] for batch in trainer.get_train_dataloader()] == schedule
 
 
-def test_per_task_item_counts(checkpoints) -> None:
+def test_per_task_item_counts(tmp_path, checkpoints) -> None:
     """An accumulated step counts each task's items apart, so each task's loss is divided by its own."""
     from archit.modeling import ArchitFactory
 
@@ -121,15 +121,15 @@ def test_per_task_item_counts(checkpoints) -> None:
         {"task": "b", "labels": torch.tensor([1, 0])},
         {"task": "a", "labels": torch.tensor([[1, -100, -100]])},
     ]
-    trainer = ArchitTrainer(model=model, args=_plain_args(), task_data=None)
+    trainer = ArchitTrainer(model=model, args=_plain_args(tmp_path), task_data=None)
     _, counts = trainer.get_batch_samples(iter(batches), 3, torch.device("cpu"))
     assert counts.tolist() == [3, 2]
 
 
-def _plain_args():
+def _plain_args(output_dir: Path):
     from transformers import TrainingArguments
 
-    return TrainingArguments(output_dir="unused", report_to="none", use_cpu=True)
+    return TrainingArguments(output_dir=str(output_dir), report_to="none", use_cpu=True)
 
 
 def test_a_joint_run_writes_every_output(tmp_path, checkpoints, treebank) -> None:
@@ -227,14 +227,14 @@ def test_bad_configurations(tmp_path, checkpoints, treebank, change, error, mess
     assert message in str(raised.value)
 
 
-def test_head_learning_rate_reaches_every_head(checkpoints) -> None:
+def test_head_learning_rate_reaches_every_head(tmp_path, checkpoints) -> None:
     from archit.modeling import ArchitFactory
     from archit.simple.training import head_aware_optimizer
 
     model = ArchitFactory.from_pretrained(
         checkpoints["bert"], tasks={"a": {"task": "token_classification"}, "b": {"task": "sequence_classification"}}
     )
-    optimizer = head_aware_optimizer(model, _plain_args(), 2e-3, decay_parameters=[])
+    optimizer = head_aware_optimizer(model, _plain_args(tmp_path), 2e-3, decay_parameters=[])
     by_rate = {}
     for group in optimizer.param_groups:
         ids = {id(parameter) for parameter in group["params"]}
