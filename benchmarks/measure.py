@@ -4,6 +4,9 @@ Every ratio benchmark of archit times its two contenders alternately (ABBA order
 machine slowly getting busier or quieter hits both alike), takes one ratio per pair, and reports the median
 ratio with the interquartile range (IQR) of the per-pair ratios. It keeps adding pairs until the IQR is below
 the spread it was asked for (or the pair budget is spent), so a reported ratio says how far it can be trusted.
+
+Memory is measured per process: :func:`peak_rss_of` runs a command in a child and reads that child's peak
+resident memory.
 """
 
 from __future__ import annotations
