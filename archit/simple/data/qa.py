@@ -12,11 +12,13 @@ answerability head gives "answerable" more than half the probability.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
 
 import numpy as np
+import tokenizers
 
 from archit.errors import DataError
 from archit.simple.data.base import Example, Feature, TaskData, register_task_data, write_jsonl_lines
@@ -27,6 +29,8 @@ from archit.simple.textfiles import DEFAULT_ENCODING, open_text
 __all__ = ["ExtractiveQAData", "read_squad"]
 
 N_BEST = 20
+# The fields of a backend ``Encoding`` behind the model inputs a pair call returns.
+_ENCODING_FIELDS = {"input_ids": "ids", "token_type_ids": "type_ids", "attention_mask": "attention_mask"}
 
 
 def _line_of(text: str, needle: str) -> int | None:
@@ -131,44 +135,60 @@ class ExtractiveQAData(TaskData):
                 f"Extractive QA maps answers to characters through a fast tokenizer's offsets; "
                 f"{type(self.tokenizer).__name__} is a Python tokenizer. Use a checkpoint with a tokenizer.json."
             )
-        self._check_room(examples)
-        encodings = self.tokenizer(
-            [example["question"] for example in examples],
-            [example["context"] for example in examples],
-            truncation="only_second",
-            max_length=self.config.max_seq_length,
-            stride=self.config.doc_stride,
-            return_overflowing_tokens=True,
-            return_offsets_mapping=True,
-        )
-        names = [name for name in self.tokenizer.model_input_names if name in encodings]
+        # The question and the context are tokenised once each, then the context is cut into windows and each is
+        # joined to the question, as a pair call does it. A pair call could not be checked beforehand without
+        # tokenising the question twice, and the backend panics when a question leaves no room.
+        tokenize, join = self._backends
+        questions = tokenize.encode_batch([example["question"] for example in examples], add_special_tokens=False)
+        # Each context is the second text of a pair after an empty first one, as in a pair call: its tokens, and
+        # so every window's, carry the second text's token type.
+        contexts = tokenize.encode_batch([("", example["context"]) for example in examples], add_special_tokens=False)
+        special = self.tokenizer.num_special_tokens_to_add(pair=True)
+        names = [name for name in self.tokenizer.model_input_names if name in _ENCODING_FIELDS]
         features = []
-        for index, example_index in enumerate(encodings["overflow_to_sample_mapping"]):
-            sequence_ids = encodings.sequence_ids(index)
-            offsets = [
-                tuple(offset) if sequence_ids[i] == 1 else None
-                for i, offset in enumerate(encodings["offset_mapping"][index])
-            ]
-            feature: Feature = {name: encodings[name][index] for name in names}
-            feature.update(example_index=example_index, offsets=offsets)
-            example = examples[example_index]
-            if "answers" in example:
-                feature.update(self._positions(feature["input_ids"], offsets, example["answers"]))
-            features.append(feature)
+        for example_index, (example, question, context) in enumerate(zip(examples, questions, contexts, strict=True)):
+            self._check_room(example, len(question), special)
+            if len(question) + len(context) + special > self.config.max_seq_length:
+                context.truncate(
+                    self.config.max_seq_length - special - len(question),
+                    stride=self.config.doc_stride,
+                    direction=self.tokenizer.truncation_side,
+                )
+            pair = join.post_process(question, context, add_special_tokens=True)
+            for window in [pair, *pair.overflowing]:
+                offsets = [
+                    offset if sequence_id == 1 else None
+                    for offset, sequence_id in zip(window.offsets, window.sequence_ids, strict=True)
+                ]
+                feature: Feature = {name: list(getattr(window, _ENCODING_FIELDS[name])) for name in names}
+                feature.update(example_index=example_index, offsets=offsets)
+                if "answers" in example:
+                    feature.update(self._positions(feature["input_ids"], offsets, example["answers"]))
+                features.append(feature)
         return features
 
-    def _check_room(self, examples: Sequence[Example]) -> None:
+    @functools.cached_property
+    def _backends(self) -> tuple[tokenizers.Tokenizer, tokenizers.Tokenizer]:
+        """Two copies of the backend tokenizer, without the truncation or padding a tokenizer.json may carry: one
+        that only tokenises (its post-processor would trim RoBERTa's offsets a second time when joining), and one
+        that joins a question to a window of its context, adding the special tokens."""
+        join = tokenizers.Tokenizer.from_str(self.tokenizer.backend_tokenizer.to_str())
+        join.no_truncation()
+        join.no_padding()
+        join.encode_special_tokens = self.tokenizer.split_special_tokens
+        tokenize = tokenizers.Tokenizer.from_str(join.to_str())
+        tokenize.post_processor = None
+        return tokenize, join
+
+    def _check_room(self, example: Example, question_length: int, special: int) -> None:
         """Raise a :class:`DataError` for a question that leaves no more than ``doc_stride`` context tokens."""
-        questions = self.tokenizer([example["question"] for example in examples], add_special_tokens=False)
-        special = self.tokenizer.num_special_tokens_to_add(pair=True)
-        for example, ids in zip(examples, questions["input_ids"], strict=True):
-            room = self.config.max_seq_length - special - len(ids)
-            if room <= self.config.doc_stride:
-                raise DataError(
-                    f"Question {example['id']!r} (line {example['line']}) takes {len(ids)} of max_seq_length "
-                    f"{self.config.max_seq_length} tokens, leaving {room} for the context, which must exceed "
-                    f"doc_stride ({self.config.doc_stride}); raise max_seq_length or lower doc_stride."
-                )
+        room = self.config.max_seq_length - special - question_length
+        if room <= self.config.doc_stride:
+            raise DataError(
+                f"Question {example['id']!r} (line {example['line']}) takes {question_length} of max_seq_length "
+                f"{self.config.max_seq_length} tokens, leaving {room} for the context, which must exceed "
+                f"doc_stride ({self.config.doc_stride}); raise max_seq_length or lower doc_stride."
+            )
 
     def _null_position(self, input_ids: Sequence[int]) -> int:
         cls = self.tokenizer.cls_token_id
