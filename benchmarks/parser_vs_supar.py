@@ -174,7 +174,7 @@ def _archit_train(spec: dict[str, Any]) -> dict[str, Any]:
         warmup_ratio=0.1,
         eval_strategy="no",
         group_by_length=spec["group_by_length"],
-        seed=demo.seed,
+        seed=demo.seed if spec["seed"] is None else spec["seed"],
         progress_bars=False,
     )
     result = run_simple(config)
@@ -251,7 +251,9 @@ def _system_figures(
     return figures
 
 
-def run(steps: int, batch_size: int, threads: int, quick: bool, length_pair: bool, directory: str) -> dict[str, Any]:
+def run(
+    steps: int, batch_size: int, threads: int, quick: bool, length_pair: bool, directory: str, seed: int | None = None
+) -> dict[str, Any]:
     from archit.simple.demo import find_demo_model, find_demo_treebank, split_treebank
 
     model = find_demo_model()
@@ -271,6 +273,8 @@ def run(steps: int, batch_size: int, threads: int, quick: bool, length_pair: boo
     Path(config_file).write_text(SUPAR_CONFIG.format(batch_size=token_budget, epochs=epochs), encoding="utf-8")
     supar_arguments = ["-b", "-d", "-1", "-t", str(threads), "-c", config_file, "-p", supar_model]
     supar_arguments += ["--encoder", "bert", "--bert", model, "--tree"]
+    if seed is not None:
+        supar_arguments += ["--seed", str(seed)]
     # no test file: SuPar would parse it after every epoch; it is parsed once, with the dev file, afterwards
     supar_arguments += ["--train", files["train"], "--dev", files["dev"], "--test", ""]
     logs = os.path.join(directory, "logs")
@@ -307,6 +311,7 @@ def run(steps: int, batch_size: int, threads: int, quick: bool, length_pair: boo
                 "steps": supar_train["steps"],
                 "batch_size": batch_size,
                 "group_by_length": grouped,
+                "seed": seed,
                 "train": files["train"],
                 "dev": files["dev"],
             },
@@ -360,6 +365,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--length-pair", action="store_true", help="train archit once more without batches grouped by length"
     )
+    parser.add_argument(
+        "--seed", type=int, help="the seed of both systems (default: each its own, archit's demo 42, SuPar 1)"
+    )
     parser.add_argument("--output-dir", help="keep the data, models and logs here (default: a temporary directory)")
     parser.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
     parser.add_argument("--spec", help=argparse.SUPPRESS)
@@ -376,7 +384,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as scratch:
         directory = args.output_dir or scratch
         os.makedirs(directory, exist_ok=True)
-        figures = run(steps, args.batch_size, args.threads, args.quick, args.length_pair, directory)
+        figures = run(steps, args.batch_size, args.threads, args.quick, args.length_pair, directory, args.seed)
     _print_table(figures)
     print(json.dumps(figures))
     return 0
