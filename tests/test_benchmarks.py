@@ -87,6 +87,8 @@ def test_predict_quick() -> None:
     for task in ("dep_parsing", "token_classification", "sequence_classification"):
         assert line[f"{task}_pairs"] == 1 and line[task] > 0
         assert line[f"{task}_sentences"] == 24 and line[f"{task}_sentences_per_s"] > 0
+        assert line[f"{task}_model_share_pairs"] == line[f"{task}_pipeline_share_pairs"] == 1
+        assert line[f"{task}_model_share"] > 0 and line[f"{task}_pipeline_share"] > 0
     # the parser predicted 100 and 400 sentences with the archit command, each process's peak memory measured
     assert line["memory_sentences"] == [100, 400] and min(line["memory_peak_rss_mib"]) > 100
     assert line["memory_ratio"] == pytest.approx(line["memory_peak_rss_mib"][1] / line["memory_peak_rss_mib"][0], 0.01)
