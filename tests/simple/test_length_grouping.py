@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from types import SimpleNamespace
 
 import pytest
@@ -9,7 +10,7 @@ import torch
 
 from archit.simple import run as run_module
 from archit.simple.config import RunConfiguration
-from archit.simple.data.length_grouping import BatchCollator, LengthGroupedBatches
+from archit.simple.data.length_grouping import BatchCollator, LengthGroupedBatches, equal_token_cuts
 from archit.simple.run import run_simple
 from archit.simple.training import EpochToTrainingData
 from tests.simple.test_prediction import bio_text
@@ -23,8 +24,8 @@ def _features() -> list[dict[str, list[int]]]:
 
 def test_every_example_comes_once_in_batches_sorted_within_their_group() -> None:
     batches = LengthGroupedBatches(_features(), batch_size=3, seed=0, group_batches=2)
-    # groups of 6 examples: batches of 3, 3 per group; 20 examples -> 3 full groups and one of 2
-    assert [len(batches[index]) for index in range(len(batches))] == [3, 3, 3, 3, 3, 3, 2]
+    # groups of 6 examples cut into 2 batches each; 20 examples -> 3 full groups and one of 2 (one batch)
+    assert len(batches) == 7
     seen = sorted(feature["input_ids"][0] for batch in batches.batches for feature in batch)
     assert seen == list(range(len(LENGTHS)))
     for first in range(0, 6, 2):
@@ -32,11 +33,38 @@ def test_every_example_comes_once_in_batches_sorted_within_their_group() -> None
         assert group == sorted(group)
 
 
+def test_batches_of_a_group_hold_about_equal_tokens() -> None:
+    grouped = LengthGroupedBatches(_features(), batch_size=4, seed=1, group_batches=5)
+    # one group of everything, sorted, cut into 5 batches: short sentences share a batch, long ones do not
+    lengths = [[len(feature["input_ids"]) for feature in batch] for batch in grouped.batches]
+    assert sum(lengths, []) == sorted(LENGTHS)
+    assert len(lengths) == 5 and len(lengths[0]) > 4 > len(lengths[-1])
+    # each cut sits where the tokens before it come nearest to an equal share
+    cuts = list(itertools.accumulate(len(batch) for batch in lengths))[:-1]
+    prefix = [0, *itertools.accumulate(sorted(LENGTHS))]
+    for part, cut in enumerate(cuts, start=1):
+        target = prefix[-1] * part / 5
+        assert abs(prefix[cut] - target) == min(abs(total - target) for total in prefix)
+
+
+@pytest.mark.parametrize(
+    ("lengths", "n_parts", "cuts"),
+    [
+        ([5, 5, 5, 5], 2, [0, 2, 4]),
+        ([1, 1, 1, 1, 1, 1, 6], 2, [0, 6, 7]),
+        ([1, 1, 10, 10], 4, [0, 1, 2, 3, 4]),  # every part keeps one example
+        ([100, 1, 1], 3, [0, 1, 2, 3]),
+        ([3, 4], 1, [0, 2]),
+    ],
+)
+def test_equal_token_cuts(lengths, n_parts, cuts) -> None:
+    assert equal_token_cuts(lengths, n_parts) == cuts
+
+
 def test_grouping_cuts_padding_and_depends_on_the_seed() -> None:
     grouped = LengthGroupedBatches(_features(), batch_size=4, seed=1, group_batches=5)
-    # one group of everything: each batch holds consecutive lengths of the sorted list
     padded = sum(len(batch) * max(len(feature["input_ids"]) for feature in batch) for batch in grouped.batches)
-    assert padded == sum(4 * max(chunk) for chunk in (sorted(LENGTHS)[i : i + 4] for i in range(0, 20, 4)))
+    assert padded < 0.7 * len(LENGTHS) * max(LENGTHS)  # a random batch of 20 pads all to 30
     small = [LengthGroupedBatches(_features(), batch_size=4, seed=seed, group_batches=1) for seed in (1, 2)]
     assert [b[0]["input_ids"][0] for b in small[0].batches] != [b[0]["input_ids"][0] for b in small[1].batches]
 
@@ -69,6 +97,10 @@ def test_a_run_regroups_its_batches_every_epoch(tmp_path, checkpoints, monkeypat
     seen: dict[int, list[list[int]]] = {}
 
     class Recording(LengthGroupedBatches):
+        def __init__(self, features, batch_size, seed) -> None:
+            # groups of 8 of the 24 examples: one group of all would sort them into the same batches every epoch
+            super().__init__(features, batch_size, seed, group_batches=2)
+
         def __getitem__(self, index: int) -> list:
             batch = super().__getitem__(index)
             position = {id(feature): k for k, feature in enumerate(self.features)}

@@ -2,11 +2,14 @@
 
 Sentences of a treebank or tagged corpus range from one word to a hundred, so a batch drawn at random is padded
 to its longest member and most of its positions are padding. :class:`LengthGroupedBatches` shuffles the
-training examples, cuts the shuffled order into groups of ``group_batches`` batches, sorts each group by length
-and cuts it into batches: each batch holds examples of similar length and is padded only to its own longest
-(the collator pads dynamically). The ``Trainer`` then takes these batches as items in a random order. Every
-epoch draws new groups (:meth:`LengthGroupedBatches.set_epoch`), so that an example meets other examples than
-in the epoch before, as with random batches.
+training examples, cuts the shuffled order into groups of ``group_batches`` batches and sorts each group by
+length; each batch holds examples of similar length and is padded only to its own longest (the collator pads
+dynamically). A group is cut into as many batches as ``batch_size`` examples each would give, but of about equal
+tokens rather than equal examples: batches of short sentences hold more of them, as SuPar's token budgets do, so
+that each batch carries about as many tokens into the mean loss as a random batch would. The ``Trainer`` then
+takes these batches as items in a random order. Every epoch draws new groups
+(:meth:`LengthGroupedBatches.set_epoch`), so that an example meets other examples than in the epoch before, as
+with random batches.
 
 The ``Trainer``'s own ``group_by_length`` is not used: with it, transformers (4.57 to 5.x) also reorders the
 evaluation and prediction sets by length, whose outputs archit decodes in the order of the examples.
@@ -14,6 +17,9 @@ evaluation and prediction sets by length, whose outputs archit decodes in the or
 
 from __future__ import annotations
 
+import bisect
+import itertools
+import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -22,7 +28,7 @@ from torch.utils.data import Dataset
 
 from archit.simple.data.base import Feature
 
-__all__ = ["BatchCollator", "LengthGroupedBatches"]
+__all__ = ["BatchCollator", "LengthGroupedBatches", "equal_token_cuts"]
 
 
 class LengthGroupedBatches(Dataset):
@@ -30,7 +36,8 @@ class LengthGroupedBatches(Dataset):
 
     Args:
         features: the training features.
-        batch_size: examples per batch (the last batch of a group may hold fewer).
+        batch_size: examples per batch on average; a group of ``n`` examples gives ``ceil(n / batch_size)``
+            batches of about equal tokens.
         seed: the seed of the shuffle.
         group_batches: batches per sorted group: more sorts more examples together (less padding), fewer keeps
             the batches more random.
@@ -65,9 +72,9 @@ class LengthGroupedBatches(Dataset):
         batches = []
         for start in range(0, len(order), self.group_size):
             group = sorted(order[start : start + self.group_size], key=self.lengths.__getitem__)
+            cuts = equal_token_cuts([self.lengths[index] for index in group], math.ceil(len(group) / self.batch_size))
             batches += [
-                [self.features[index] for index in group[first : first + self.batch_size]]
-                for first in range(0, len(group), self.batch_size)
+                [self.features[index] for index in group[first:last]] for first, last in itertools.pairwise(cuts)
             ]
         return batches
 
@@ -76,6 +83,28 @@ class LengthGroupedBatches(Dataset):
 
     def __getitem__(self, index: int) -> list[Feature]:
         return self.batches[index]
+
+
+def equal_token_cuts(lengths: Sequence[int], n_parts: int) -> list[int]:
+    """Where to cut ``lengths`` into ``n_parts`` consecutive non-empty parts of about equal sums.
+
+    Args:
+        lengths: the lengths of the examples, in order.
+        n_parts: how many parts, between 1 and ``len(lengths)``.
+
+    Returns:
+        ``n_parts + 1`` increasing positions from 0 to ``len(lengths)``: part ``j`` is ``lengths[cuts[j]:cuts[j + 1]]``.
+    """
+    prefix = [0, *itertools.accumulate(lengths)]
+    cuts = [0]
+    for part in range(1, n_parts):
+        target = prefix[-1] * part / n_parts
+        cut = bisect.bisect_left(prefix, target)
+        if cut > 0 and target - prefix[cut - 1] < prefix[cut] - target:
+            cut -= 1  # the nearer of the two sums around the target
+        # every part keeps at least one example
+        cuts.append(min(max(cut, cuts[-1] + 1), len(lengths) - (n_parts - part)))
+    return [*cuts, len(lengths)]
 
 
 class BatchCollator:
