@@ -227,6 +227,29 @@ def test_a_backbone_call_with_other_inputs_runs_the_backbone_again(tmp_path, bac
     assert "with the same weights it computes other logits" in report.notes[0]
 
 
+def test_a_backbone_output_the_hf_model_changed_in_place_is_computed_again(
+    tmp_path, backbone_runs, monkeypatch
+) -> None:
+    transformers.RobertaForTokenClassification(_hf_config("ROBERTA", "token_classification")).save_pretrained(tmp_path)
+    forward = transformers.RobertaForTokenClassification.forward
+
+    def forward_doubling_its_backbones_output(self: torch.nn.Module, *args: Any, **kwargs: Any) -> Any:
+        def double(module: torch.nn.Module, inputs: Any, output: Any) -> None:
+            output.last_hidden_state.mul_(2)
+
+        handle = self.roberta.register_forward_hook(double)
+        try:
+            return forward(self, *args, **kwargs)
+        finally:
+            handle.remove()
+
+    monkeypatch.setattr(transformers.RobertaForTokenClassification, "forward", forward_doubling_its_backbones_output)
+    backbone_runs.clear()
+    report = ArchitFactory.from_pretrained(tmp_path, task="token_classification").loading_report
+    assert len(backbone_runs) == 2
+    assert "with the same weights it computes other logits" in report.notes[0]
+
+
 # --- the report is read from the loaded model ------------------------------------------------------------------
 UNTIED = {
     "LLAMA": (lambda: tiny_config("LLAMA"), transformers.LlamaModel, transformers.LlamaForCausalLM),

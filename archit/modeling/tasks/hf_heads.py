@@ -328,10 +328,26 @@ _ADDED_FIELDS = frozenset({"output_attentions", "output_hidden_states", "output_
 
 @dataclass(frozen=True)
 class _Call:
-    """One call of a module: its arguments by parameter name, and the output its ``forward`` returned."""
+    """One call of a module: its arguments by parameter name, the output its ``forward`` returned, and copies of
+    that output's tensors as returned."""
 
     arguments: dict[str, Any]
     output: Any
+    returned_tensors: tuple[torch.Tensor, ...]
+
+    def output_unchanged(self) -> bool:
+        """Whether the output's tensors still hold what was returned (no caller changed one in place)."""
+        tensors = tuple(_tensors_in(self.output))
+        return len(tensors) == len(self.returned_tensors) and all(map(torch.equal, tensors, self.returned_tensors))
+
+
+def _tensors_in(value: Any) -> Iterator[torch.Tensor]:
+    """The tensors of a module's output: itself, or those in its fields and tuples (not in cache objects)."""
+    if isinstance(value, torch.Tensor):
+        yield value
+    elif isinstance(value, (ModelOutput, tuple, list)):
+        for item in value.values() if isinstance(value, ModelOutput) else value:
+            yield from _tensors_in(item)
 
 
 def _bound_arguments(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any] | None:
@@ -389,7 +405,7 @@ def _recorded_calls(module: nn.Module) -> Iterator[list[_Call]]:
     def record(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any], output: Any) -> None:
         arguments = _bound_arguments(module, args, kwargs)
         if arguments is not None:
-            calls.append(_Call(arguments, output))
+            calls.append(_Call(arguments, output, tuple(tensor.clone() for tensor in _tensors_in(output))))
 
     handle = module.register_forward_hook(record, with_kwargs=True, prepend=True)
     try:
@@ -400,8 +416,8 @@ def _recorded_calls(module: nn.Module) -> Iterator[list[_Call]]:
 
 @contextmanager
 def _replayed_calls(module: nn.Module, calls: list[_Call]) -> Iterator[None]:
-    """In the block, a call of ``module`` that one of ``calls`` replays (:func:`_replays`) returns that call's
-    output without running; any other call runs ``module`` as usual.
+    """In the block, a call of ``module`` that one of ``calls`` replays (:func:`_replays`, its output unchanged since)
+    returns that call's output without running; any other call runs ``module`` as usual.
 
     This is how :func:`confirm_same_outputs` runs the backbone the HF model and archit's share once: the HF model
     runs it, and archit's call of it, when its arguments are the HF model's, gets what it returned. A backbone that
@@ -416,7 +432,8 @@ def _replayed_calls(module: nn.Module, calls: list[_Call]) -> Iterator[None]:
 
     def replayed_forward(*args: Any, **kwargs: Any) -> Any:
         arguments = _bound_arguments(module, args, kwargs)
-        recorded = next((call for call in calls if arguments is not None and _replays(call, arguments)), None)
+        replaying = (call for call in calls if arguments is not None and _replays(call, arguments))
+        recorded = next((call for call in replaying if call.output_unchanged()), None)
         return recorded.output if recorded is not None else run(*args, **kwargs)
 
     module.forward = replayed_forward
