@@ -421,8 +421,9 @@ def _replayed_calls(module: nn.Module, calls: list[_Call]) -> Iterator[None]:
 
     This is how :func:`confirm_same_outputs` runs the backbone the HF model and archit's share once: the HF model
     runs it, and archit's call of it, when its arguments are the HF model's, gets what it returned. A backbone that
-    archit calls otherwise (another argument, a second call, a module the HF model does not call) runs again, as
-    if nothing were recorded, so the check proves the same either way.
+    archit calls otherwise (another argument, a field the HF call did not ask for, a module the HF model does not
+    call: BART's encoder where the HF class fails first) runs again, as if nothing were recorded, so the check
+    proves the same either way.
     """
     if not calls:
         yield
