@@ -3,10 +3,12 @@ from the loaded model, labels follow the head, transformers' own warnings pass, 
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -22,10 +24,11 @@ from archit.modeling.tasks import (
     ForSingleLabelSequenceClassification,
     ForSingleLabelTokenClassification,
 )
+from archit.modeling.wrappers import ArchitWrapper
 from archit.resolution import ModelArchitectures
 from archit.simple.data.tokenization import family_of
 from tests.comparison import assert_same_outputs
-from tests.tiny_configs import _BERT_LIKE, SEQ_LEN, TINY_CONFIGS, tiny_config, tiny_gpt_neox_config
+from tests.tiny_configs import _BERT_LIKE, SEQ_LEN, TINY_CONFIGS, VOCAB_SIZE, tiny_config, tiny_gpt_neox_config
 
 NUM_LABELS = 3
 HF_TASKS = [task for task in ArchitFactory.tasks() if ArchitFactory.get_task(task).reuses_hf_heads]
@@ -152,6 +155,99 @@ def test_another_tasks_hf_head_is_named_in_a_note(tmp_path) -> None:
     assert "classifier.weight" in report.unused and "head.classifier.weight" in report.new
     assert "saved from BertForSequenceClassification" in report.notes[0]
     assert "BertForTokenClassification" in report.notes[0]
+
+
+# --- the check runs the backbone the two heads share once ------------------------------------------------------
+@pytest.fixture
+def backbone_runs(monkeypatch) -> list[int]:
+    """Grows by one at each run of a tiny backbone (each run of its input embedding, the one with a row per token)."""
+    runs: list[int] = []
+    forward = torch.nn.Embedding.forward
+
+    def counted_forward(self: torch.nn.Embedding, input_ids: torch.Tensor) -> torch.Tensor:
+        if self.num_embeddings == VOCAB_SIZE:
+            runs.append(len(runs) + 1)
+        return forward(self, input_ids)
+
+    monkeypatch.setattr(torch.nn.Embedding, "forward", counted_forward)
+    return runs
+
+
+# plain, flattened choices, causal with a cache the HF class asks for, an encoder-decoder's encoder, two that differ
+ONE_RUN_CASES = [
+    ("ROBERTA", "token_classification"),
+    ("BERT", "multiple_choice"),
+    ("GPT2", "token_classification"),
+    ("LLAMA", "causal_lm"),
+    ("T5", "token_classification"),
+    ("DEBERTA", "sequence_classification"),
+    ("ELECTRA", "multiple_choice"),
+]
+
+
+@pytest.mark.parametrize(("family", "task"), ONE_RUN_CASES)
+def test_the_head_check_runs_the_shared_backbone_once(family: str, task: str, tmp_path, backbone_runs) -> None:
+    hf_class = ArchitFactory.get_task(task).hf_head_class(tiny_config(family).model_type)
+    hf_class(_hf_config(family, task)).save_pretrained(tmp_path)
+    backbone_runs.clear()
+    report = ArchitFactory.from_pretrained(tmp_path, task=task).loading_report
+    assert len(backbone_runs) == 1
+    differs = [note for note in report.notes if "with the same weights it computes other logits" in note]
+    assert bool(differs) == ((family, task) in DIFFERENT), report.notes
+
+
+def _encoding_otherwise(monkeypatch, **changes: Any) -> None:
+    """Make archit's models call their backbones with ``changes`` to the arguments of ``ArchitWrapper.encode``."""
+    encode = ArchitWrapper.encode
+
+    def changed_encode(self: ArchitWrapper, *args: Any, **kwargs: Any) -> Any:
+        arguments = inspect.signature(encode).bind(self, *args, **kwargs).arguments
+        del arguments["self"]
+        extra = arguments.pop("kwargs", {})
+        return encode(self, **{**arguments, **changes}, **extra)
+
+    monkeypatch.setattr(ArchitWrapper, "encode", changed_encode)
+
+
+def test_a_backbone_output_the_hf_run_lacks_is_computed_again(tmp_path, backbone_runs, monkeypatch) -> None:
+    transformers.RobertaForTokenClassification(_hf_config("ROBERTA", "token_classification")).save_pretrained(tmp_path)
+    _encoding_otherwise(monkeypatch, output_hidden_states=True)  # the HF class asks for no layers' states
+    backbone_runs.clear()
+    report = ArchitFactory.from_pretrained(tmp_path, task="token_classification").loading_report
+    assert len(backbone_runs) == 2
+    assert report.notes == [] and "head.classifier.weight" in report.loaded
+
+
+def test_a_backbone_call_with_other_inputs_runs_the_backbone_again(tmp_path, backbone_runs, monkeypatch) -> None:
+    transformers.RobertaForTokenClassification(_hf_config("ROBERTA", "token_classification")).save_pretrained(tmp_path)
+    _encoding_otherwise(monkeypatch, attention_mask=torch.tensor([[1, 1, 1, 1, 1, 1, 0, 0]]))
+    backbone_runs.clear()
+    report = ArchitFactory.from_pretrained(tmp_path, task="token_classification").loading_report
+    assert len(backbone_runs) == 2
+    assert "with the same weights it computes other logits" in report.notes[0]
+
+
+def test_a_backbone_output_the_hf_model_changed_in_place_is_computed_again(
+    tmp_path, backbone_runs, monkeypatch
+) -> None:
+    transformers.RobertaForTokenClassification(_hf_config("ROBERTA", "token_classification")).save_pretrained(tmp_path)
+    forward = transformers.RobertaForTokenClassification.forward
+
+    def forward_doubling_its_backbones_output(self: torch.nn.Module, *args: Any, **kwargs: Any) -> Any:
+        def double(module: torch.nn.Module, inputs: Any, output: Any) -> None:
+            output.last_hidden_state.mul_(2)
+
+        handle = self.roberta.register_forward_hook(double)
+        try:
+            return forward(self, *args, **kwargs)
+        finally:
+            handle.remove()
+
+    monkeypatch.setattr(transformers.RobertaForTokenClassification, "forward", forward_doubling_its_backbones_output)
+    backbone_runs.clear()
+    report = ArchitFactory.from_pretrained(tmp_path, task="token_classification").loading_report
+    assert len(backbone_runs) == 2
+    assert "with the same weights it computes other logits" in report.notes[0]
 
 
 # --- the report is read from the loaded model ------------------------------------------------------------------

@@ -4,13 +4,15 @@ Before loading, the class transformers' Auto table names for the task and model 
 device, and its head weights (everything outside its backbone) are matched with archit's by module kind and
 shape. A full match becomes a ``key_mapping`` (``classifier.out_proj.weight`` → ``head.out_proj.weight``).
 After loading, the two heads are run on one short input with the same weights (the HF class around archit's
-own backbone): only a head that gives the same outputs is kept; one that computes something else (another
+own backbone, which runs once: archit's call of it gets the output of the HF class's call with the same
+arguments): only a head that gives the same outputs is kept; one that computes something else (another
 activation, another pooling) is re-initialised and the report says why.
 """
 
 from __future__ import annotations
 
 import copy
+import inspect
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 from transformers import PretrainedConfig, PreTrainedModel
+from transformers.utils import ModelOutput
 from transformers.utils import logging as transformers_logging
 
 from archit._compat import KEY_MAPPING_RENAMES_BACKBONE_PREFIX, saved_names
@@ -250,8 +253,8 @@ def head_config_variants(base: HeadConfig, checkpoint_num_labels: int | None) ->
 
 # --- confirming the pairing by running both heads ----------------------------------------------------------------
 def confirm_same_outputs(model: ModelWithHead, match: HeadMatch) -> str | None:
-    """Run ``model`` and ``match.hf_class`` (built around ``model``'s own backbone, its head sharing ``model``'s
-    head tensors) on one short input.
+    """Run ``match.hf_class`` (built around ``model``'s own backbone, its head sharing ``model``'s head tensors) and
+    ``model`` on one short input, the shared backbone once (see :func:`_replayed_calls`).
 
     Returns:
         ``None`` when every output they share (``logits``, ``start_logits``, ``end_logits``) is the same;
@@ -261,8 +264,12 @@ def confirm_same_outputs(model: ModelWithHead, match: HeadMatch) -> str | None:
     try:
         hf_model = _hf_model_around(model, match)
         inputs = model.probe_inputs()
+        encoder = model.backbone.encoder_module()
         with torch.no_grad():
-            ours, theirs = model(**inputs), hf_model(**inputs)
+            with _recorded_calls(encoder) as calls:
+                theirs = hf_model(**inputs)
+            with _replayed_calls(encoder, calls):
+                ours = model(**inputs)
     except Exception as error:  # noqa: BLE001 (any failure means the heads could not be shown to agree)
         return (
             f"The checkpoint's {hf_name} head is not reused: it could not be run with archit's weights to confirm "
@@ -310,3 +317,131 @@ def _hf_model_around(model: ModelWithHead, match: HeadMatch) -> nn.Module:
 
 def _first_line(error: BaseException) -> str:
     return str(error).strip().splitlines()[0] if str(error).strip() else ""
+
+
+# --- running the shared backbone once ----------------------------------------------------------------------------
+# Arguments that only add fields to a backbone's output. archit's encode reads the output by field name, and only
+# the fields it asks for: where archit's call leaves one of these off, an output recorded with it on carries every
+# field archit reads, with the same values.
+_ADDED_FIELDS = frozenset({"output_attentions", "output_hidden_states", "output_router_logits", "use_cache"})
+
+
+@dataclass(frozen=True)
+class _Call:
+    """One call of a module: its arguments by parameter name, the output its ``forward`` returned, and copies of
+    that output's tensors as returned."""
+
+    arguments: dict[str, Any]
+    output: Any
+    returned_tensors: tuple[torch.Tensor, ...]
+
+    def output_unchanged(self) -> bool:
+        """Whether the output's tensors still hold what was returned (no caller changed one in place)."""
+        tensors = tuple(_tensors_in(self.output))
+        return len(tensors) == len(self.returned_tensors) and all(map(torch.equal, tensors, self.returned_tensors))
+
+
+def _tensors_in(value: Any) -> Iterator[torch.Tensor]:
+    """The tensors of a module's output: itself, or those in its fields and tuples (not in cache objects)."""
+    if isinstance(value, torch.Tensor):
+        yield value
+    elif isinstance(value, (ModelOutput, tuple, list)):
+        for item in value.values() if isinstance(value, ModelOutput) else value:
+            yield from _tensors_in(item)
+
+
+def _bound_arguments(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any] | None:
+    """The arguments of a call of ``module`` by name, defaults filled in and ``**kwargs`` spread out; ``None`` when
+    they do not bind to its class's ``forward``."""
+    try:
+        signature = inspect.signature(type(module).forward)
+        bound = signature.bind(module, *args, **kwargs)
+    except (TypeError, ValueError):
+        return None
+    bound.apply_defaults()
+    arguments: dict[str, Any] = {}
+    for name, value in list(bound.arguments.items())[1:]:  # [0] is the module itself
+        if signature.parameters[name].kind is inspect.Parameter.VAR_KEYWORD:
+            arguments.update(value)
+        else:
+            arguments[name] = value
+    return arguments
+
+
+def _same_value(first: Any, second: Any) -> bool:
+    """Whether two arguments are the same: tensors of equal shape, dtype, device and values; plain values equal;
+    anything else (a cache object) the same object."""
+    if isinstance(first, torch.Tensor) and isinstance(second, torch.Tensor):
+        same_kind = (first.shape, first.dtype, first.device) == (second.shape, second.dtype, second.device)
+        return same_kind and torch.equal(first, second)
+    if isinstance(first, (tuple, list)) and type(first) is type(second):
+        return len(first) == len(second) and all(map(_same_value, first, second))
+    if type(first) is type(second) and isinstance(first, (bool, int, float, str, type(None))):
+        return first == second
+    return first is second
+
+
+def _replays(recorded: _Call, arguments: dict[str, Any]) -> bool:
+    """Whether ``recorded``'s output is what its module returns to archit's call with ``arguments``: every argument
+    the same, except those that add output fields archit's call does not ask for, and ``return_dict`` where the
+    recorded output is a ``ModelOutput`` (which archit's encode reads)."""
+    for name in recorded.arguments.keys() | arguments.keys():
+        wanted = arguments.get(name)
+        if name in _ADDED_FIELDS and not wanted:
+            continue
+        if name == "return_dict" and wanted and isinstance(recorded.output, ModelOutput):
+            continue
+        if not _same_value(wanted, recorded.arguments.get(name)):
+            return False
+    return True
+
+
+@contextmanager
+def _recorded_calls(module: nn.Module) -> Iterator[list[_Call]]:
+    """Record each call of ``module`` in the block, with the output of its ``forward`` (before other forward hooks,
+    which run again on a replay)."""
+    calls: list[_Call] = []
+
+    def record(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any], output: Any) -> None:
+        arguments = _bound_arguments(module, args, kwargs)
+        if arguments is not None:
+            calls.append(_Call(arguments, output, tuple(tensor.clone() for tensor in _tensors_in(output))))
+
+    handle = module.register_forward_hook(record, with_kwargs=True, prepend=True)
+    try:
+        yield calls
+    finally:
+        handle.remove()
+
+
+@contextmanager
+def _replayed_calls(module: nn.Module, calls: list[_Call]) -> Iterator[None]:
+    """In the block, a call of ``module`` that one of ``calls`` replays (:func:`_replays`, its output unchanged since)
+    returns that call's output without running; any other call runs ``module`` as usual.
+
+    This is how :func:`confirm_same_outputs` runs the backbone the HF model and archit's share once: the HF model
+    runs it, and archit's call of it, when its arguments are the HF model's, gets what it returned. A backbone that
+    archit calls otherwise (another argument, a field the HF call did not ask for, a module the HF model does not
+    call: BART's encoder where the HF class fails first) runs again, as if nothing were recorded, so the check
+    proves the same either way.
+    """
+    if not calls:
+        yield
+        return
+    run = module.forward
+    own_forward = module.__dict__.get("forward")  # a forward set on the instance (accelerate's hooks), kept
+
+    def replayed_forward(*args: Any, **kwargs: Any) -> Any:
+        arguments = _bound_arguments(module, args, kwargs)
+        replaying = (call for call in calls if arguments is not None and _replays(call, arguments))
+        recorded = next((call for call in replaying if call.output_unchanged()), None)
+        return recorded.output if recorded is not None else run(*args, **kwargs)
+
+    module.forward = replayed_forward
+    try:
+        yield
+    finally:
+        if own_forward is None:
+            del module.forward
+        else:
+            module.forward = own_forward
