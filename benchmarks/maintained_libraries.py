@@ -2,7 +2,7 @@
 timed side by side in one run; one JSON line last.
 
 Each figure is the median time ratio archit / counterpart over interleaved pairs (below 1: archit is faster),
-with its IQR and pair count (see benchmarks/measure.py), on real data where it is installed:
+with its IQR, 95% confidence interval and pair count (see benchmarks/measure.py), on real data where it is installed:
 
 - ``conllu_read``: :func:`archit.simple.formats.conllu.parse_conllu` against ``conllu.parse``, on the Turkish
   web treebank (``data/web.conllu`` of the ``turkish-treebanks`` package, which scripts/setup.sh installs);
@@ -130,7 +130,12 @@ def squad_figures(n_questions: int, pairs: dict) -> dict:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--spread", type=float, default=0.02, help="stop adding pairs once the IQR is below this")
+    parser.add_argument(
+        "--spread",
+        type=float,
+        default=0.02,
+        help="stop adding pairs once the median's 95%% interval lies within this of it",
+    )
     parser.add_argument("--min-pairs", type=int, default=5, help="timed pairs at least")
     parser.add_argument("--max-pairs", type=int, default=40, help="timed pairs at most")
     parser.add_argument("--quick", action="store_true", help="small inputs, one pair: a smoke test, not a measurement")

@@ -6,9 +6,9 @@
 2. **Training step.** One AdamW step of the same LSTM language model (embeddings, two LSTM layers, tied
    decoder) called through archit (``model(input_ids, attention_mask, labels=...)``) and through a plain
    PyTorch loop that calls the very same modules by hand, timed in interleaved pairs
-   (:mod:`benchmarks.measure`): the median of the per-pair ratios and their IQR, pairs added until the IQR is
-   below 0.02. Target: at most 1.05. For scale, the same LM written as the canonical ``nn.LSTM(num_layers=2)``
-   model is compared as well.
+   (:mod:`benchmarks.measure`): the median of the per-pair ratios, their IQR and the median's 95% confidence
+   interval, pairs added until the interval lies within 0.02 of the median. Target: at most 1.05. For scale,
+   the same LM written as the canonical ``nn.LSTM(num_layers=2)`` model is compared as well.
 
 Run ``python benchmarks/native.py`` (``--threads N`` to use N intra-op threads; 1 by default, which measures
 the code rather than the machine's thread scheduling).

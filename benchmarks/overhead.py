@@ -6,8 +6,9 @@ LM (target <= 1.02), and ``from_pretrained`` time (warm, in process) and peak RS
 local checkpoint against ``AutoModelForTokenClassification`` (targets <= 1.10 and <= 1.05).
 
 Each time ratio comes from interleaved archit/HF pairs (``benchmarks/measure.py``): the median of the
-per-pair ratios, with their interquartile range (``*_iqr``) and the number of pairs; pairs are added until
-the IQR is below ``--spread`` (0.02, the train-step goal) or ``--max-pairs`` ran.
+per-pair ratios, with their interquartile range (``*_iqr``), the median's 95% confidence interval (``*_ci``)
+and the number of pairs; pairs are added until the interval lies within ``--spread`` (0.02, the train-step
+goal) of the median or ``--max-pairs`` ran.
 
     python benchmarks/overhead.py [--layers 12] [--spread 0.02] [--max-pairs 40] [--quick]
 """
@@ -134,7 +135,12 @@ def load_ratios(layers: int, pairs: dict[str, float], directory: str) -> dict[st
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--layers", type=int, default=12, help="encoder layers (12 is roberta-base)")
-    parser.add_argument("--spread", type=float, default=0.02, help="stop adding pairs once the IQR is below this")
+    parser.add_argument(
+        "--spread",
+        type=float,
+        default=0.02,
+        help="stop adding pairs once the median's 95%% interval lies within this of it",
+    )
     parser.add_argument("--min-pairs", type=int, default=5, help="timed archit/HF pairs at least")
     parser.add_argument("--max-pairs", type=int, default=40, help="timed archit/HF pairs at most")
     parser.add_argument("--load-only", action="store_true", help="measure only from_pretrained time and memory")

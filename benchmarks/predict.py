@@ -13,7 +13,8 @@ the saved run as ``archit predict`` does, and times in interleaved pairs (:mod:`
   beforehand.
 
 Each task's figure is the median over pairs of (limit time / predict time), the share of the encoder's speed
-that prediction reaches (goal: 0.90 or more), with the IQR of the per-pair values; and both rates in sentences
+that prediction reaches (goal: 0.90 or more), with the IQR of the per-pair values and the median's 95%
+confidence interval; and both rates in sentences
 per second. The model's forward pass over the same batches (the backbone, the head and, for parsing, the tree
 decoder) splits the figure in two: ``{task}_model_share`` (limit time / model time, what the head leaves of the
 encoder's speed) and ``{task}_pipeline_share`` (model time / predict time, what the rest of prediction leaves).

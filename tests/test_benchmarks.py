@@ -38,18 +38,36 @@ def test_paired_ratio_alternates_the_order_and_stops_once_the_spread_is_small(mo
 
     monkeypatch.setattr(measure, "timed", fake_timed)
     ratio = measure.paired_ratio(lambda: calls.append("first"), lambda: calls.append("second"), min_pairs=4)
-    assert (ratio.median, ratio.iqr, ratio.pairs) == (2.0, 0.0, 4)
-    # one warm-up of each, then A B, B A, A B, B A
-    assert calls == ["first", "second", "first", "second", "second", "first", "first", "second", "second", "first"]
+    # 6 pairs, the fewest with a 95% interval of the median
+    assert (ratio.median, ratio.iqr, ratio.interval, ratio.pairs) == (2.0, 0.0, (2.0, 2.0), 6)
+    # one warm-up of each, then A B, B A, A B, B A...
+    assert calls[:10] == ["first", "second", "first", "second", "second", "first", "first", "second", "second", "first"]
+    assert len(calls) == 2 + 2 * 6
 
 
 def test_paired_ratio_reports_the_spread_when_the_budget_runs_out(monkeypatch) -> None:
-    # pair ratios alternate 1, 2, 1, 2...: the IQR never falls below the spread asked for
-    times = iter([1.0, 1.0, 1.0, 2.0, 1.0, 1.0, 1.0, 2.0, 1.0, 1.0, 1.0, 2.0])
+    # pair ratios alternate 1, 2, 1, 2...: the interval never narrows to the spread asked for
+    times = iter([1.0, 1.0, 1.0, 2.0] * 4)
     monkeypatch.setattr(measure, "timed", lambda step: next(times))
-    ratio = measure.paired_ratio(lambda: None, lambda: None, warmup=0, min_pairs=2, max_pairs=6, spread=0.01)
-    assert ratio.pairs == 6 and ratio.median == 1.5 and ratio.iqr == pytest.approx(1.0)
-    assert ratio.report("x") == {"x": 1.5, "x_iqr": 1.0, "x_pairs": 6}
+    ratio = measure.paired_ratio(lambda: None, lambda: None, warmup=0, min_pairs=2, max_pairs=8, spread=0.01)
+    assert ratio.pairs == 8 and ratio.median == 1.5 and ratio.iqr == pytest.approx(1.0)
+    assert ratio.report("x") == {"x": 1.5, "x_iqr": 1.0, "x_ci": [1.0, 2.0], "x_pairs": 8}
+
+
+@pytest.mark.parametrize(
+    ("n", "ranks"),
+    [(5, None), (6, (1, 6)), (10, (2, 9)), (20, (6, 15)), (30, (10, 21)), (100, (40, 61))],
+)
+def test_the_median_interval_is_that_of_the_binomial_tables(n, ranks) -> None:
+    # values 1..n: the interval's bounds are the order statistics themselves (tables of e.g. Conover, 1999)
+    assert measure.median_interval([float(value) for value in range(n, 0, -1)]) == ranks
+
+
+def test_the_median_interval_narrows_with_more_pairs() -> None:
+    noise = [1.0 + 0.1 * ((7 * index) % 11 - 5) / 5 for index in range(200)]  # per-pair ratios 0.9 .. 1.1
+    widths = [high - low for low, high in (measure.median_interval(noise[:n]) for n in (10, 50, 200))]
+    assert widths[0] > widths[1] > widths[2]
+    assert measure.interquartile_range(noise[:200]) > widths[2]
 
 
 def test_import_time_quick() -> None:
