@@ -129,8 +129,9 @@ class RunConfiguration:
     group_by_length: bool | None = attrs.field(
         default=None,
         metadata=help_text(
-            "draw training batches of examples of similar length (bucketed sampling, each batch padded to its "
-            "longest example); unset: on for the word-level tasks (token_classification, dep_parsing)"
+            "draw training batches of examples of similar length and about equal tokens (bucketed sampling, "
+            "train_batch_size examples per batch on average, each padded to its longest example); unset: on for "
+            "the word-level tasks (token_classification, dep_parsing)"
         ),
     )
     num_epochs: float = attrs.field(default=3.0, validator=at_least(0), metadata=help_text("training epochs"))
