@@ -98,7 +98,7 @@ def test_a_run_regroups_its_batches_every_epoch(tmp_path, checkpoints, monkeypat
 
     class Recording(LengthGroupedBatches):
         def __init__(self, features, batch_size, seed) -> None:
-            # groups of 8 of the 24 examples: one group of all would sort them into the same batches every epoch
+            # groups of 8 of the 26 examples: one group of all would sort them into the same batches every epoch
             super().__init__(features, batch_size, seed, group_batches=2)
 
         def __getitem__(self, index: int) -> list:
@@ -108,7 +108,7 @@ def test_a_run_regroups_its_batches_every_epoch(tmp_path, checkpoints, monkeypat
             return batch
 
     monkeypatch.setattr(run_module, "LengthGroupedBatches", Recording)
-    (tmp_path / "train.txt").write_text(bio_text(24), encoding="utf-8")
+    (tmp_path / "train.txt").write_text(bio_text(26), encoding="utf-8")
     config = RunConfiguration(
         task="token_classification",
         model_name_or_path=checkpoints["bert"],
@@ -119,10 +119,13 @@ def test_a_run_regroups_its_batches_every_epoch(tmp_path, checkpoints, monkeypat
         save_strategy="no",
         progress_bars=False,
     )
-    run_simple(config)
+    train = run_simple(config).metrics["train"]
+    # the Trainer counts a grouped batch as one sample (7 an epoch: 2 + 2 + 2 + 1); the reported rate counts
+    # examples, 26 an epoch
+    assert train["train_samples_per_second"] * train["train_runtime"] == pytest.approx(52, rel=0.01)
     assert sorted(seen) == [0, 1]
     for batches in seen.values():
-        assert sorted(sum(batches, [])) == list(range(24))  # every example once an epoch
+        assert sorted(sum(batches, [])) == list(range(26))  # every example once an epoch
     assert sorted(map(sorted, seen[0])) != sorted(map(sorted, seen[1]))
 
 
