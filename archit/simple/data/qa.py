@@ -15,16 +15,18 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import numpy as np
-import tokenizers
 
 from archit.errors import DataError
 from archit.simple.data.base import Example, Feature, TaskData, register_task_data, write_jsonl_lines
 from archit.simple.data.collate import Collator
 from archit.simple.metrics.squad import squad_scores
 from archit.simple.textfiles import DEFAULT_ENCODING, open_text
+
+if TYPE_CHECKING:
+    import tokenizers  # a dependency of transformers, reached through the tokenizer's backend
 
 __all__ = ["ExtractiveQAData", "read_squad"]
 
@@ -172,11 +174,12 @@ class ExtractiveQAData(TaskData):
         """Two copies of the backend tokenizer, without the truncation or padding a tokenizer.json may carry: one
         that only tokenises (its post-processor would trim RoBERTa's offsets a second time when joining), and one
         that joins a question to a window of its context, adding the special tokens."""
-        join = tokenizers.Tokenizer.from_str(self.tokenizer.backend_tokenizer.to_str())
+        backend = self.tokenizer.backend_tokenizer
+        join = type(backend).from_str(backend.to_str())
         join.no_truncation()
         join.no_padding()
         join.encode_special_tokens = self.tokenizer.split_special_tokens
-        tokenize = tokenizers.Tokenizer.from_str(join.to_str())
+        tokenize = type(backend).from_str(join.to_str())
         tokenize.post_processor = None
         return tokenize, join
 
