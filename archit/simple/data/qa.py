@@ -149,13 +149,10 @@ class ExtractiveQAData(TaskData):
         names = [name for name in self.tokenizer.model_input_names if name in _ENCODING_FIELDS]
         features = []
         for example_index, (example, question, context) in enumerate(zip(examples, questions, contexts, strict=True)):
-            self._check_room(example, len(question), special)
-            if len(question) + len(context) + special > self.config.max_seq_length:
-                context.truncate(
-                    self.config.max_seq_length - special - len(question),
-                    stride=self.config.doc_stride,
-                    direction=self.tokenizer.truncation_side,
-                )
+            room = self.config.max_seq_length - special - len(question)  # context tokens a window holds
+            self._check_room(example, len(question), room)
+            if len(context) > room:
+                context.truncate(room, stride=self.config.doc_stride, direction=self.tokenizer.truncation_side)
             pair = join.post_process(question, context, add_special_tokens=True)
             for window in [pair, *pair.overflowing]:
                 offsets = [
@@ -183,9 +180,8 @@ class ExtractiveQAData(TaskData):
         tokenize.post_processor = None
         return tokenize, join
 
-    def _check_room(self, example: Example, question_length: int, special: int) -> None:
+    def _check_room(self, example: Example, question_length: int, room: int) -> None:
         """Raise a :class:`DataError` for a question that leaves no more than ``doc_stride`` context tokens."""
-        room = self.config.max_seq_length - special - question_length
         if room <= self.config.doc_stride:
             raise DataError(
                 f"Question {example['id']!r} (line {example['line']}) takes {question_length} of max_seq_length "
