@@ -14,10 +14,10 @@ the saved run as ``archit predict`` does, and times in interleaved pairs (:mod:`
 
 Each task's figure is the median over pairs of (limit time / predict time), the share of the encoder's speed
 that prediction reaches (goal: 0.90 or more), with the IQR of the per-pair values and the median's 95%
-confidence interval; and both rates in sentences
-per second. The model's forward pass over the same batches (the backbone, the head and, for parsing, the tree
-decoder) splits the figure in two: ``{task}_model_share`` (limit time / model time, what the head leaves of the
-encoder's speed) and ``{task}_pipeline_share`` (model time / predict time, what the rest of prediction leaves).
+confidence interval; and both rates in sentences per second. The model's forward pass over the same batches (the
+backbone, the head and, for parsing, the tree decoder) splits the figure in two: ``{task}_model_share`` (limit
+time / model time, what the head leaves of the encoder's speed) and ``{task}_pipeline_share`` (model time /
+predict time, what the rest of prediction leaves).
 
 The models train for 100 steps by default: few enough to be quick, enough that the parser predicts mostly
 well-formed trees, as a trained parser does (a parser of 10 steps sends nearly every sentence through the
