@@ -16,6 +16,7 @@ from archit.simple.config import RunConfiguration
 from archit.simple.data import (
     Collator,
     align_labels,
+    encode_word_lists,
     encode_words,
     first_piece_positions,
     get_task_data,
@@ -83,6 +84,28 @@ def test_words_that_tokenize_to_nothing_get_the_unknown_token(tokenizers) -> Non
     assert encode_words(tokenizers["wordpiece"], words, max_length=512)[2] == [1, 3, 5]
     inputs, word_ids, empty = encode_words(tokenizers["wordpiece"], words, max_length=4)
     assert empty == [1, 3, 5] and [word for word in word_ids if word is not None] == [0, 1]
+
+
+@pytest.mark.parametrize("max_length", [512, 7])
+def test_sentences_encoded_together_equal_each_encoded_alone(tokenizers, max_length: int) -> None:
+    sentences = [
+        ["Ankara", "Türkiye'nin", "başkentidir", "."],
+        ["the", "\u200b", "cat", "\u00ad", "sat"],  # words that tokenize to nothing (with WordPiece)
+        [],
+        ["a"],
+        ["New", "York", "'s", "mayor", "said", "so", "yesterday", "evening", "."],  # cut at 7 tokens
+    ]
+    for kind, tokenizer in tokenizers.items():
+        together = encode_word_lists(tokenizer, sentences, max_length)
+        assert together == [encode_words(tokenizer, words, max_length) for words in sentences], kind
+        # a sentence whose words all have pieces is the tokenizer's own encoding of it
+        inputs, word_ids, empty = together[0]
+        alone = tokenizer(sentences[0], is_split_into_words=True, truncation=True, max_length=max_length)
+        assert inputs["input_ids"] == alone["input_ids"] and empty == [], kind
+        if tokenizer.is_fast:
+            assert word_ids == alone.word_ids(), kind
+    assert encode_word_lists(tokenizers["wordpiece"], [], 512) == []
+    assert encode_word_lists(tokenizers["wordpiece"], sentences, 512)[1][2] == [1, 3]
 
 
 def test_a_tokenizer_without_a_stand_in_token_says_so() -> None:

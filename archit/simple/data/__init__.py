@@ -22,6 +22,7 @@ from archit.simple.data.tagging import TokenClassificationData, read_bio
 from archit.simple.data.tokenization import (
     align_labels,
     cut_blocks,
+    encode_word_lists,
     encode_words,
     first_piece_positions,
     load_tokenizer,
@@ -42,6 +43,7 @@ __all__ = [
     "TokenClassificationData",
     "align_labels",
     "cut_blocks",
+    "encode_word_lists",
     "encode_words",
     "first_piece_positions",
     "get_task_data",

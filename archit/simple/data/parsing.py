@@ -17,7 +17,7 @@ from archit.modeling.tasks.losses import IGNORE_INDEX
 from archit.simple.data.base import Example, Feature, Scorer, TaskData, chunked, register_task_data
 from archit.simple.data.collate import MODEL_INPUT_KEYS, Collator
 from archit.simple.data.tagging import iter_numbered_sentences
-from archit.simple.data.tokenization import encode_words, log_empty_words
+from archit.simple.data.tokenization import encode_word_lists, log_empty_words
 from archit.simple.formats.conllu import ConlluSentence, LabelVocabulary
 from archit.simple.metrics.parsing import AttachmentCounts
 
@@ -56,9 +56,9 @@ class DependencyParsingData(TaskData):
 
     def featurize(self, examples: Sequence[Example], training: bool = False) -> list[Feature]:
         relations = self.vocabulary.encode_sentences(example["sentence"] for example in examples)
+        encodings = encode_word_lists(self.tokenizer, [example["words"] for example in examples], UNTRUNCATED)
         features, empty_words = [], []
-        for example, rel_ids in zip(examples, relations, strict=True):
-            inputs, word_ids, empty = encode_words(self.tokenizer, example["words"], UNTRUNCATED)
+        for example, rel_ids, (inputs, word_ids, empty) in zip(examples, relations, encodings, strict=True):
             empty_words += [(example.get("line"), example["words"][index]) for index in empty]
             feature: Feature = {**inputs, "word_ids": [-1 if word is None else word for word in word_ids]}
             feature.update(arc_labels=list(example["sentence"].heads), rel_labels=rel_ids)

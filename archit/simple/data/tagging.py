@@ -28,7 +28,12 @@ from archit.simple.data.base import (
     write_jsonl_lines,
 )
 from archit.simple.data.collate import Collator
-from archit.simple.data.tokenization import align_labels, encode_words, first_piece_positions, log_empty_words
+from archit.simple.data.tokenization import (
+    align_labels,
+    encode_word_lists,
+    first_piece_positions,
+    log_empty_words,
+)
 from archit.simple.formats.conllu import ConlluSentence, iter_numbered_conllu
 from archit.simple.metrics.classification import LabelCounts
 from archit.simple.metrics.tagging import EntityCounts, is_bio_label_set
@@ -170,9 +175,10 @@ class TokenClassificationData(TaskData):
 
     def featurize(self, examples: Sequence[Example], training: bool = False) -> list[Feature]:
         label2id = self.label2id
+        sentences = [example["words"] for example in examples]
+        encodings = encode_word_lists(self.tokenizer, sentences, self.config.max_seq_length)
         features, empty_words = [], []
-        for example in examples:
-            inputs, word_ids, empty = encode_words(self.tokenizer, example["words"], self.config.max_seq_length)
+        for example, (inputs, word_ids, empty) in zip(examples, encodings, strict=True):
             empty_words += [(example.get("line"), example["words"][index]) for index in empty]
             feature: Feature = {**inputs, "word_ids": word_ids}
             if "tags" in example:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, TypeAlias
 
 from transformers import AutoTokenizer, PreTrainedTokenizerBase
 
@@ -24,6 +24,7 @@ from archit.resolution.checkpoints import download_command, locate_checkpoint
 __all__ = [
     "align_labels",
     "cut_blocks",
+    "encode_word_lists",
     "encode_words",
     "family_of",
     "first_piece_positions",
@@ -33,6 +34,10 @@ __all__ = [
 ]
 
 logger = logging.getLogger("archit")
+
+WordEncoding: TypeAlias = tuple[dict[str, list[int]], list[int | None], list[int]]
+"""A sentence's model inputs, the word of each token (``None`` for special tokens), and the indices of the words
+that tokenized to nothing (see :func:`encode_words`)."""
 
 
 def family_of(name_or_path: str, **hub_options: Any) -> Family:
@@ -107,11 +112,7 @@ def _tokenizer_files_fix(name_or_path: str, hub_options: dict[str, Any]) -> str:
     return f"Put the whole repository in the cache with `{command}`."
 
 
-def encode_words(
-    tokenizer: PreTrainedTokenizerBase,
-    words: Sequence[str],
-    max_length: int,
-) -> tuple[dict[str, list[int]], list[int | None], list[int]]:
+def encode_words(tokenizer: PreTrainedTokenizerBase, words: Sequence[str], max_length: int) -> WordEncoding:
     """Tokenise pre-split words, truncated to ``max_length`` tokens, every word into at least one piece.
 
     A word that tokenizes to nothing (a zero-width space, a soft hyphen, a character the tokenizer's normaliser
@@ -131,8 +132,44 @@ def encode_words(
     Raises:
         DataError: some words tokenize to nothing and the tokenizer has no unknown, padding or end-of-text token.
     """
-    if tokenizer.is_fast:
-        return _encode_words_fast(tokenizer, list(words), max_length)
+    return encode_word_lists(tokenizer, [words], max_length)[0]
+
+
+def encode_word_lists(
+    tokenizer: PreTrainedTokenizerBase, sentences: Sequence[Sequence[str]], max_length: int
+) -> list[WordEncoding]:
+    """:func:`encode_words` for each sentence; a fast tokenizer encodes them all in one call.
+
+    Args:
+        tokenizer: a fast or Python tokenizer; byte-level BPE ones loaded with ``add_prefix_space=True``.
+        sentences: the words of each sentence.
+        max_length: most tokens per sentence, special tokens included.
+
+    Returns:
+        One encoding per sentence, in order, each as :func:`encode_words` returns it.
+
+    Raises:
+        DataError: some words tokenize to nothing and the tokenizer has no unknown, padding or end-of-text token.
+    """
+    word_lists = [list(words) for words in sentences]
+    if not tokenizer.is_fast:
+        return [_encode_words_slow(tokenizer, words, max_length) for words in word_lists]
+    if not word_lists:
+        return []
+    batch = tokenizer(word_lists, is_split_into_words=True, truncation=True, max_length=max_length)
+    names = [name for name in tokenizer.model_input_names if name in batch]
+    encodings: list[WordEncoding] = []
+    for index, words in enumerate(word_lists):
+        word_ids = batch.word_ids(index)
+        if _words_without_pieces(word_ids, len(words)):
+            # a word without a piece: it tokenizes to nothing, or truncation cut it off
+            encodings.append(_encode_words_fast(tokenizer, words, max_length))
+        else:
+            encodings.append(({name: batch[name][index] for name in names}, word_ids, []))
+    return encodings
+
+
+def _encode_words_slow(tokenizer: PreTrainedTokenizerBase, words: list[str], max_length: int) -> WordEncoding:
     pieces = [tokenizer.encode(word, add_special_tokens=False) for word in words]
     empty = [index for index, word_pieces in enumerate(pieces) if not word_pieces]
     if empty:
@@ -156,9 +193,7 @@ def encode_words(
     return _model_inputs(tokenizer, encoding), word_ids, empty
 
 
-def _encode_words_fast(
-    tokenizer: PreTrainedTokenizerBase, words: list[str], max_length: int
-) -> tuple[dict[str, list[int]], list[int | None], list[int]]:
+def _encode_words_fast(tokenizer: PreTrainedTokenizerBase, words: list[str], max_length: int) -> WordEncoding:
     encoding = tokenizer(words, is_split_into_words=True, truncation=True, max_length=max_length)
     empty = _words_without_pieces(encoding.word_ids(), len(words))
     if empty and len(encoding["input_ids"]) >= max_length:
