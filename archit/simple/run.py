@@ -245,9 +245,6 @@ def run_simple(config: RunConfiguration, dataset: Any = None) -> RunResult:
     checkpoint = _checkpoint_to_resume(trainer) if config.resume else None
     train_output = trainer.train(resume_from_checkpoint=checkpoint)
     metrics: dict[str, dict[str, Any]] = {"train": dict(train_output.metrics)}
-    if config.groups_by_length:
-        # the Trainer counted batches as its samples; a batch holds this many examples on average
-        metrics["train"]["train_samples_per_second"] *= len(features["train"]) / len(train_dataset)
     metrics["train"]["train_loss"] = mean_training_loss(trainer.state.log_history)
     predictions: tuple[str, list[Any]] | None = None
     trainer.compute_metrics = None  # bound to the validation set; each split is decoded and scored below

@@ -29,6 +29,7 @@ from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 from archit._compat import warmup_arguments
 from archit.simple.config import RunConfiguration, RunConfigurationError
 from archit.simple.data import TaskData
+from archit.simple.data.length_grouping import LengthGroupedBatches
 
 __all__ = [
     "LABEL_KEYS",
@@ -194,6 +195,9 @@ class ArchitTrainer(Trainer):
     logits for language modelling), in :attr:`TaskData.prediction_names` order, and placeholder labels so that
     ``compute_metrics`` runs on data whose gold labels the task data holds itself.
 
+    Speed: on :class:`~archit.simple.data.length_grouping.LengthGroupedBatches`, whose items are whole batches, the
+    ``Trainer`` counts batches as samples; :meth:`log` reports ``train_samples_per_second`` in examples.
+
     Args:
         task_data: the run's task data.
         head_learning_rate: the peak learning rate of the head (``None``: the ``learning_rate`` of ``args``).
@@ -247,6 +251,14 @@ class ArchitTrainer(Trainer):
         if self.args.n_gpu > 1:
             total = total.unsqueeze(0).expand(self.args.n_gpu, -1)
         return batches, total
+
+    def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
+        """The ``Trainer``'s log, with ``train_samples_per_second`` counted in examples when the items trained on
+        are whole batches (the rate is also the one of the ``TrainOutput``'s metrics, which are these logs)."""
+        if "train_samples_per_second" in logs and isinstance(self.train_dataset, LengthGroupedBatches):
+            per_batch = len(self.train_dataset.features) / len(self.train_dataset)
+            logs["train_samples_per_second"] = round(logs["train_samples_per_second"] * per_batch, 3)
+        super().log(logs, start_time)
 
     def prediction_step(
         self,

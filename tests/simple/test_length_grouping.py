@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 from types import SimpleNamespace
 
 import pytest
@@ -93,7 +94,7 @@ def test_the_epoch_callback_tells_the_batches_their_epoch() -> None:
     assert grouped.epoch == 1 and _example_ids(grouped.batches) != first
 
 
-def test_a_run_regroups_its_batches_every_epoch(tmp_path, checkpoints, monkeypatch) -> None:
+def test_a_run_regroups_its_batches_every_epoch(tmp_path, checkpoints, monkeypatch, capsys) -> None:
     seen: dict[int, list[list[int]]] = {}
 
     class Recording(LengthGroupedBatches):
@@ -123,6 +124,10 @@ def test_a_run_regroups_its_batches_every_epoch(tmp_path, checkpoints, monkeypat
     # the Trainer counts a grouped batch as one sample (7 an epoch: 2 + 2 + 2 + 1); the reported rate counts
     # examples, 26 an epoch
     assert train["train_samples_per_second"] * train["train_runtime"] == pytest.approx(52, rel=0.01)
+    # the Trainer's own log line (printed without progress bars; transformers 5 prints 4 significant digits)
+    # gives the same rate
+    printed = re.findall(r"'train_samples_per_second': '?([0-9.e+-]+)", capsys.readouterr().out)
+    assert [float(rate) for rate in printed] == [pytest.approx(train["train_samples_per_second"], rel=1e-3)]
     assert sorted(seen) == [0, 1]
     for batches in seen.values():
         assert sorted(sum(batches, [])) == list(range(26))  # every example once an epoch
