@@ -104,11 +104,20 @@ def write_data(directory: str, test_sentences: int | None) -> dict[str, tuple[st
     return {task: (split["train"], split["test"]) for task, split in files.items()}
 
 
+def _conllu_blocks(path: str) -> list[str]:
+    """The sentence blocks of a CoNLL-U file, without the blank lines between them."""
+    return [block for block in Path(path).read_text(encoding="utf-8").split("\n\n") if block.strip()]
+
+
+def _write_blocks(path: str, blocks: list[str]) -> str:
+    """Write sentence blocks as a CoNLL-U file; returns ``path``."""
+    Path(path).write_text("".join(block + "\n\n" for block in blocks), encoding="utf-8")
+    return path
+
+
 def _first_sentences(path: str, n: int) -> str:
-    blocks = Path(path).read_text(encoding="utf-8").split("\n\n")
-    cut = path.replace(".conllu", f".first{n}.conllu")
-    Path(cut).write_text("\n\n".join(blocks[:n]) + "\n\n", encoding="utf-8")
-    return cut
+    """A CoNLL-U file of the first ``n`` sentences of ``path``, beside it."""
+    return _write_blocks(path.replace(".conllu", f".first{n}.conllu"), _conllu_blocks(path)[:n])
 
 
 def train(task: str, train_file: str, directory: str, steps: int, batch_size: int) -> str:
@@ -192,11 +201,8 @@ def measure_task(task: str, run_dir: str, test_file: str, directory: str, pairs:
 
 def _repeated_sentences(path: str, n: int, directory: str) -> str:
     """A CoNLL-U file of ``n`` sentences: those of ``path``, over and over."""
-    blocks = [block for block in Path(path).read_text(encoding="utf-8").split("\n\n") if block.strip()]
-    repeated = os.path.join(directory, f"repeated-{n}.conllu")
-    with open(repeated, "w", encoding="utf-8") as handle:
-        handle.writelines(blocks[k % len(blocks)] + "\n\n" for k in range(n))
-    return repeated
+    blocks = _conllu_blocks(path)
+    return _write_blocks(os.path.join(directory, f"repeated-{n}.conllu"), [blocks[k % len(blocks)] for k in range(n)])
 
 
 def measure_memory(run_dir: str, test_file: str, directory: str, sizes: tuple[int, int]) -> dict[str, Any]:
