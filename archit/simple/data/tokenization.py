@@ -161,9 +161,12 @@ def encode_word_lists(
     encodings: list[WordEncoding] = []
     for index, words in enumerate(word_lists):
         word_ids = batch.word_ids(index)
-        if _words_without_pieces(word_ids, len(words)):
-            # a word without a piece: it tokenizes to nothing, or truncation cut it off
-            encodings.append(_encode_words_fast(tokenizer, words, max_length))
+        empty = _words_without_pieces(word_ids, len(words))
+        if empty and len(batch["input_ids"][index]) >= max_length:
+            # words missing at the end may only have been cut off: look at the whole sentence
+            empty = _words_without_pieces(tokenizer(words, is_split_into_words=True).word_ids(), len(words))
+        if empty:
+            encodings.append(_encode_with_stand_ins(tokenizer, words, empty, max_length))
         else:
             encodings.append(({name: batch[name][index] for name in names}, word_ids, []))
     return encodings
@@ -193,16 +196,13 @@ def _encode_words_slow(tokenizer: PreTrainedTokenizerBase, words: list[str], max
     return _model_inputs(tokenizer, encoding), word_ids, empty
 
 
-def _encode_words_fast(tokenizer: PreTrainedTokenizerBase, words: list[str], max_length: int) -> WordEncoding:
+def _encode_with_stand_ins(
+    tokenizer: PreTrainedTokenizerBase, words: list[str], empty: list[int], max_length: int
+) -> WordEncoding:
+    """The fast tokenizer's encoding of ``words`` with the stand-in token in place of the words at ``empty``."""
+    stand_in = stand_in_token(tokenizer, [words[index] for index in empty])
+    words = [stand_in if index in empty else word for index, word in enumerate(words)]
     encoding = tokenizer(words, is_split_into_words=True, truncation=True, max_length=max_length)
-    empty = _words_without_pieces(encoding.word_ids(), len(words))
-    if empty and len(encoding["input_ids"]) >= max_length:
-        # words missing at the end may only have been cut off: look at the whole sentence
-        empty = _words_without_pieces(tokenizer(words, is_split_into_words=True).word_ids(), len(words))
-    if empty:
-        stand_in = stand_in_token(tokenizer, [words[index] for index in empty])
-        words = [stand_in if index in empty else word for index, word in enumerate(words)]
-        encoding = tokenizer(words, is_split_into_words=True, truncation=True, max_length=max_length)
     return _model_inputs(tokenizer, encoding), encoding.word_ids(), empty
 
 
